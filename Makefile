@@ -1,0 +1,40 @@
+# The two commands a new user needs: `make demo` and `make test`. Both create .venv and
+# install everything (Python packages and the Debian packages OCR and the report need).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo_out
+# Debian packages: Tesseract with the language packs the tests and demo use.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
+
+.PHONY: demo test venv sysdeps bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Installs the Debian packages only when missing; needs root (as on CI) or sudo.
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: venv sysdeps
+	$(BIN)/corpusmill demo --out $(DEMO_OUT)
+
+test: venv sysdeps
+	$(BIN)/python -m pytest -q
+
+bench: venv sysdeps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -1,0 +1,1 @@
+"""Per-document labelers (language, quality, education value, domain, safety). Never imports Beam."""

@@ -1,0 +1,60 @@
+"""The `corpusmill` command: one sub-command module per verb.
+
+Each module in `COMMANDS` has `register(subparsers)`, which adds its parser and sets
+`func(args) -> int`. Only this entry point configures logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from corpusmill.errors import CorpusmillError
+
+COMMANDS = [
+    "corpusmill.cli.ingest",
+    "corpusmill.cli.query",
+    "corpusmill.cli.demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="corpusmill",
+        description=(
+            "Turn raw text, PDFs and seed topics into a labeled, queryable pretraining corpus, "
+            "then into mixed, tokenized training shards. Start with `corpusmill demo`."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CorpusmillError as exc:
+        # Expected failures (bad path, bad option, finished output) get one line, not a traceback.
+        print(f"corpusmill {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Turning files into documents: PDF page analysis, OCR engines, the rewrite step. Never imports Beam."""

@@ -1,0 +1,1 @@
+"""Recipes, the instance-level sampler, the Qwen tokenizer, packing and shard formats. Never imports Beam."""
