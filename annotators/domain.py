@@ -1,0 +1,98 @@
+"""`Domain`: one label from a documented taxonomy, and (optionally) a finer `field`.
+
+Taxonomy (`DOMAINS`): SIB-200's seven topics (`science/technology`, `travel`, `politics`,
+`sports`, `health`, `entertainment`, `geography`) plus `code`, `math` and `other`.
+Decision order: the code detector, then the math detector (rules, `detectors.py`), then
+the shipped fastText topic model (trained on SIB-200 in 205 languages); a topic whose
+probability is below `MIN_TOPIC_PROB` becomes `other`. When a field student trained from
+teacher labels exists in the models folder (`field_student.ftz`), `field`/`field_score`
+carry its finer label (taxonomy `teacher.FIELDS`); otherwise they are null.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+
+from annotators import fasttext_model
+from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, require_files, texts
+from annotators.detectors import code_score, math_score
+from annotators.sib200 import TOPICS
+
+DOMAINS = (*TOPICS, "code", "math", "other")
+PACKAGE_MODELS = os.path.join(os.path.dirname(__file__), "models")
+TOPIC_MODEL = "domain_sib200.ftz"
+FIELD_MODEL = "field_student.ftz"
+CODE_THRESHOLD = 0.4
+MATH_THRESHOLD = 0.5
+# Below this the topic model is close to guessing among 7 classes (chance 0.14).
+MIN_TOPIC_PROB = 0.35
+
+
+def model_path(models_dir: str | None, filename: str) -> str:
+    """`filename` in the user's models folder if there, else the one shipped in the package."""
+    if models_dir and os.path.isfile(os.path.join(models_dir, filename)):
+        return os.path.join(models_dir, filename)
+    return os.path.join(PACKAGE_MODELS, filename)
+
+
+class Domain(Annotator):
+    name = "domain"
+    version = "1"
+
+    def __init__(self, *, models_dir: str | None = None) -> None:
+        self.topic_path = model_path(models_dir, TOPIC_MODEL)
+        require_files(self.name, self.topic_path)
+        field = os.path.join(models_dir, FIELD_MODEL) if models_dir else ""
+        self.field_path = field if field and os.path.isfile(field) else None
+        # Versions identify the exact model files, so a retrained model shows in every row.
+        self.topic_version = f"{self.version}+{file_version(self.topic_path)}"
+        self.field_version = file_version(self.field_path) if self.field_path else None
+        self.columns = pa.schema(
+            [pa.field("domain", pa.string()), pa.field("domain_score", pa.float32()), *model_columns("domain"),
+             pa.field("field", pa.string()), pa.field("field_score", pa.float32()), *model_columns("field")]
+        )
+        self._topics = self._fields = None
+
+    def batch_hint(self) -> BatchHint:
+        return BatchHint(min_docs=16, max_docs=512)
+
+    def setup(self) -> None:
+        self._topics = fasttext_model.load(self.topic_path)
+        self._fields = fasttext_model.load(self.field_path) if self.field_path else None
+
+    def _domains(self, docs: list[str]) -> tuple[list[str], list[float]]:
+        topics = fasttext_model.predict(self._topics, docs)
+        labels, scores = [], []
+        for text, [(topic, prob)] in zip(docs, topics):
+            code, math = code_score(text), math_score(text)
+            if code >= CODE_THRESHOLD:
+                labels.append("code"), scores.append(code)
+            elif math >= MATH_THRESHOLD:
+                labels.append("math"), scores.append(math)
+            elif prob >= MIN_TOPIC_PROB:
+                labels.append(topic), scores.append(prob)
+            else:
+                labels.append("other"), scores.append(1.0 - prob)
+        return labels, scores
+
+    def label(self, batch: pa.Table) -> pa.Table:
+        if self._topics is None:
+            self.setup()
+        docs, n = texts(batch), batch.num_rows
+        labels, scores = self._domains(docs)
+        if self._fields is not None:
+            fields = fasttext_model.predict(self._fields, docs)
+            field = pa.array([f[0][0] for f in fields], pa.string())
+            field_score = pa.array([f[0][1] for f in fields], pa.float32())
+            field_model, field_version = "field_student", self.field_version
+        else:
+            field, field_score = pa.nulls(n, pa.string()), pa.nulls(n, pa.float32())
+            field_model = field_version = None
+        return pa.Table.from_arrays(
+            [pa.array(labels, pa.string()), pa.array(scores, pa.float32()),
+             constant("domain_rules+sib200_fasttext", n), constant(self.topic_version, n),
+             field, field_score, constant(field_model, n), constant(field_version, n)],
+            schema=self.columns,
+        )

@@ -1,0 +1,78 @@
+"""Name -> annotator class, imported on first use.
+
+Built-in annotators are listed here as `"module:Class"` strings, so importing the registry
+imports no model code. Third-party packages add theirs through the `corpusmill.annotators`
+entry-point group (`name = "package.module:Class"`); a plugin cannot silently replace a
+built-in name. Versions are attributes of the class, never part of the name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from importlib.metadata import entry_points
+from types import MappingProxyType
+from typing import Any
+
+from annotators.base import Annotator
+from corpusmill.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "corpusmill.annotators"
+
+_BUILTIN: dict[str, str] = {
+    "n_chars": "annotators.n_chars:NChars",
+    "lang_id": "annotators.lang_id:LangId",
+    "quality": "annotators.quality:QualitySignals",
+    "edu": "annotators.edu:EduValue",
+    "domain": "annotators.domain:Domain",
+    "safety": "annotators.safety:Safety",
+}
+
+# The labelers `corpusmill annotate` runs when no list is given, in output column order.
+DEFAULT_ANNOTATORS = ("n_chars", "lang_id", "quality", "edu", "domain", "safety")
+
+
+def _plugins() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in _BUILTIN:
+            log.warning("ignoring plugin annotator %r (%s): the name is built in", ep.name, ep.value)
+            continue
+        found[ep.name] = ep.value
+    return found
+
+
+def known() -> MappingProxyType[str, str]:
+    """Read-only view of every registered name -> `"module:Class"`."""
+    return MappingProxyType({**_BUILTIN, **_plugins()})
+
+
+def get_class(name: str) -> type[Annotator]:
+    """The annotator class registered as `name`; `ConfigError` listing known names otherwise."""
+    table = known()
+    if name not in table:
+        raise ConfigError(f"unknown annotator {name!r}; known annotators: {', '.join(sorted(table))}")
+    module_name, _, class_name = table[name].partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"annotator {name!r} is registered as {table[name]!r} but cannot be imported: {exc}") from exc
+    return cls
+
+
+def create(name: str, **options: Any) -> Annotator:
+    """Instantiate annotator `name`, passing only the options its constructor accepts.
+
+    Shared options (`models_dir`, `teacher_url`...) are offered to every annotator; each
+    takes what it understands, so one command line configures all of them.
+    """
+    cls = get_class(name)
+    params = inspect.signature(cls).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        accepted = options
+    else:
+        accepted = {k: v for k, v in options.items() if k in params}
+    return cls(**accepted)
