@@ -1,0 +1,112 @@
+"""Annotation sidecar files: which inputs need labels, batches in, one Parquet file out.
+
+`DOCS_DIR/part-NNNNN.parquet` gets `ANN_DIR/part-NNNNN.parquet`: same name, same rows in
+the same order, `id` plus every label column. An output file that exists is finished (it
+was renamed into place only when complete), so a re-run plans only the missing ones.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from annotators.base import BatchHint
+from corpusmill import storage
+from corpusmill.errors import InputNotFoundError
+from corpusmill.schema import DEAD_LETTER_SCHEMA
+
+INPUT_COLUMNS = ["id", "text", "uri"]
+DEAD_LETTERS_DIR = "_dead_letters"
+
+
+@dataclass(frozen=True)
+class FileTask:
+    index: int
+    source: str
+    target: str
+
+
+def document_files(docs_dir: str) -> list[str]:
+    files = [p for p in storage.expand(storage.join(docs_dir, "*.parquet"))]
+    if not files:
+        raise InputNotFoundError(f"no documents (*.parquet) under {docs_dir}; run `corpusmill ingest` first")
+    return files
+
+
+def plan(docs_dir: str, ann_dir: str) -> tuple[list[FileTask], int]:
+    """Tasks for the input files whose sidecar is missing, and the number of input files."""
+    files = document_files(docs_dir)
+    tasks = []
+    for i, path in enumerate(files):
+        target = storage.join(ann_dir, posixpath.basename(path))
+        if not storage.exists(target):
+            tasks.append(FileTask(i, path, target))
+    return tasks, len(files)
+
+
+def _split_by_chars(table: pa.Table, max_chars: int) -> Iterator[pa.Table]:
+    """Cut `table` so each piece holds at most `max_chars` of text (a huge document alone)."""
+    lengths = pc.utf8_length(table.column("text")).to_pylist()
+    start = total = 0
+    for i, n in enumerate(lengths):
+        if i > start and total + n > max_chars:
+            yield table.slice(start, i - start)
+            start, total = i, 0
+        total += n
+    if start < table.num_rows:
+        yield table.slice(start, table.num_rows - start)
+
+
+def read_batches(path: str, hint: BatchHint) -> Iterator[pa.Table]:
+    """The file's documents in order, as tables of at most `hint.max_docs` rows / `max_chars` chars.
+
+    Streams record batches, so memory stays bounded by the batch, not by the file.
+    """
+    fs, p = storage.filesystem(path)
+    with fs.open(p, "rb") as fh:
+        reader = pq.ParquetFile(fh)
+        columns = [c for c in INPUT_COLUMNS if c in reader.schema_arrow.names]
+        for record_batch in reader.iter_batches(batch_size=hint.max_docs, columns=columns):
+            yield from _split_by_chars(pa.Table.from_batches([record_batch]), hint.max_chars)
+
+
+def dead_letter_path(task: FileTask) -> str:
+    parent, name = task.target.rsplit("/", 1)
+    return storage.join(parent, DEAD_LETTERS_DIR, f"annotate-{name}")
+
+
+def write_sidecar(
+    task: FileTask, pieces: list[tuple[int, pa.Table]], dead: list[dict[str, Any]], schema: pa.Schema
+) -> int:
+    """Write one input file's labels (batches in read order) and its label dead letters.
+
+    Dead letters go first: a sidecar that exists therefore always has its dead letters
+    beside it, and a re-run that skips it loses nothing. Both are sorted, so reproducible.
+    """
+    if dead:
+        dead = sorted(dead, key=lambda r: (r["id"] or "", r["stage"], r["reason"], r["message"]))
+        storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letter_path(task))
+    tables = [t for _, t in sorted(pieces, key=lambda kv: kv[0])]
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    storage.write_parquet(table, task.target)
+    return table.num_rows
+
+
+def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
+    """Counts over a finished run: documents in, sidecar rows, label dead letters by stage/reason."""
+    docs_in = sum(storage.parquet_rows(p) for p in document_files(docs_dir))
+    rows = sum(storage.parquet_rows(p) for p in storage.expand(storage.join(ann_dir, "*.parquet")))
+    dead: dict[str, int] = {}
+    for path in storage.expand(storage.join(ann_dir, DEAD_LETTERS_DIR, "*.parquet")):
+        table = storage.read_parquet(path, columns=["stage", "reason"])
+        for stage, reason in zip(table.column("stage").to_pylist(), table.column("reason").to_pylist()):
+            key = f"{stage}:{reason}"
+            dead[key] = dead.get(key, 0) + 1
+    return {"docs_in": docs_in, "rows_out": rows, "dead_letters": dict(sorted(dead.items())),
+            "dead_letters_total": sum(dead.values())}

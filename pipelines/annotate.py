@@ -1,0 +1,165 @@
+"""The annotate job: documents -> one label sidecar row per document, all labelers in one pass.
+
+    input files -> Reshuffle -> ReadBatches (batched by the annotators' hint)
+        -> Label (_LabelFn: every annotator, models shared per worker process)
+        -> {labels, dead letters} CoGroupByKey(file) -> WriteSidecars
+
+`ANN_DIR/part-NNNNN.parquet` mirrors `DOCS_DIR/part-NNNNN.parquet` row for row; label
+failures are rows of `ANN_DIR/_dead_letters/`; `ANN_DIR/_summary.json` has the counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.utils import shared
+
+from annotators import registry
+from annotators.base import Annotator
+from annotators.labeling import batch_hint, label_batch, sidecar_schema
+from annotators.sidecar import FileTask, plan, read_batches, summarize, write_sidecar
+from corpusmill import storage
+from corpusmill.beam_options import pipeline_options
+from corpusmill.errors import OutputExistsError
+from corpusmill.progress import ProgressLine
+from pipelines.common import DEAD_LETTER_TAG, BeamCounters, run
+
+log = logging.getLogger(__name__)
+
+SUMMARY_FILE = "_summary.json"
+RUN_FILE = "_run.json"
+
+
+class _Loaded:
+    """The set-up annotators of one worker process (a class, so `Shared` can weak-reference it)."""
+
+    def __init__(self, annotators: Sequence[Annotator]) -> None:
+        for a in annotators:
+            a.setup()
+        self.annotators = list(annotators)
+
+
+class _ReadBatchesFn(beam.DoFn):
+    def __init__(self, annotators: Sequence[Annotator]) -> None:
+        self.hint = batch_hint(annotators)
+
+    def process(self, task: FileTask):
+        for seq, batch in enumerate(read_batches(task.source, self.hint)):
+            yield task.index, seq, batch
+
+
+class _LabelFn(beam.DoFn):
+    """Labels one batch with every annotator; models load once per process through `Shared`."""
+
+    def __init__(self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str) -> None:
+        self.annotators, self.handle, self.tag = list(annotators), handle, tag
+        self.schema = sidecar_schema(annotators)
+
+    def setup(self) -> None:
+        self.loaded = self.handle.acquire(lambda: _Loaded(self.annotators), tag=self.tag)
+        self.counters = BeamCounters("annotate")
+
+    def process(self, element: tuple[int, int, pa.Table]):
+        index, seq, batch = element
+        result = label_batch(self.loaded.annotators, batch, self.schema)
+        self.counters.inc("docs", batch.num_rows)
+        self.counters.inc("label_failures", len(result.dead_letters))
+        yield index, (seq, result.table)
+        for row in result.dead_letters:
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, (index, row))
+
+
+def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask], schema: pa.Schema) -> int:
+    index, grouped = element
+    return write_sidecar(tasks[index], list(grouped["labels"]), list(grouped["dead"]), schema)
+
+
+class Annotate(beam.PTransform):
+    """Labels the documents of `tasks` with `annotators`; writes one sidecar per input file."""
+
+    def __init__(self, tasks: Sequence[FileTask], annotators: Sequence[Annotator]) -> None:
+        super().__init__()
+        self.tasks, self.annotators = list(tasks), list(annotators)
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        tag = fingerprint(self.annotators)
+        labeled = (
+            pbegin
+            | "Files" >> beam.Create(self.tasks, reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
+            | "Label" >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
+                DEAD_LETTER_TAG, main="labels"
+            )
+        )
+        return (
+            {"labels": labeled.labels, "dead": labeled[DEAD_LETTER_TAG]}
+            | "ByFile" >> beam.CoGroupByKey()
+            | "WriteSidecars" >> beam.Map(_write, {t.index: t for t in self.tasks}, sidecar_schema(self.annotators))
+        )
+
+
+def fingerprint(annotators: Sequence[Annotator]) -> str:
+    """Names, versions and output columns of the annotators: what makes labels comparable."""
+    parts = [(a.name, a.version, str(a.columns)) for a in annotators]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def build_annotators(names: Sequence[str] | None = None, **options: Any) -> list[Annotator]:
+    """Instantiate (and so check the model files of) the named annotators, default: all built in."""
+    return [registry.create(name, **options) for name in (names or registry.DEFAULT_ANNOTATORS)]
+
+
+def _prepare_output(ann_dir: str, run_info: dict[str, Any], overwrite: bool) -> None:
+    run_path = storage.join(ann_dir, RUN_FILE)
+    if overwrite:
+        storage.remove_tree(ann_dir)
+    elif storage.exists(run_path) and storage.read_json(run_path) != run_info:
+        raise OutputExistsError(
+            f"{ann_dir} holds labels of other documents or annotators; choose a new folder or pass --overwrite"
+        )
+    storage.write_json(run_info, run_path)
+
+
+def run_annotate(
+    docs_dir: str,
+    ann_dir: str,
+    *,
+    annotators: Sequence[Annotator] | None = None,
+    workers: int | None = None,
+    beam_args: list[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Label every document of `docs_dir` into `ann_dir`; returns the run summary."""
+    annotators = list(annotators) if annotators is not None else build_annotators()
+    run_info = {"job": "annotate", "docs": docs_dir, "annotators": [[a.name, a.version] for a in annotators],
+                "fingerprint": fingerprint(annotators)}
+    _prepare_output(ann_dir, run_info, overwrite)
+    tasks, n_files = plan(docs_dir, ann_dir)
+    options = pipeline_options(beam_args, workers=workers)
+    start = time.monotonic()
+    if tasks:
+        poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
+        with ProgressLine("annotate", "files", poll, interval=5.0 if progress else 1e9):
+            run(lambda p: p | Annotate(tasks, annotators), options)
+    elapsed = time.monotonic() - start
+    counts = summarize(docs_dir, ann_dir)
+    labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)
+    summary = {
+        **run_info, **counts,
+        "files": n_files, "files_labeled": len(tasks), "skipped": not tasks,
+        "labels_total": counts["docs_in"] * len(annotators),
+        "elapsed_s": round(elapsed, 3),
+        "docs_per_s": round(labeled_now / elapsed, 1) if tasks and elapsed > 0 else None,
+        "runner": options.get_all_options().get("runner"),
+    }
+    storage.write_json(summary, storage.join(ann_dir, SUMMARY_FILE))
+    return summary
