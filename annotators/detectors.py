@@ -2,7 +2,7 @@
 
 Code: the share of non-empty lines that look like source code (statement endings, block
 braces, keywords that open definitions, comment markers, indentation with operators).
-Math: the density of LaTeX commands, inline/display math delimiters, math symbols and
+Math: at least 3 and then the density of LaTeX commands, inline/display math delimiters, math symbols and
 `number operator number` patterns per 100 characters. Both are bounded to a text sample.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 SAMPLE_CHARS = 5000
+MIN_MATH_MARKERS = 3
 
 _CODE_LINE = re.compile(
     r"""^\s*(?:
@@ -44,5 +45,7 @@ def math_score(text: str) -> float:
     sample = text[:SAMPLE_CHARS]
     if not sample:
         return 0.0
-    density = 100 * len(_MATH.findall(sample)) / len(sample)
-    return min(1.0, density / 2.0)
+    hits = len(_MATH.findall(sample))
+    if hits < MIN_MATH_MARKERS:  # a score like "3-1" in a sports line is not math
+        return 0.0
+    return min(1.0, 100 * hits / len(sample) / 2.0)

@@ -29,6 +29,7 @@ _BUILTIN: dict[str, str] = {
     "edu": "annotators.edu:EduValue",
     "domain": "annotators.domain:Domain",
     "safety": "annotators.safety:Safety",
+    "teacher": "annotators.teacher:Teacher",
 }
 
 # The labelers `corpusmill annotate` runs when no list is given, in output column order.
