@@ -47,6 +47,11 @@ class Annotator(abc.ABC):
     def setup(self) -> None:
         """Load models; called once per worker process before the first `label`."""
 
+    def __getstate__(self) -> dict[str, object]:
+        # Convention: `_`-prefixed attributes hold what `setup()` loads (models, clients);
+        # they do not travel to workers, which call `setup()` themselves.
+        return {k: (None if k.startswith("_") else v) for k, v in self.__dict__.items()}
+
     @abc.abstractmethod
     def label(self, batch: pa.Table) -> pa.Table:
         """Labels of `batch`: same rows, same order, exactly `self.columns`."""

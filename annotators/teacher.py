@@ -134,9 +134,6 @@ class Teacher(Annotator):
         self.config = TeacherConfig(teacher_url, teacher_model, teacher_retries)
         self._client: Any = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_client": None}  # a live HTTP client does not travel
-
     def batch_hint(self) -> BatchHint:
         return BatchHint(min_docs=8, max_docs=128)
 
