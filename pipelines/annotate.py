@@ -27,7 +27,7 @@ from annotators.labeling import batch_hint, label_batch, sidecar_schema
 from annotators.sidecar import FileTask, plan, read_batches, summarize, write_sidecar
 from corpusmill import storage
 from corpusmill.beam_options import pipeline_options
-from corpusmill.errors import OutputExistsError
+from corpusmill.errors import ModelNotFoundError, OutputExistsError
 from corpusmill.progress import ProgressLine
 from pipelines.common import DEAD_LETTER_TAG, BeamCounters, run
 
@@ -114,6 +114,9 @@ def fingerprint(annotators: Sequence[Annotator]) -> str:
 
 def build_annotators(names: Sequence[str] | None = None, **options: Any) -> list[Annotator]:
     """Instantiate (and so check the model files of) the named annotators, default: all built in."""
+    models_dir = options.get("models_dir")
+    if models_dir and not storage.exists(models_dir):
+        raise ModelNotFoundError(f"models folder {models_dir} does not exist; train students into it first")
     return [registry.create(name, **options) for name in (names or registry.DEFAULT_ANNOTATORS)]
 
 
