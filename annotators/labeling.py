@@ -38,7 +38,8 @@ def sidecar_schema(annotators: Sequence[Annotator]) -> pa.Schema:
 
 def batch_hint(annotators: Sequence[Annotator]) -> BatchHint:
     """The tightest of the annotators' hints, so every one gets batches it can handle."""
-    hints = [a.batch_hint() for a in annotators] or [BatchHint()]
+    # The hint is optional for third-party annotators; they get the default.
+    hints = [a.batch_hint() if hasattr(a, "batch_hint") else BatchHint() for a in annotators] or [BatchHint()]
     return BatchHint(
         min_docs=min(h.min_docs for h in hints),
         max_docs=min(h.max_docs for h in hints),
