@@ -5,15 +5,15 @@ see `annotators/students.py`), `edu_score` is the student's expected score: the 
 classes 0..5 of probability x class. Without it, the documented heuristic below fills the
 column so the mixer always has a value; `edu_model` says which one produced each row.
 
-Heuristic (`edu_heuristic`, additive like the FineWeb-Edu rubric, on the first
-`SAMPLE_CHARS` characters, script independent):
+Heuristic (`edu_heuristic`, additive like the FineWeb-Edu rubric, script independent; words
+from the first 100,000 characters, lines and punctuation from the first `SAMPLE_CHARS`):
   +1  at least 30 words: enough text to inform;
   +1  at least half of the lines end in sentence punctuation and under half are short:
       running prose rather than menus, lists or navigation;
   +1  little boilerplate: under 10 % repeated lines, under 15 % digits, no control
       characters, no "lorem ipsum" / "javascript";
   +1  at least 250 words in sentences of 8-40 words on average: sustained exposition;
-  +1  varied vocabulary (over 40 % distinct words among at least 250) or math notation:
+  +1  varied vocabulary (over 40 % distinct among the first 1,000 of at least 250 words) or math:
       the density of information textbooks have.
 """
 
@@ -27,7 +27,8 @@ from annotators import fasttext_model
 from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
 from annotators.detectors import math_score
 from annotators.quality_signals import SHORT_LINE_CHARS, TERMINAL_PUNCT
-from annotators.words import split_words
+from annotators.words import SAMPLE_CHARS as WORDS_SAMPLE_CHARS
+from annotators.words import sample_words
 
 STUDENT_MODEL = "edu_student.ftz"
 SAMPLE_CHARS = 5000
@@ -55,13 +56,15 @@ def _clean_point(text: str, lines: list[str]) -> int:
 def edu_heuristic(text: str) -> float:
     """The additive 0-5 heuristic described in the module docstring."""
     sample = text[:SAMPLE_CHARS]
-    words = split_words(sample)
+    words = sample_words(text)
     lines = [ln for ln in (raw.strip() for raw in sample.split("\n")) if ln]
     n = len(words)
-    sentences = max(1, sum(sample.count(p) for p in ".!?。！？।؟"))
+    counted = text[:WORDS_SAMPLE_CHARS]  # the span the words come from
+    sentences = max(1, sum(counted.count(p) for p in ".!?。！？।؟"))
     points = int(n >= 30) + _prose_point(lines) + _clean_point(sample, lines)
     points += int(n >= 250 and 8 <= n / sentences <= 40)
-    points += int((n >= 250 and len(set(w.lower() for w in words)) / n > 0.4) or math_score(sample) >= 0.3)
+    head = words[:1000]  # type-token ratio falls with length: compare on equal footing
+    points += int((n >= 250 and len({w.lower() for w in head}) / len(head) > 0.4) or math_score(sample) >= 0.3)
     return float(points)
 
 

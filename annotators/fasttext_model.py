@@ -14,11 +14,9 @@ from dataclasses import dataclass
 
 import fasttext
 
-from annotators.words import features
+from annotators.words import features  # bounded: the leading FEATURE_CHARS of a text
 
 LABEL_PREFIX = "__label__"
-# Sentences carry little text, documents a lot; a bounded sample keeps prediction cost flat.
-SAMPLE_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def train(texts: Sequence[str], labels: Sequence[str], path: str, params: TrainP
         data = os.path.join(tmp, "train.txt")
         with open(data, "w", encoding="utf-8") as fh:
             for text, label in zip(texts, labels, strict=True):
-                fh.write(f"{_label(label)} {features(text[:SAMPLE_CHARS])}\n")
+                fh.write(f"{_label(label)} {features(text)}\n")
         model = fasttext.train_supervised(
             input=data,
             epoch=params.epoch,
@@ -75,7 +73,7 @@ def load(path: str) -> "fasttext.FastText._FastText":
 
 def predict(model: "fasttext.FastText._FastText", texts: Sequence[str], k: int = 1) -> list[list[tuple[str, float]]]:
     """Top-`k` (label, probability) per text, highest first."""
-    lines = [features(t[:SAMPLE_CHARS]).replace("\n", " ") for t in texts]
+    lines = [features(t) for t in texts]
     labels, probs = model.predict(lines, k=k)
     return [
         [(lab[len(LABEL_PREFIX):], min(float(p), 1.0)) for lab, p in zip(labs, ps)]

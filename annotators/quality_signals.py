@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotators.words import split_words, unspaced_fraction
+from annotators.words import sample_words, unspaced_fraction
 
 # Full stops, question and exclamation marks of Latin, CJK, Devanagari, Arabic, Armenian,
 # Ethiopic, Myanmar, Khmer and Tibetan writing, plus closing quotes and brackets.
@@ -42,10 +42,13 @@ def _dup_stats(items: Sequence[str]) -> tuple[float, float]:
 
 
 def _word_arrays(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Words as dense integer ids (equal words, equal ids) and their lengths."""
-    vocab: dict[str, int] = {}
-    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.uint64, count=len(words))
-    lens = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    """Words as 64-bit ids (equal words, equal ids) and their lengths.
+
+    Python's string hash is the id: computed in C and cached on the string. Its per-process
+    salt changes the ids but not which words are equal, so the statistics are reproducible.
+    """
+    ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     return ids, lens
 
 
@@ -103,7 +106,7 @@ def _line_signals(text: str) -> dict[str, float]:
 
 
 def _word_signals(text: str) -> dict[str, float | int]:
-    words = split_words(text)
+    words = sample_words(text)
     n_words = len(words)
     ids, lens = _word_arrays(words)
     chars = int(lens.sum())
@@ -111,7 +114,7 @@ def _word_signals(text: str) -> dict[str, float | int]:
     return {
         "q_n_words": n_words,
         "q_mean_word_len": chars / n_words if n_words else 0.0,
-        "q_alpha_word_frac": sum(not w.isdigit() for w in words) / n_words if n_words else 0.0,
+        "q_alpha_word_frac": 1 - sum(map(str.isdigit, words)) / n_words if n_words else 0.0,
         "q_symbol_word_ratio": symbols / max(n_words, 1),
         "q_newline_word_ratio": text.count("\n") / max(n_words, 1),
         "q_top_2gram_frac": _top_ngram_frac(ids, lens, 2, chars),

@@ -21,13 +21,12 @@ import pyarrow as pa
 
 from annotators import fasttext_model
 from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
-from annotators.words import split_words
+from annotators.words import sample_words, split_words
 
 LEXICON_DIR = os.path.join(os.path.dirname(__file__), "lexicons")
 STUDENT_MODEL = "safety_student.ftz"
 CATEGORIES = ("sexual", "hate", "violence", "self-harm")
 UNSAFE_AT = 0.5
-SAMPLE_CHARS = 20_000
 
 
 def load_lexicon(folder: str = LEXICON_DIR) -> dict[str, set[tuple[str, ...]]]:
@@ -44,18 +43,17 @@ def load_lexicon(folder: str = LEXICON_DIR) -> dict[str, set[tuple[str, ...]]]:
 
 
 def lexicon_score(text: str, index: dict[str, set[tuple[str, ...]]]) -> float:
-    words = split_words(text[:SAMPLE_CHARS].lower())
+    words = [w.lower() for w in sample_words(text)]
     if not words:
         return 0.0
-    covered = 0
-    i = 0
-    while i < len(words):
-        best = 0
-        for term in index.get(words[i], ()):
-            if len(term) > best and tuple(words[i : i + len(term)]) == term:
-                best = len(term)
+    covered, end = 0, 0
+    # Only positions whose word starts some term are checked (a set lookup per word).
+    for i in (i for i, w in enumerate(words) if w in index):
+        if i < end:
+            continue  # inside a term already counted
+        best = max((len(t) for t in index[words[i]] if tuple(words[i : i + len(t)]) == t), default=0)
         covered += best
-        i += best or 1
+        end = i + best
     return min(1.0, 20 * covered / len(words))
 
 
