@@ -78,7 +78,7 @@ def unspaced_fraction(text: str) -> float:
 # Labelers look at most this much of a document (long documents cost bounded time).
 SAMPLE_CHARS = 100_000
 # fastText models see the words of about this many leading characters.
-FEATURE_CHARS = 2000
+FEATURE_CHARS = 1000
 
 
 @functools.lru_cache(maxsize=1024)
