@@ -110,3 +110,30 @@ def test_eval_reads_tsv_and_reports_per_class(tmp_path) -> None:
     (tmp_path / "bad.tsv").write_text("only one column\n", encoding="utf-8")
     with pytest.raises(ConfigError):
         read_labels(str(tmp_path / "bad.tsv"))
+
+
+def test_registry_takes_plugins_but_never_over_builtins(monkeypatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    eps = [EntryPoint("mine", "annotators.n_chars:NChars", registry.ENTRY_POINT_GROUP),
+           EntryPoint("domain", "somewhere:Else", registry.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else [])
+    known = registry.known()
+    assert known["mine"] == "annotators.n_chars:NChars" and known["domain"] == "annotators.domain:Domain"
+    assert registry.create("mine").name == "n_chars"
+
+
+def test_batches_are_bounded_by_characters(tmp_path) -> None:
+    from annotators.base import BatchHint
+    from annotators.sidecar import read_batches
+    from corpusmill import storage
+    from corpusmill.schema import DOCUMENT_SCHEMA
+
+    texts = ["x" * 10, "y" * 5_000, "z" * 10, "w" * 10]
+    rows = [{"id": str(i), "text": t, "source": "s", "uri": "u", "meta": "{}"} for i, t in enumerate(texts)]
+    path = str(tmp_path / "part-00000.parquet")
+    storage.write_parquet(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), path)
+    batches = list(read_batches(path, BatchHint(max_docs=3, max_chars=1_000)))
+    assert [b.column("id").to_pylist() for b in batches] == [["0"], ["1"], ["2"], ["3"]]
+    batches = list(read_batches(path, BatchHint(max_docs=2, max_chars=100_000)))
+    assert [b.num_rows for b in batches] == [2, 2] and batches[0].column_names == ["id", "text", "uri"]
