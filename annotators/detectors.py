@@ -8,6 +8,7 @@ Math: at least 3 and then the density of LaTeX commands, inline/display math del
 
 from __future__ import annotations
 
+import functools
 import re
 
 SAMPLE_CHARS = 5000
@@ -45,6 +46,7 @@ def code_score(text: str) -> float:
     return sum(1 for ln in lines if _CODE_LINE.match(ln)) / len(lines)
 
 
+@functools.lru_cache(maxsize=1024)  # edu and domain both ask, per document of a batch
 def math_score(text: str) -> float:
     """Math markers per 100 characters of a bounded sample, squashed into 0..1."""
     sample = text[:SAMPLE_CHARS]
