@@ -128,10 +128,11 @@ class Teacher(Annotator):
     )
 
     def __init__(self, *, teacher_url: str | None = None, teacher_model: str | None = None,
-                 teacher_retries: int = 4) -> None:
+                 teacher_retries: int = 4, teacher_cache_dir: str | None = None) -> None:
         if not teacher_url:
             raise ConfigError("annotator 'teacher' needs --teacher-url (an OpenAI-compatible server)")
-        self.config = TeacherConfig(teacher_url, teacher_model, teacher_retries)
+        # With a cache (the CLI puts it under ANN_DIR/_llm_cache), a resumed run re-asks nothing.
+        self.config = TeacherConfig(teacher_url, teacher_model, teacher_retries, cache_dir=teacher_cache_dir)
         self._client: Any = None
 
     def batch_hint(self) -> BatchHint:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from corpusmill.cli.common import add_job_flags
 
@@ -61,7 +62,8 @@ def _annotate(args: argparse.Namespace) -> int:
 
         names = [*DEFAULT_ANNOTATORS, "teacher"]
     annotators = build_annotators(names, models_dir=args.models, teacher_url=args.teacher_url,
-                                  teacher_model=args.teacher_model)
+                                  teacher_model=args.teacher_model,
+                                  teacher_cache_dir=os.path.join(args.out, "_llm_cache", "teacher"))
     s = run_annotate(args.docs, args.out, annotators=annotators, workers=args.workers,
                      beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet)
     if s["skipped"]:
@@ -87,7 +89,8 @@ def _train(args: argparse.Namespace) -> int:
     from annotators.students import train_student
     from annotators.teacher import TeacherConfig
 
-    m = train_student(args.task, args.docs, args.out, TeacherConfig(args.teacher_url, args.teacher_model),
+    cache = os.path.join(args.out, "_llm_cache", "teacher")  # a re-run asks the teacher nothing twice
+    m = train_student(args.task, args.docs, args.out, TeacherConfig(args.teacher_url, args.teacher_model, cache_dir=cache),
                       sample=args.sample, seed=args.seed)
     metric = f"spearman={m['spearman']:.3f}" if "spearman" in m else f"accuracy={m['accuracy']:.3f}"
     if "spearman" in m and math.isnan(m["spearman"]):
