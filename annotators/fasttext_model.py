@@ -7,6 +7,7 @@ CPU-only and ~1 ms per document, which is what a 30T-token labeling pass can aff
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 import fasttext
 
 from annotators.words import features  # bounded: the leading FEATURE_CHARS of a text
+
+log = logging.getLogger(__name__)
 
 LABEL_PREFIX = "__label__"
 
@@ -49,22 +52,32 @@ def train(texts: Sequence[str], labels: Sequence[str], path: str, params: TrainP
         with open(data, "w", encoding="utf-8") as fh:
             for text, label in zip(texts, labels, strict=True):
                 fh.write(f"{_label(label)} {features(text)}\n")
-        model = fasttext.train_supervised(
-            input=data,
-            epoch=params.epoch,
-            lr=params.lr,
-            dim=params.dim,
-            wordNgrams=params.word_ngrams,
-            minn=params.minn,
-            maxn=params.maxn,
-            bucket=params.bucket,
-            seed=params.seed,
-            thread=1,
-            verbose=0,
-        )
+        model = _train_supervised(data, params)
         if params.quantize:
             model.quantize(input=data, retrain=False, cutoff=100_000, qnorm=True)
     model.save_model(path)
+
+
+def _train_supervised(data: str, params: TrainParams) -> "fasttext.FastText._FastText":
+    """fastText training; on a diverging (NaN) loss, which tiny noisy label sets can cause,
+    retry with half the learning rate, down to an eighth."""
+
+    def fit(lr: float) -> "fasttext.FastText._FastText":
+        return fasttext.train_supervised(
+            input=data, epoch=params.epoch, lr=lr, dim=params.dim, wordNgrams=params.word_ngrams,
+            minn=params.minn, maxn=params.maxn, bucket=params.bucket, seed=params.seed, thread=1, verbose=0,
+        )
+
+    lr = params.lr
+    while lr > params.lr / 8:
+        try:
+            return fit(lr)
+        except RuntimeError as exc:
+            if "NaN" not in str(exc):
+                raise
+            log.warning("fastText loss diverged at lr=%g; retrying at lr=%g", lr, lr / 2)
+            lr /= 2
+    return fit(lr)
 
 
 def load(path: str) -> "fasttext.FastText._FastText":

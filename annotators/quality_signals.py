@@ -62,13 +62,18 @@ def _gram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
 
 
 def _top_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
-    """Characters covered by the most frequent word n-gram (Gopher `top_n_gram`)."""
+    """Characters covered by the most frequent word n-gram (Gopher `top_n_gram`).
+
+    Among equally frequent n-grams the longest counts, so the result does not depend on
+    the (per-process) order of word ids.
+    """
     if len(ids) < n:
         return 0.0
     _, first, counts = np.unique(_gram_hashes(ids, n), return_index=True, return_counts=True)
-    top = int(np.argmax(counts))
-    gram_chars = int(lens[first[top] : first[top] + n].sum())
-    return min(1.0, int(counts[top]) * gram_chars / max(total_chars, 1))
+    cumulative = np.concatenate(([0], np.cumsum(lens)))
+    gram_chars = cumulative[first + n] - cumulative[first]
+    top = counts == counts.max()
+    return min(1.0, int(counts.max()) * int(gram_chars[top].max()) / max(total_chars, 1))
 
 
 def _dup_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
