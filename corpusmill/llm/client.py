@@ -16,6 +16,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -134,6 +135,7 @@ class LLMClient:
         self._default_model: str | None = config.model
         self._model_lock: asyncio.Lock | None = None
         self._random = random.Random()
+        self._finalizer: weakref.finalize | None = None
 
     # -- plain-code interface -------------------------------------------------------------
 
@@ -175,17 +177,16 @@ class LLMClient:
                 thread.start()
                 self._loop, self._thread = loop, thread
                 asyncio.run_coroutine_threadsafe(self._start(), loop).result()
+                # Beam's Shared drops clients by garbage collection, without close(): the
+                # finalizer still closes the session and ends the loop thread.
+                self._finalizer = weakref.finalize(self, _shutdown, loop, thread, self._session)
         return self
 
     def close(self) -> None:
         with self._open_lock:
-            loop, self._loop = self._loop, None
-            if loop is not None:
-                asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
-                loop.call_soon_threadsafe(loop.stop)
-                assert self._thread is not None
-                self._thread.join()
-                loop.close()
+            if self._finalizer is not None:
+                self._finalizer()
+                self._finalizer, self._loop = None, None
             if self._cache is not None:
                 self._cache.close()
 
@@ -207,10 +208,6 @@ class LLMClient:
         self._session = aiohttp.ClientSession(headers=headers, connector=connector, raise_for_status=False)
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
         self._model_lock = asyncio.Lock()
-
-    async def _stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
     async def _run_many(self, requests: list[Request]) -> list[Result]:
         return list(await asyncio.gather(*(self._run_one(r) for r in requests)))
@@ -246,8 +243,7 @@ class LLMClient:
         attempt = 0
         while True:
             attempt += 1
-            server = self._pool.pick()
-            result, retry_after = await self._post(server, path, body, request)
+            server, result, retry_after = await self._post(path, body, request)
             if result.ok or not result.transient:
                 self._pool.succeeded(server)
             else:
@@ -265,10 +261,12 @@ class LLMClient:
             delay = max(delay, min(retry_after, self.config.backoff_max))
         return delay
 
-    async def _post(self, server: _Server, path: str, body: bytes, request: Request) -> tuple[Result, float | None]:
+    async def _post(self, path: str, body: bytes, request: Request) -> tuple[_Server, Result, float | None]:
+        """One HTTP attempt on the server picked once a concurrency slot is free."""
         assert self._session is not None and self._semaphore is not None
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
         async with self._semaphore:
+            server = self._pool.pick()
             server.inflight += 1
             server.sent += 1
             try:
@@ -276,16 +274,16 @@ class LLMClient:
                     raw = await resp.read()
                     status, retry_header = resp.status, resp.headers.get("Retry-After")
             except TimeoutError:
-                return _failure(request, "timeout", "TimeoutError", f"no answer within {self.config.timeout}s"), None
+                return server, _failure(request, "timeout", "TimeoutError", f"no answer in {self.config.timeout}s"), None
             except aiohttp.ClientConnectorError as exc:
-                return _failure(request, "unreachable", type(exc).__name__, str(exc)), None
+                return server, _failure(request, "unreachable", type(exc).__name__, str(exc)), None
             except (aiohttp.ClientError, OSError) as exc:
-                return _failure(request, "connection_error", type(exc).__name__, str(exc) or repr(exc)), None
+                return server, _failure(request, "connection_error", type(exc).__name__, str(exc) or repr(exc)), None
             finally:
                 server.inflight -= 1
         if status == 200:
-            return wire.parse_response(request, raw), None
-        return wire.http_failure(request.tag, status, raw), _seconds(retry_header)
+            return server, wire.parse_response(request, raw), None
+        return server, wire.http_failure(request.tag, status, raw), _seconds(retry_header)
 
     async def _resolve_model(self) -> str | None:
         """The model named in the config, else the first one the servers list (asked once)."""
@@ -309,6 +307,18 @@ class LLMClient:
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("llm server %s: cannot list models (%s)", url, exc)
             return None
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop, thread: threading.Thread, session: aiohttp.ClientSession | None) -> None:
+    closing = asyncio.run_coroutine_threadsafe(session.close(), loop) if session is not None else None
+    if threading.current_thread() is thread:  # a collection ran on the loop thread: cannot wait here
+        loop.call_soon_threadsafe(loop.stop)
+        return
+    if closing is not None:
+        closing.result()
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    loop.close()
 
 
 def _failure(request: Request, reason: str, error: str, message: str) -> Failure:

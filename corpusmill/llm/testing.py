@@ -62,6 +62,8 @@ class LLMTestServer:
         self.latency, self.context_window = latency, context_window
         self.rates, self.fault_repeats, self.hang_seconds, self.seed = rates, fault_repeats, hang_seconds, seed
         self.stats: Counter[str] = Counter()
+        self.last_body = b""  # the body of the last completion request, as sent
+        self._inflight = 0
         self._scripted: list[str] = []
         self._attempts: Counter[bytes] = Counter()
         self._lock = threading.Lock()
@@ -135,8 +137,17 @@ class LLMTestServer:
         return web.json_response({"object": "list", "data": data})
 
     async def _completion(self, request: web.Request) -> web.StreamResponse:
+        self._inflight += 1
+        self.stats["max_inflight"] = max(self.stats["max_inflight"], self._inflight)
+        try:
+            return await self._complete(request)
+        finally:
+            self._inflight -= 1
+
+    async def _complete(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         self.stats["completion_requests"] += 1
+        self.last_body = raw
         fault = self._fault_for(raw)
         if fault:
             self.stats[f"fault_{fault}"] += 1

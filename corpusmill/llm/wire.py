@@ -20,7 +20,7 @@ GUIDED_MODES = ("both", "response_format", "guided_json")
 
 # vLLM: "This model's maximum context length is 4096 tokens..."; OpenAI: code context_length_exceeded;
 # SGLang: "...longer than the model's context length".
-_CONTEXT_RE = re.compile(r"context.length|max_model_len|maximum model length|too many tokens", re.I)
+CONTEXT_RE = re.compile(r"context.length|max_model_len|maximum model length|too many tokens", re.I)
 
 
 def endpoint(request: Request) -> str:
@@ -58,7 +58,7 @@ def http_failure(tag: str, status: int, raw: bytes) -> Failure:
         reason = "unauthorized"
     elif status == 404:
         reason = "not_found"
-    elif status in (400, 413, 422) and _CONTEXT_RE.search(message):
+    elif status in (400, 413, 422) and CONTEXT_RE.search(message):
         reason = "context_length_exceeded"
     elif status == 422:
         reason = "invalid_request"
@@ -105,10 +105,10 @@ def parse_response(request: Request, raw: bytes) -> Response | Failure:
         return Failure(request.tag, "malformed_response", type(exc).__name__, f"{exc}: {snippet!r}", status=200)
     if request.json_schema is None:
         return response
-    return _check_json(request, response)
+    return check_json(request, response)
 
 
-def _check_json(request: Request, response: Response) -> Response | Failure:
+def check_json(request: Request, response: Response) -> Response | Failure:
     """Parse every choice as JSON and validate it; `parsed` is the first choice's value."""
     validator = _validator(json.dumps(request.json_schema, sort_keys=True))
     parsed = []

@@ -1,0 +1,106 @@
+"""Beam: run LLM requests carried by elements, one client per worker process.
+
+`LLMInference` takes `(key, Request)` pairs, so every element brings its own prompt, images,
+sampling and JSON schema, and returns `LLMOutputs(results, dead_letters)`: `(key, Response)`
+pairs and dead-letter rows (`corpusmill.schema.dead_letter`, `id` and `uri` = key) for requests
+that failed. A failed request never fails the bundle. The client (with its HTTP session,
+concurrency bound and cache) is shared by every thread of a worker process through
+`apache_beam.utils.shared`; what it spent is counted in Beam metrics under `llm/<stage>`, and
+`ledger_from_metrics` turns them back into the ledger for the job summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.utils import shared
+
+from corpusmill.llm import ClientConfig, LLMClient, Request, Response
+from corpusmill.llm.types import LEDGER_FIELDS, Ledger
+from corpusmill.schema import dead_letter
+
+DEAD_LETTER_TAG = "dead_letter"
+RESULTS_TAG = "results"
+
+
+class LLMOutputs(NamedTuple):
+    results: beam.PCollection  # (key, Response)
+    dead_letters: beam.PCollection  # dead-letter rows
+
+
+class LLMInference(beam.PTransform):
+    """(key, Request) -> LLMOutputs; `stage` names the step in dead letters and metrics.
+
+    `batch_size` elements go to the client at once (default: its concurrency), so a worker
+    keeps that many requests in flight per bundle thread.
+    """
+
+    def __init__(self, config: ClientConfig, *, stage: str, batch_size: int | None = None) -> None:
+        super().__init__()
+        self.config, self.stage = config, stage
+        self.batch_size = batch_size or config.concurrency
+
+    def expand(self, pairs: beam.PCollection) -> LLMOutputs:
+        outputs = (
+            pairs
+            | "Batch" >> beam.BatchElements(min_batch_size=self.batch_size, max_batch_size=self.batch_size)
+            | "Generate" >> beam.ParDo(_GenerateFn(self.config, self.stage)).with_outputs(DEAD_LETTER_TAG, main=RESULTS_TAG)
+        )
+        return LLMOutputs(outputs[RESULTS_TAG], outputs[DEAD_LETTER_TAG])
+
+
+class _GenerateFn(beam.DoFn):
+    def __init__(self, config: ClientConfig, stage: str) -> None:
+        self._config, self._stage = config, stage
+        self._shared = shared.Shared()
+        # Same config, same client, even across transforms of one job in one process.
+        blob = json.dumps(config.__dict__, sort_keys=True, default=str).encode()
+        self._tag = hashlib.blake2b(blob, digest_size=8).hexdigest()
+        self._client: LLMClient | None = None
+        self._counters: dict[str, Any] = {}
+
+    def setup(self) -> None:
+        self._client = self._shared.acquire(lambda: LLMClient(self._config).open(), tag=self._tag)
+
+    def process(self, batch: list[tuple[str, Request]]) -> Iterator[Any]:
+        assert self._client is not None
+        for (key, _), result in zip(batch, self._client.run_batch([r for _, r in batch])):
+            self._count(result)
+            if isinstance(result, Response):
+                yield key, result
+            else:
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter(
+                    id=key, uri=key, stage=self._stage, reason=result.reason, error=result.error,
+                    message=result.message))  # fmt: skip
+
+    def _count(self, result: Any) -> None:
+        one = Ledger()
+        one.add(result)
+        values = {name: getattr(one, name) for name in LEDGER_FIELDS}
+        values["milliseconds"] = int(one.seconds * 1000)
+        values.update({f"failure_{reason}": n for reason, n in one.failure_reasons.items()})
+        for name, n in values.items():
+            if n:
+                counter = self._counters.get(name)
+                if counter is None:
+                    counter = self._counters[name] = Metrics.counter(f"llm/{self._stage}", name)
+                counter.inc(n)
+
+
+def ledger_from_metrics(result: Any, stage: str) -> dict[str, Any]:
+    """The ledger of `stage` from a finished pipeline's metrics, as in `Ledger.as_dict()`."""
+    counters = result.metrics().query(MetricsFilter().with_namespace(f"llm/{stage}"))["counters"]
+    totals: dict[str, int] = {}
+    for c in counters:
+        value = c.committed if c.committed is not None else c.attempted
+        totals[c.key.metric.name] = totals.get(c.key.metric.name, 0) + int(value or 0)
+    out: dict[str, Any] = {name: totals.get(name, 0) for name in LEDGER_FIELDS}
+    out["seconds"] = round(totals.get("milliseconds", 0) / 1000, 3)
+    out["failure_reasons"] = {k[len("failure_") :]: v for k, v in sorted(totals.items()) if k.startswith("failure_")}
+    return out

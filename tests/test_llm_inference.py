@@ -1,0 +1,109 @@
+"""The Beam transform: per-element requests, dead letters instead of failed bundles, the ledger,
+and the 2,000-request job with injected faults that a re-run answers entirely from the cache."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+import pyarrow as pa
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from corpusmill import storage
+from corpusmill.beam_options import PORTABLE_EMBED_ARGS, pipeline_options
+from corpusmill.llm import ClientConfig, Request, user
+from corpusmill.llm.testing import LLMTestServer
+from corpusmill.schema import DEAD_LETTER_SCHEMA
+from pipelines.llm_inference import LLMInference, ledger_from_metrics
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"quality": {"type": "integer", "minimum": 0, "maximum": 3}, "lang": {"enum": ["en", "de", "fr"]}},
+    "required": ["quality", "lang"],
+}
+RESULT_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("parsed", pa.string())])
+
+
+def elements(n: int) -> list[tuple[str, Request]]:
+    """Mixed per-element requests: guided JSON, plain chat with its own max_tokens, overlong prompts."""
+    out = []
+    for i in range(n):
+        key = f"doc-{i:05d}"
+        if i % 50 == 7:
+            request = Request(messages=(user(f"long document {i} " + "word " * 5000),))  # over the 4,096-token window
+        elif i % 2:
+            request = Request(messages=(user(f"label document {i} about topic {i % 13}"),), json_schema=SCHEMA, seed=i)
+        else:
+            request = Request(messages=(user(f"summarize document {i} in a few words"),), max_tokens=4 + i % 5)
+        out.append((key, request))
+    return out
+
+
+def run_job(pairs, config: ClientConfig, out_dir: str, beam_args: list[str], batch_size: int) -> dict:
+    """Run LLMInference, write results and dead letters as Parquet, return the ledger."""
+
+    def write(rows: list[dict], schema: pa.Schema, name: str) -> None:
+        rows = sorted(rows, key=lambda r: r["id"])
+        storage.write_parquet(pa.Table.from_pylist(rows, schema=schema), storage.join(out_dir, name))
+
+    pipeline = beam.Pipeline(options=pipeline_options(beam_args, workers=1))
+    outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="label", batch_size=batch_size)
+    (outputs.results
+     | "Row" >> beam.MapTuple(lambda k, r: {"id": k, "text": r.text, "parsed": json.dumps(r.parsed, sort_keys=True)})
+     | "GatherResults" >> beam.combiners.ToList()
+     | "WriteResults" >> beam.Map(write, RESULT_SCHEMA, "results.parquet"))  # fmt: skip
+    (outputs.dead_letters
+     | "GatherDead" >> beam.combiners.ToList()
+     | "WriteDead" >> beam.Map(write, DEAD_LETTER_SCHEMA, "dead_letters.parquet"))  # fmt: skip
+    result = pipeline.run()
+    result.wait_until_finish()
+    return ledger_from_metrics(result, "label")
+
+
+def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
+    rates = {"500": 0.06, "429": 0.04, "malformed": 0.03, "drop": 0.03, "hang": 0.01, "off_schema": 0.03}
+    pairs = elements(2000)
+    outs = [str(tmp_path / "run1"), str(tmp_path / "run2")]
+    with LLMTestServer(rates=rates, hang_seconds=30) as server:
+        # Large batches let the hung requests of one batch time out together.
+        config = ClientConfig(urls=(server.url,), model="test-model", timeout=1.0, retries=5, backoff=0.02,
+                              backoff_max=0.2, cache_dir=str(tmp_path / "_llm_cache"))  # fmt: skip
+        first = run_job(pairs, config, outs[0], [], batch_size=500)
+        sent_first = server.completions
+        second = run_job(pairs, config, outs[1], [], batch_size=500)
+        assert server.completions == sent_first  # the re-run sent nothing
+    results = storage.read_parquet(f"{outs[0]}/results.parquet").to_pylist()
+    dead = storage.read_parquet(f"{outs[0]}/dead_letters.parquet").to_pylist()
+    assert sorted([r["id"] for r in results] + [d["id"] for d in dead]) == [k for k, _ in pairs]
+    assert {d["reason"] for d in dead} == {"context_length_exceeded", "schema_mismatch"}
+    assert sum(d["reason"] == "context_length_exceeded" for d in dead) == 40
+    assert server.stats["fault_500"] > 50 and server.stats["fault_hang"] > 5 and first["retries"] > 250
+    assert first["requests"] == 2000 and first["http_requests"] == sent_first and first["cache_hits"] == 0
+    assert (first["responses"], first["failures"]) == (len(results), len(dead))
+    assert second["cache_hits"] == 2000 and second["http_requests"] == 0
+    for name in ("results.parquet", "dead_letters.parquet"):
+        with open(f"{outs[0]}/{name}", "rb") as a, open(f"{outs[1]}/{name}", "rb") as b:
+            assert a.read() == b.read(), name
+
+
+@pytest.mark.parametrize("beam_args", [[], PORTABLE_EMBED_ARGS], ids=["fnapi", "portable"])
+def test_transform_routes_failures_to_dead_letters(beam_args):
+    pairs = elements(60)
+    with LLMTestServer() as server:
+        config = ClientConfig(urls=(server.url,), backoff=0.01, retries=1)
+        server.inject("500", 2)  # transient: retried, never seen downstream
+        pipeline = beam.Pipeline(options=pipeline_options(list(beam_args), workers=1))
+        outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="ocr", batch_size=16)
+        kinds = outputs.results | beam.MapTuple(lambda k, r: (k, r.parsed is not None, r.text if k == "doc-00000" else ""))
+        long = ("doc-00007", "doc-00057")
+        expected = [(k, r.json_schema is not None, "echo: summarize document 0" if k == "doc-00000" else "")
+                    for k, r in pairs if k not in long]  # fmt: skip
+        assert_that(kinds, equal_to(expected), label="results")
+        reasons = outputs.dead_letters | beam.Map(lambda d: (d["id"], d["uri"], d["stage"], d["reason"], d["error"]))
+        assert_that(reasons, equal_to([(k, k, "ocr", "context_length_exceeded", "HTTP 400") for k in long]), label="dead")
+        result = pipeline.run()
+        result.wait_until_finish()
+    ledger = ledger_from_metrics(result, "ocr")
+    assert (ledger["requests"], ledger["responses"], ledger["failures"]) == (60, 58, 2)
+    assert ledger["retries"] == 2 and ledger["failure_reasons"] == {"context_length_exceeded": 2}
