@@ -182,6 +182,13 @@ def test_unknown_model_and_invalid_schema_fail_without_retry(server):
     assert server.completions == 1  # the invalid schema was never sent
 
 
+def test_unexpected_error_still_gives_a_result(server):
+    with LLMClient(config(server.url)) as client:
+        broken, fine = client.run_batch([Request(prompt="x", extra={"x": object()}), Request(prompt="y")])
+    assert (broken.reason, broken.error, broken.transient) == ("internal_error", "TypeError", False)
+    assert fine.ok
+
+
 def test_concurrency_is_bounded(server):
     server.latency = 0.02
     with LLMClient(config(server.url, concurrency=5)) as client:

@@ -34,7 +34,8 @@ Async code awaits `client.agenerate_many(requests)` instead. Failure reasons:
 transient (retried with backoff, then returned) `timeout`, `unreachable`, `connection_error`,
 `rate_limited`, `server_error`, `malformed_response`; permanent (returned at once and cached)
 `context_length_exceeded`, `bad_request`, `unauthorized`, `not_found`, `invalid_request`,
-`schema_mismatch` (answer is not JSON or does not match `json_schema`).
+`schema_mismatch` (answer is not JSON or does not match `json_schema`); `internal_error` (an
+unexpected error in the client, not cached).
 
 `corpusmill.llm.testing.LLMTestServer` is a local OpenAI-protocol server with deterministic
 answers and fault injection for tests and dry runs; `corpusmill.llm.launcher.VLLMServer`

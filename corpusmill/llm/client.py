@@ -213,7 +213,11 @@ class LLMClient:
         return list(await asyncio.gather(*(self._run_one(r) for r in requests)))
 
     async def _run_one(self, request: Request) -> Result:
-        result = await self._answer(request)
+        try:
+            result = await self._answer(request)
+        except Exception as exc:  # a bug or an unforeseen error must still leave a result for the element
+            log.exception("llm request %r failed unexpectedly", request.tag)
+            result = Failure(request.tag, "internal_error", type(exc).__name__, str(exc))
         with self._ledger_lock:
             self._ledger.add(result)
         return result
