@@ -53,6 +53,17 @@ def test_rerun_sends_no_request_and_gives_the_same_results(tmp_path):
     assert second[-1].reason == "context_length_exceeded"  # permanent failures are cached too
 
 
+def test_identical_requests_in_flight_are_sent_once(tmp_path):
+    with LLMTestServer(latency=0.05) as server:
+        cfg = ClientConfig(urls=(server.url,), cache_dir=str(tmp_path))
+        with LLMClient(cfg) as client:
+            results = client.run_batch([Request(prompt="same", tag=str(i)) for i in range(10)])
+            assert client.ledger.cache_hits == 9
+        assert server.completions == 1
+    assert [r.tag for r in results] == [str(i) for i in range(10)]
+    assert {r.text for r in results} == {"echo: same"} and sum(r.cached for r in results) == 9
+
+
 def test_transient_failures_are_not_cached(tmp_path):
     with LLMTestServer() as server:
         cfg = ClientConfig(urls=(server.url,), retries=0, cache_dir=str(tmp_path))

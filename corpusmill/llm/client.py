@@ -136,6 +136,8 @@ class LLMClient:
         self._model_lock: asyncio.Lock | None = None
         self._random = random.Random()
         self._finalizer: weakref.finalize | None = None
+        self._pending: dict[str, asyncio.Future[Result]] = {}
+        self._model_failed_at = -1e9
 
     # -- plain-code interface -------------------------------------------------------------
 
@@ -229,15 +231,37 @@ class LLMClient:
         model = request.model or await self._resolve_model()
         if model is None:
             return Failure(request.tag, "unreachable", "NoModel", f"no server answered /models at {self.config.urls}")
-        key = cache_key(request, model) if self._cache is not None else ""
-        if self._cache is not None:
-            record = self._cache.get(key)
-            if record is not None:
-                return from_record(record, request.tag)
-        result = await self._send(request, model)
-        if self._cache is not None and (result.ok or not result.transient):
-            self._cache.put(key, result)
-        return result
+        if self._cache is None:
+            return await self._send(request, model)
+        key = cache_key(request, model)
+        record = self._cache.get(key)
+        if record is not None:
+            return from_record(record, request.tag)
+        pending = self._pending.get(key)
+        if pending is not None:  # the same request is in flight: share its answer, send nothing
+            result = await asyncio.shield(pending)
+            return dataclasses.replace(result, tag=request.tag, attempts=0, seconds=0.0, cached=True)
+        return await self._send_and_store(key, request, model)
+
+    async def _send_and_store(self, key: str, request: Request, model: str) -> Result:
+        assert self._cache is not None and self._loop is not None
+        future: asyncio.Future[Result] = self._loop.create_future()
+        self._pending[key] = future
+        try:
+            result = await self._send(request, model)
+            if result.ok or not result.transient:
+                self._cache.put(key, result)
+            future.set_result(result)
+            return result
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # mark it retrieved: waiters, if any, get it too
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            del self._pending[key]
 
     async def _send(self, request: Request, model: str) -> Result:
         """Try `request` up to 1 + retries times; transient failures back off, others return."""
@@ -290,15 +314,25 @@ class LLMClient:
         return server, wire.http_failure(request.tag, status, raw), _seconds(retry_header)
 
     async def _resolve_model(self) -> str | None:
-        """The model named in the config, else the first one the servers list (asked once)."""
+        """The model named in the config, else the first one the servers list.
+
+        Asked with the same retries as a request; after a failure, requests fail at once for
+        `set_aside_seconds` instead of each waiting through the retries again.
+        """
         if self._default_model is not None:
             return self._default_model
         assert self._model_lock is not None
         async with self._model_lock:
-            for server in self._pool.servers:
-                if self._default_model is not None:
+            if time.monotonic() - self._model_failed_at < self.config.set_aside_seconds:
+                return self._default_model
+            for attempt in range(1, self.config.retries + 2):
+                for server in self._pool.servers:
+                    self._default_model = self._default_model or await self._first_model(server.url)
+                if self._default_model is not None or attempt > self.config.retries:
                     break
-                self._default_model = await self._first_model(server.url)
+                await asyncio.sleep(self._backoff(attempt, None))
+            if self._default_model is None:
+                self._model_failed_at = time.monotonic()
         return self._default_model
 
     async def _first_model(self, url: str) -> str | None:
