@@ -11,9 +11,8 @@ concurrency bound and cache) is shared by every thread of a worker process throu
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import apache_beam as beam
@@ -21,8 +20,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.utils import shared
 
+from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig, LLMClient, Request, Response
-from corpusmill.llm.types import LEDGER_FIELDS, Ledger
+from corpusmill.llm.types import LEDGER_FIELDS, Backend, Ledger
 from corpusmill.schema import dead_letter
 
 DEAD_LETTER_TAG = "dead_letter"
@@ -37,36 +37,45 @@ class LLMOutputs(NamedTuple):
 class LLMInference(beam.PTransform):
     """(key, Request) -> LLMOutputs; `stage` names the step in dead letters and metrics.
 
-    `batch_size` elements go to the client at once (default: its concurrency), so a worker
-    keeps that many requests in flight per bundle thread.
+    Requests go to an `LLMClient(config)`, or to `backend()` when given: a picklable callable
+    returning any object with `run_batch(requests) -> results`, such as
+    `functools.partial(LocalVLLM, model)` for in-process vLLM. `batch_size` elements go to it at
+    once (default: the client's concurrency), so each bundle thread keeps that many in flight.
     """
 
-    def __init__(self, config: ClientConfig, *, stage: str, batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        stage: str,
+        backend: Callable[[], Backend] | None = None,
+        batch_size: int | None = None,
+    ) -> None:
         super().__init__()
-        self.config, self.stage = config, stage
-        self.batch_size = batch_size or config.concurrency
+        if (config is None) == (backend is None):
+            raise ConfigError("LLMInference: give exactly one of config= (HTTP servers) or backend=")
+        self.backend = backend or functools.partial(LLMClient, config)
+        self.stage = stage
+        self.batch_size = batch_size or (config.concurrency if config else 64)
 
     def expand(self, pairs: beam.PCollection) -> LLMOutputs:
         outputs = (
             pairs
             | "Batch" >> beam.BatchElements(min_batch_size=self.batch_size, max_batch_size=self.batch_size)
-            | "Generate" >> beam.ParDo(_GenerateFn(self.config, self.stage)).with_outputs(DEAD_LETTER_TAG, main=RESULTS_TAG)
+            | "Generate" >> beam.ParDo(_GenerateFn(self.backend, self.stage)).with_outputs(DEAD_LETTER_TAG, main=RESULTS_TAG)
         )
         return LLMOutputs(outputs[RESULTS_TAG], outputs[DEAD_LETTER_TAG])
 
 
 class _GenerateFn(beam.DoFn):
-    def __init__(self, config: ClientConfig, stage: str) -> None:
-        self._config, self._stage = config, stage
-        self._shared = shared.Shared()
-        # Same config, same client, even across transforms of one job in one process.
-        blob = json.dumps(config.__dict__, sort_keys=True, default=str).encode()
-        self._tag = hashlib.blake2b(blob, digest_size=8).hexdigest()
-        self._client: LLMClient | None = None
+    def __init__(self, backend: Callable[[], Backend], stage: str) -> None:
+        self._backend, self._stage = backend, stage
+        self._shared = shared.Shared()  # pickled with the DoFn: every copy in a process finds one client
+        self._client: Backend | None = None
         self._counters: dict[str, Any] = {}
 
     def setup(self) -> None:
-        self._client = self._shared.acquire(lambda: LLMClient(self._config).open(), tag=self._tag)
+        self._client = self._shared.acquire(self._backend)
 
     def process(self, batch: list[tuple[str, Request]]) -> Iterator[Any]:
         assert self._client is not None

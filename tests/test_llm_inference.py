@@ -3,6 +3,7 @@ and the 2,000-request job with injected faults that a re-run answers entirely fr
 
 from __future__ import annotations
 
+import functools
 import json
 
 import apache_beam as beam
@@ -12,7 +13,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from corpusmill import storage
 from corpusmill.beam_options import PORTABLE_EMBED_ARGS, pipeline_options
-from corpusmill.llm import ClientConfig, Request, user
+from corpusmill.errors import ConfigError
+from corpusmill.llm import ClientConfig, LLMClient, Request, user
 from corpusmill.llm.testing import LLMTestServer
 from corpusmill.schema import DEAD_LETTER_SCHEMA
 from pipelines.llm_inference import LLMInference, ledger_from_metrics
@@ -67,11 +69,11 @@ def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
     outs = [str(tmp_path / "run1"), str(tmp_path / "run2")]
     with LLMTestServer(rates=rates, hang_seconds=30) as server:
         # Large batches let the hung requests of one batch time out together.
-        config = ClientConfig(urls=(server.url,), model="test-model", timeout=1.0, retries=5, backoff=0.02,
+        config = ClientConfig(urls=(server.url,), model="test-model", timeout=2.0, retries=5, backoff=0.02,
                               backoff_max=0.2, cache_dir=str(tmp_path / "_llm_cache"))  # fmt: skip
-        first = run_job(pairs, config, outs[0], [], batch_size=500)
+        first = run_job(pairs, config, outs[0], [], batch_size=1000)
         sent_first = server.completions
-        second = run_job(pairs, config, outs[1], [], batch_size=500)
+        second = run_job(pairs, config, outs[1], [], batch_size=1000)
         assert server.completions == sent_first  # the re-run sent nothing
     results = storage.read_parquet(f"{outs[0]}/results.parquet").to_pylist()
     dead = storage.read_parquet(f"{outs[0]}/dead_letters.parquet").to_pylist()
@@ -107,3 +109,14 @@ def test_transform_routes_failures_to_dead_letters(beam_args):
     ledger = ledger_from_metrics(result, "ocr")
     assert (ledger["requests"], ledger["responses"], ledger["failures"]) == (60, 58, 2)
     assert ledger["retries"] == 2 and ledger["failure_reasons"] == {"context_length_exceeded": 2}
+
+
+def test_any_backend_with_run_batch_can_serve_the_transform():
+    pairs = elements(10)
+    with LLMTestServer() as server:
+        backend = functools.partial(LLMClient, ClientConfig(urls=(server.url,)))
+        with beam.Pipeline(options=pipeline_options([], workers=1)) as pipeline:
+            outputs = pipeline | beam.Create(pairs) | LLMInference(stage="x", backend=backend, batch_size=4)
+            assert_that(outputs.results | beam.Keys(), equal_to([k for k, _ in pairs if k != "doc-00007"]))
+    with pytest.raises(ConfigError):
+        LLMInference(stage="x")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 from corpusmill.errors import ConfigError
 
@@ -234,3 +234,9 @@ class Ledger:
         out["seconds"] = round(self.seconds, 3)
         out["failure_reasons"] = dict(sorted(self.failure_reasons.items()))
         return out
+
+
+class Backend(Protocol):
+    """What runs requests: `LLMClient` over HTTP, or `LocalVLLM` in process."""
+
+    def run_batch(self, requests: Sequence[Request]) -> list[Result]: ...
