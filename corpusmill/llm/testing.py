@@ -118,9 +118,8 @@ class LLMTestServer:
         app.router.add_post("/v1/completions", self._completion)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]  # the real port when 0 asked for any free one
 
     async def _shutdown(self) -> None:
         if self._runner is not None:

@@ -17,17 +17,16 @@ from typing import Any, Protocol, Union
 
 from corpusmill.errors import ConfigError
 
-# Reasons a failure can carry. Transient ones are retried with backoff; a request that still
-# fails after the last retry ends with the last transient reason. Permanent ones are final at once
-# and are cached like responses, because the same request would fail the same way again.
+# Reasons a failure can carry that are retried with backoff; a request still failing after the
+# last retry ends with its last one. Every other reason (context_length_exceeded, bad_request,
+# invalid_request, unauthorized, not_found, schema_mismatch) is final at once and is cached like
+# a response, because the same request would fail the same way again; internal_error is final
+# and not cached.
 TRANSIENT_REASONS = frozenset(
     {"timeout", "unreachable", "connection_error", "rate_limited", "server_error", "malformed_response"}
 )
-PERMANENT_REASONS = frozenset(
-    {"context_length_exceeded", "bad_request", "unauthorized", "not_found", "schema_mismatch", "invalid_request"}
-)
 
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"RIFF", "image/webp"))
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,8 @@ class Image:
     def __post_init__(self) -> None:
         if not self.mime:
             sniffed = next((m for magic, m in _MAGIC if self.data.startswith(magic)), None)
+            if self.data[:4] == b"RIFF" and self.data[8:12] == b"WEBP":
+                sniffed = "image/webp"
             if sniffed is None:
                 raise ConfigError("Image: not PNG, JPEG or WebP bytes; pass mime= explicitly")
             object.__setattr__(self, "mime", sniffed)
