@@ -12,12 +12,13 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from corpusmill import storage
-from corpusmill.beam_options import PORTABLE_EMBED_ARGS, pipeline_options
+from corpusmill.beam_options import pipeline_options
 from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig, LLMClient, Request, user
 from corpusmill.llm.testing import LLMTestServer
-from corpusmill.schema import DEAD_LETTER_SCHEMA
+from pipelines.common import WriteDeadLetters
 from pipelines.llm_inference import LLMInference, ledger_from_metrics
+from tests.beam_runners import runner_kwargs
 
 SCHEMA = {
     "type": "object",
@@ -42,25 +43,22 @@ def elements(n: int) -> list[tuple[str, Request]]:
     return out
 
 
-def run_job(pairs, config: ClientConfig, out_dir: str, beam_args: list[str], batch_size: int) -> dict:
-    """Run LLMInference, write results and dead letters as Parquet, return the ledger."""
+def run_job(pairs, config: ClientConfig, out_dir: str, batch_size: int) -> dict:
+    """Run LLMInference; write results, dead letters (the shared writer) and the ledger."""
 
-    def write(rows: list[dict], schema: pa.Schema, name: str) -> None:
-        rows = sorted(rows, key=lambda r: r["id"])
-        storage.write_parquet(pa.Table.from_pylist(rows, schema=schema), storage.join(out_dir, name))
+    def write_results(rows: list[dict]) -> None:
+        table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["id"]), schema=RESULT_SCHEMA)
+        storage.write_parquet(table, storage.join(out_dir, "results.parquet"))
 
-    pipeline = beam.Pipeline(options=pipeline_options(beam_args, workers=1))
-    outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="label", batch_size=batch_size)
-    (outputs.results
-     | "Row" >> beam.MapTuple(lambda k, r: {"id": k, "text": r.text, "parsed": json.dumps(r.parsed, sort_keys=True)})
-     | "GatherResults" >> beam.combiners.ToList()
-     | "WriteResults" >> beam.Map(write, RESULT_SCHEMA, "results.parquet"))  # fmt: skip
-    (outputs.dead_letters
-     | "GatherDead" >> beam.combiners.ToList()
-     | "WriteDead" >> beam.Map(write, DEAD_LETTER_SCHEMA, "dead_letters.parquet"))  # fmt: skip
-    result = pipeline.run()
-    result.wait_until_finish()
-    return ledger_from_metrics(result, "label")
+    with beam.Pipeline(options=pipeline_options([], workers=1)) as pipeline:
+        outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="label", batch_size=batch_size)
+        (outputs.results
+         | "Row" >> beam.MapTuple(lambda k, r: {"id": k, "text": r.text, "parsed": json.dumps(r.parsed, sort_keys=True)})
+         | "Gather" >> beam.combiners.ToList()
+         | "Write" >> beam.Map(write_results))  # fmt: skip
+        outputs.dead_letters | WriteDeadLetters(out_dir, "label")
+        outputs.ledger | beam.Map(storage.write_json, storage.join(out_dir, "ledger.json"))
+    return storage.read_json(storage.join(out_dir, "ledger.json"))
 
 
 def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
@@ -71,12 +69,12 @@ def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
         # Large batches let the hung requests of one batch time out together.
         config = ClientConfig(urls=(server.url,), model="test-model", timeout=2.0, retries=5, backoff=0.02,
                               backoff_max=0.2, cache_dir=str(tmp_path / "_llm_cache"))  # fmt: skip
-        first = run_job(pairs, config, outs[0], [], batch_size=1000)
+        first = run_job(pairs, config, outs[0], batch_size=1000)
         sent_first = server.completions
-        second = run_job(pairs, config, outs[1], [], batch_size=1000)
+        second = run_job(pairs, config, outs[1], batch_size=1000)
         assert server.completions == sent_first  # the re-run sent nothing
     results = storage.read_parquet(f"{outs[0]}/results.parquet").to_pylist()
-    dead = storage.read_parquet(f"{outs[0]}/dead_letters.parquet").to_pylist()
+    dead = storage.read_parquet(f"{outs[0]}/_dead_letters/label-00000.parquet").to_pylist()
     assert sorted([r["id"] for r in results] + [d["id"] for d in dead]) == [k for k, _ in pairs]
     assert {d["reason"] for d in dead} == {"context_length_exceeded", "schema_mismatch"}
     assert sum(d["reason"] == "context_length_exceeded" for d in dead) == 40
@@ -84,18 +82,19 @@ def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
     assert first["requests"] == 2000 and first["http_requests"] == sent_first and first["cache_hits"] == 0
     assert (first["responses"], first["failures"]) == (len(results), len(dead))
     assert second["cache_hits"] == 2000 and second["http_requests"] == 0
-    for name in ("results.parquet", "dead_letters.parquet"):
+    for name in ("results.parquet", "_dead_letters/label-00000.parquet"):
         with open(f"{outs[0]}/{name}", "rb") as a, open(f"{outs[1]}/{name}", "rb") as b:
             assert a.read() == b.read(), name
 
 
-@pytest.mark.parametrize("beam_args", [[], PORTABLE_EMBED_ARGS], ids=["fnapi", "portable"])
-def test_transform_routes_failures_to_dead_letters(beam_args):
+@pytest.mark.parametrize("runner", ["in_process", "portable"])
+def test_transform_routes_failures_to_dead_letters(runner):
     pairs = elements(60)
     with LLMTestServer() as server:
         config = ClientConfig(urls=(server.url,), backoff=0.01, retries=1)
         server.inject("500", 2)  # transient: retried, never seen downstream
-        pipeline = beam.Pipeline(options=pipeline_options(list(beam_args), workers=1))
+        kw = runner_kwargs(runner)
+        pipeline = beam.Pipeline(options=pipeline_options(kw["beam_args"], workers=kw["workers"]))
         outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="ocr", batch_size=16)
         kinds = outputs.results | beam.MapTuple(lambda k, r: (k, r.parsed is not None, r.text if k == "doc-00000" else ""))
         long = ("doc-00007", "doc-00057")
@@ -104,6 +103,8 @@ def test_transform_routes_failures_to_dead_letters(beam_args):
         assert_that(kinds, equal_to(expected), label="results")
         reasons = outputs.dead_letters | beam.Map(lambda d: (d["id"], d["uri"], d["stage"], d["reason"], d["error"]))
         assert_that(reasons, equal_to([(k, k, "ocr", "context_length_exceeded", "HTTP 400") for k in long]), label="dead")
+        summed = outputs.ledger | beam.Map(lambda d: (d["requests"], d["responses"], d["failures"], d["retries"]))
+        assert_that(summed, equal_to([(60, 58, 2, 2)]), label="ledger")
         result = pipeline.run()
         result.wait_until_finish()
     ledger = ledger_from_metrics(result, "ocr")
