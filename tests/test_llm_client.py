@@ -230,5 +230,7 @@ def test_bad_config_and_requests_raise_config_error():
     with pytest.raises(ConfigError):
         Request(prompt="x", messages=(user("y"),))
     with pytest.raises(ConfigError):
+        Request(messages=({"role": "user", "content": "raw dicts are not messages"},))
+    with pytest.raises(ConfigError):
         Image(b"not an image")
     assert ClientConfig(urls="http://h:8000").urls == ("http://h:8000/v1",)

@@ -121,6 +121,8 @@ class Request:
             raise ConfigError("Request: give exactly one of messages= (chat) or prompt= (completion)")
         if not isinstance(self.messages, tuple):
             object.__setattr__(self, "messages", tuple(self.messages))
+        if not all(isinstance(m, Message) for m in self.messages):
+            raise ConfigError("Request: messages must be Message values, built with system(), user(), assistant()")
         if isinstance(self.stop, str):
             object.__setattr__(self, "stop", (self.stop,))
         elif self.stop is not None and not isinstance(self.stop, tuple):
