@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Coroutine, TypeVar
+from typing import Any, Coroutine, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -112,6 +112,13 @@ class _Pool:
                 log.warning("llm server %s failed %d times in a row: set aside for %.0fs",
                             server.url, server.failures_in_row, self.set_aside_seconds)  # fmt: skip
             server.aside_until = time.monotonic() + self.set_aside_seconds
+
+
+class _Attempt(NamedTuple):
+    server: _Server
+    result: Result
+    retry_after: float | None
+    seconds: float  # on the wire, not waiting for a concurrency slot
 
 
 class LLMClient:
@@ -267,17 +274,18 @@ class LLMClient:
         """Try `request` up to 1 + retries times; transient failures back off, others return."""
         body = wire.build_body(request, model, self.config.guided)
         path = wire.endpoint(request)
-        start = time.monotonic()
+        seconds = 0.0
         attempt = 0
         while True:
             attempt += 1
-            server, result, retry_after = await self._post(path, body, request)
+            server, result, retry_after, spent = await self._post(path, body, request)
+            seconds += spent
             if result.ok or not result.transient:
                 self._pool.succeeded(server)
             else:
                 self._pool.failed(server)
             if result.ok or not result.transient or attempt > self.config.retries:
-                return dataclasses.replace(result, attempts=attempt, seconds=time.monotonic() - start)
+                return dataclasses.replace(result, attempts=attempt, seconds=seconds)
             log.debug("llm %s on %s (attempt %d): %s", result.reason, server.url, attempt, result.message)
             await asyncio.sleep(self._backoff(attempt, retry_after))
 
@@ -289,29 +297,39 @@ class LLMClient:
             delay = max(delay, min(retry_after, self.config.backoff_max))
         return delay
 
-    async def _post(self, path: str, body: bytes, request: Request) -> tuple[_Server, Result, float | None]:
+    async def _post(self, path: str, body: bytes, request: Request) -> _Attempt:
         """One HTTP attempt on the server picked once a concurrency slot is free."""
-        assert self._session is not None and self._semaphore is not None
-        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        assert self._semaphore is not None
         async with self._semaphore:
             server = self._pool.pick()
             server.inflight += 1
             server.sent += 1
+            start = time.monotonic()
             try:
-                async with self._session.post(server.url + path, data=body, timeout=timeout) as resp:
-                    raw = await resp.read()
-                    status, retry_header = resp.status, resp.headers.get("Retry-After")
-            except TimeoutError:
-                return server, _failure(request, "timeout", "TimeoutError", f"no answer in {self.config.timeout}s"), None
-            except aiohttp.ClientConnectorError as exc:
-                return server, _failure(request, "unreachable", type(exc).__name__, str(exc)), None
-            except (aiohttp.ClientError, OSError) as exc:
-                return server, _failure(request, "connection_error", type(exc).__name__, str(exc) or repr(exc)), None
+                outcome = await self._exchange(server.url + path, body, request)
             finally:
                 server.inflight -= 1
+            seconds = time.monotonic() - start
+        if isinstance(outcome, Failure):
+            return _Attempt(server, outcome, None, seconds)
+        status, raw, retry_header = outcome
         if status == 200:
-            return server, wire.parse_response(request, raw), None
-        return server, wire.http_failure(request.tag, status, raw), _seconds(retry_header)
+            return _Attempt(server, wire.parse_response(request, raw), None, seconds)
+        return _Attempt(server, wire.http_failure(request.tag, status, raw), _seconds(retry_header), seconds)
+
+    async def _exchange(self, url: str, body: bytes, request: Request) -> tuple[int, bytes, str | None] | Failure:
+        """(status, body, Retry-After) of one POST, or the failure of the connection itself."""
+        assert self._session is not None
+        try:
+            timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+            async with self._session.post(url, data=body, timeout=timeout) as resp:
+                return resp.status, await resp.read(), resp.headers.get("Retry-After")
+        except TimeoutError:
+            return _failure(request, "timeout", "TimeoutError", f"no answer within {self.config.timeout}s")
+        except aiohttp.ClientConnectorError as exc:
+            return _failure(request, "unreachable", type(exc).__name__, str(exc))
+        except (aiohttp.ClientError, OSError) as exc:
+            return _failure(request, "connection_error", type(exc).__name__, str(exc) or repr(exc))
 
     async def _resolve_model(self) -> str | None:
         """The model named in the config, else the first one the servers list.

@@ -197,7 +197,8 @@ class Ledger:
     """What a client spent: requests asked for, HTTP requests sent, tokens, failures, time.
 
     Built only from results (`add`), so the ledgers of several workers simply add up.
-    `seconds` is the sum of per-request latencies, not wall time.
+    `seconds` sums the time requests spent on the wire (every attempt, not the waits for a
+    concurrency slot or between retries), so it is not wall time.
     """
 
     requests: int = 0
