@@ -11,7 +11,7 @@ from corpusmill.report.corpus_sections import amount, measure
 from corpusmill.report.html import Chart, Kpis, Section, Table
 from corpusmill.report.inputs import RunSummary
 from corpusmill.report.queries import Composition, DeadLetterGroup
-from corpusmill.report.svg import Panel, Series, bar_table, human, percent
+from corpusmill.report.svg import Panel, Series, bar_table, exact_percent, human, percent
 
 MAX_STAGE_ROWS = 40
 ROUTE_NAMES = {"text": "text layer", "ocr": "OCR", "failed": "failed"}
@@ -51,7 +51,7 @@ def _share_chart(key: str, title: str, stage_counts: dict[str, Any], corpus: dic
         series.append(Series(corpus_label, [corpus_share.get(k, 0.0) for k in keys]))
     more = len(stage_share) - len(keys)
     note = f"{more} smaller rows not shown." if more > 0 else ""
-    return Chart(key, title, bar_table(labels, [Panel("share of tokens", series, percent)], label_w=230), note)
+    return Chart(key, title, bar_table(labels, [Panel("share of tokens", series, percent, exact_percent)], label_w=230), note)
 
 
 def _corpus_shares(comp: Composition | None, dim: str) -> dict[str, float]:

@@ -36,6 +36,15 @@ def percent(x: float) -> str:
     return f"{x * 100:.3g}%"
 
 
+def exact(x: float) -> str:
+    """The full number for a tooltip: 1234567 -> '1,234,567'."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.6f}".rstrip("0")
+
+
+def exact_percent(x: float) -> str:
+    return f"{x * 100:.4f}%"
+
+
 @dataclass(frozen=True)
 class Series:
     name: str
@@ -48,7 +57,8 @@ class Panel:
 
     title: str
     series: Sequence[Series]
-    fmt: Formatter = human
+    fmt: Formatter = human  # beside the bar
+    tip: Formatter = exact  # in the tooltip
 
 
 def _text(x: float, y: float, s: str, *, anchor: str = "start", cls: str = "", weight: str = "normal") -> str:
@@ -100,7 +110,7 @@ def bar_table(labels: Sequence[str], panels: Sequence[Panel], *, label_w: int = 
                 w = (PANEL_W - VALUE_W) * value / scale
                 by = y + s_i * BAR_H
                 color = PALETTE[s_i % len(PALETTE)]
-                parts.append(_bar(x, by, w, color, f"{label} · {panel.title} · {s.name}: {value:,.6g}"))
+                parts.append(_bar(x, by, w, color, f"{label} · {panel.title} · {s.name}: {panel.tip(value)}"))
                 parts.append(_text(x + w + 3, by + BAR_H - 2, panel.fmt(value)))
     parts.append("</svg>")
     return "".join(parts)
@@ -120,7 +130,7 @@ def histogram(labels: Sequence[str], values: Sequence[float], *, title: str, fmt
         x = gap + i * (col_w + gap)
         h = plot_h * value / scale
         parts.append(f'<rect class="bar" x="{x}" y="{base - h:.1f}" width="{col_w}" height="{h:.1f}" '
-                     f'fill="{PALETTE[0]}"><title>{escape(f"{label}: {value:,.6g}")}</title></rect>')
+                     f'fill="{PALETTE[0]}"><title>{escape(f"{label}: {exact(value)}")}</title></rect>')
         parts.append(_text(x + col_w / 2, base - h - 3, fmt(value), anchor="middle"))
         parts.append(_text(x + col_w / 2, base + 14, label, anchor="middle", cls="label"))
     parts.append("</svg>")
