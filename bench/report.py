@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -124,6 +129,23 @@ def ours_aggregates(paths: dict[str, str]) -> dict[str, Counter]:
     return {dim: Counter({g.key: g.docs for g in groups}) for dim, groups in comp.by.items()}
 
 
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any, float]:
+    start = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - start, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(fn: Callable[..., Any], *args: Any) -> tuple[float, Any, float]:
+    """(seconds, result, peak RSS MiB) of `fn` in a fresh interpreter, so the peaks do not mix."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        return pool.submit(_timed, fn, *args).result()
+
+
+def _report(paths: dict[str, str], out: str) -> tuple[int, int]:
+    result = build_report(paths["docs"], out, annotations=paths["annotations"], shards=paths["shards"])
+    return len(result.charts), os.path.getsize(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -135,22 +157,16 @@ def main() -> None:
         t = time.perf_counter()
         paths = generate(root, n)
         print(f"generated {n:,} documents + annotations + token counts in {time.perf_counter() - t:.1f}s")
-        t = time.perf_counter()
-        result = build_report(paths["docs"], os.path.join(root, "report.html"), annotations=paths["annotations"],
-                              shards=paths["shards"])
-        report_s = time.perf_counter() - t
-        t = time.perf_counter()
-        ours = ours_aggregates(paths)
-        ours_s = time.perf_counter() - t
-        t = time.perf_counter()
-        theirs = peer(paths)
-        peer_s = time.perf_counter() - t
+        base_mib = in_child(int)[2]
+        report_s, (charts, size), report_mib = in_child(_report, paths, os.path.join(root, "report.html"))
+        ours_s, ours, ours_mib = in_child(ours_aggregates, paths)
+        peer_s, theirs, peer_mib = in_child(peer, paths)
         for dim in ("source", "lang", "domain", "safety", "edu_bin"):
             assert ours[dim] == theirs[dim], f"{dim}: DuckDB and pyarrow disagree"
-        size = os.path.getsize(result.path)
-        print(f"report (DuckDB + SVG + HTML): {report_s:.2f}s, {len(result.charts)} charts, {size / 1e3:.0f} kB")
-        print(f"aggregates only: DuckDB {ours_s:.2f}s vs pyarrow read+join+group_by {peer_s:.2f}s "
-              f"-> ours is {peer_s / ours_s:.2f}x the peer's speed")
+        print(f"report (DuckDB + SVG + HTML): {report_s:.2f}s, {charts} charts, {size / 1e3:.0f} kB, "
+              f"peak RSS {report_mib:.0f} MiB (empty process: {base_mib:.0f} MiB)")
+        print(f"aggregates only: DuckDB {ours_s:.2f}s ({ours_mib:.0f} MiB) vs pyarrow read+join+group_by "
+              f"{peer_s:.2f}s ({peer_mib:.0f} MiB) -> ours is {peer_s / ours_s:.2f}x the peer's speed")
     finally:
         shutil.rmtree(root)
 

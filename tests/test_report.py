@@ -35,7 +35,7 @@ def _tips(page: str, chart: str) -> dict[str, float]:
     figure = re.search(rf'<figure class="chart" data-chart="{re.escape(chart)}">(.*?)</figure>', page, re.S)
     assert figure, f"chart {chart} missing"
     tips = (html.unescape(t) for t in re.findall(r"<title>(.*?)</title>", figure.group(1)))
-    return {label: float(value.replace(",", "")) for label, value in (t.rsplit(": ", 1) for t in tips)}
+    return {label: float(value.replace(",", "").rstrip("%")) for label, value in (t.rsplit(": ", 1) for t in tips)}
 
 
 def test_numbers_match_the_data(corpus: ReportCorpus, tmp_path: Path) -> None:
@@ -128,3 +128,23 @@ def test_report_renders_in_chromium(corpus: ReportCorpus, tmp_path: Path) -> Non
     assert errors == []
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+def test_remote_paths_through_fsspec(corpus: ReportCorpus, tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = f"/report-test-{tmp_path.name}"
+    fs.put(str(Path(corpus.docs).parent), root, recursive=True)
+    try:
+        remote = ReportCorpus(*(f"memory://{root}/{Path(p).name}" for p in
+                                (corpus.docs, corpus.annotations, corpus.shards, corpus.pdf_run, corpus.llm_run)),
+                              corpus.rows, corpus.ids, corpus.n_tokens)
+        result = _full(remote, tmp_path / "remote.html")
+        _full(corpus, tmp_path / "local.html")
+    finally:
+        fs.rm(root, recursive=True)
+    assert set(result.charts) == FULL_CHARTS
+    remote_page, local_page = ((tmp_path / f).read_text(encoding="utf-8") for f in ("remote.html", "local.html"))
+    for chart in ("lang", "dead_letters", "stage-s1-lang"):
+        assert _tips(remote_page, chart) == _tips(local_page, chart)

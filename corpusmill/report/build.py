@@ -50,6 +50,8 @@ def build_report(
     folders = [p for p in (docs, annotations, shards, *runs) if p]
     manifests = stage_manifests(shards)
     with open_corpus(docs, annotations) as corpus:
+        # DuckDB draws a progress bar on long scans; a report run prints only its summary.
+        corpus.con.execute("SET enable_progress_bar = false")
         comp = composition(corpus, token_files(shards, manifests))
         dl_files = dead_letter_files(folders)
         dl_groups = dead_letters(corpus.con, dl_files)

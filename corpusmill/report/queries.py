@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from corpusmill import storage
 from corpusmill.corpus import Corpus
 
 # Education value is 0..5; half-point bins, the top bin closed so 5.0 lands in [4.5, 5].
@@ -84,8 +85,19 @@ def _facts_sql(doc_cols: set[str], ann_cols: set[str], with_tokens: bool) -> tup
     return f"SELECT {', '.join(select)} {joins}", dims, lang_from
 
 
+def _file_list(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> str:
+    """A DuckDB list literal of `files`, registering the fsspec filesystem of remote ones on `con`."""
+    for path in files:
+        if "://" in path and not path.startswith("file://"):
+            fs, _ = storage.filesystem(path)
+            protocols = [fs.protocol] if isinstance(fs.protocol, str) else list(fs.protocol)
+            if not any(con.filesystem_is_registered(p) for p in protocols):
+                con.register_filesystem(fs)
+    return "[" + ", ".join(_sql_str(f.removeprefix("file://")) for f in files) + "]"
+
+
 def _register_tokens(con: duckdb.DuckDBPyConnection, token_files: Sequence[str]) -> None:
-    files = "[" + ", ".join(_sql_str(f) for f in token_files) + "]"
+    files = _file_list(con, token_files)
     # Only id and n_tokens are read (Parquet projection); max() folds any re-tokenized duplicate.
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW token_counts AS SELECT id, max(n_tokens) AS n_tokens "
@@ -148,7 +160,7 @@ def dead_letters(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> list[D
     """Dead letters of every given file by stage and reason, most frequent first."""
     if not files:
         return []
-    listing = "[" + ", ".join(_sql_str(f) for f in files) + "]"
+    listing = _file_list(con, files)
     rows = con.execute(
         f"SELECT stage, reason, count(*) AS n, min(message) AS example "
         f"FROM read_parquet({listing}, union_by_name = true) GROUP BY ALL ORDER BY n DESC, stage, reason"
