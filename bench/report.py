@@ -125,6 +125,7 @@ def peer(paths: dict[str, str]) -> dict[str, Counter]:
 
 def ours_aggregates(paths: dict[str, str]) -> dict[str, Counter]:
     with open_corpus(paths["docs"], paths["annotations"]) as corpus:
+        corpus.con.execute("SET enable_progress_bar = false")
         comp = composition(corpus, token_files(paths["shards"], [{"tokenizer": {"sha256": TOKENIZER_FP}}]))
     return {dim: Counter({g.key: g.docs for g in groups}) for dim, groups in comp.by.items()}
 

@@ -65,6 +65,10 @@ def test_numbers_match_the_data(corpus: ReportCorpus, tmp_path: Path) -> None:
     assert {k.split(" · ")[0] for k in dead} == {"ingest", "annotate", "mix", "extract_pdf"}
     buckets = _tips(page, "stage-s1-buckets")
     assert "code · tokens · target" in buckets and "general · tokens · target" not in buckets  # weight-only bucket
+    shares = _tips(page, "stage-s1-lang")  # stage tokens from the manifest beside the corpus' token share
+    assert shares["English · eng_Latn · share of tokens · stage"] == pytest.approx(100 * 150 / 250, abs=1e-3)
+    corpus_share = 100 * tokens["eng_Latn"] / sum(tokens.values())
+    assert shares["English · eng_Latn · share of tokens · corpus (tokens)"] == pytest.approx(corpus_share, abs=1e-3)
     assert _tips(page, "pdf_routes")["OCR · pages · pages"] == 2
     assert _tips(page, "llm")["synthesize · llm · tokens · prompt"] == 5400
 
