@@ -55,7 +55,7 @@ def build_report(
         comp = composition(corpus, token_files(shards, manifests))
         dl_files = dead_letter_files(folders)
         dl_groups = dead_letters(corpus.con, dl_files)
-    summaries = run_summaries([docs, *([annotations] if annotations else []), *runs])
+    summaries = run_summaries(folders)
     sections = [cs.overview(comp, sum(g.count for g in dl_groups)), *_corpus_sections(comp)]
     sections += [rs.stage_section(m, comp) for m in manifests]
     sections += [rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,

@@ -75,7 +75,7 @@ def languages(comp: Composition) -> Section | None:
             "other", sum(g.docs for g in others), sum(g.chars for g in others), sum(g.tokens for g in others))))
     rows += [(label, g) for label, g in extra if g is not None]
     groups = [g for _, g in rows]
-    origin = "the `lang` annotation" if comp.lang_from == "annotations" else "documents' meta.lang (no annotations given)"
+    origin = "the `lang` annotation" if comp.lang_from == "annotations" else "documents' meta.lang (no `lang` annotation)"
     note = f"Language from {origin}. Hover a bar for exact numbers."
     if others:
         top = sorted(others, key=lambda g: -g.docs)[:12]

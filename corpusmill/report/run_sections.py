@@ -155,10 +155,15 @@ def _dead_total(data: dict[str, Any]) -> int | None:
     return sum(v for v in dead.values() if isinstance(v, int)) if isinstance(dead, dict) else None
 
 
+def _first_int(data: dict[str, Any], *keys: str) -> int | None:
+    """The first count among `keys`: jobs name their counts differently ("docs" may also be a path)."""
+    return next((data[k] for k in keys if isinstance(data.get(k), int) and not isinstance(data.get(k), bool)), None)
+
+
 def runs_section(summaries: Sequence[RunSummary]) -> Section | None:
     if not summaries:
         return None
-    rows = [[s.job, s.path, s.data.get("records_in", s.data.get("docs_in")), s.data.get("docs", s.data.get("rows_out")),
+    rows = [[s.job, s.path, _first_int(s.data, "records_in", "docs_in"), _first_int(s.data, "docs", "rows_out"),
              s.data.get("duplicates"), _dead_total(s.data), s.data.get("elapsed_s"), s.data.get("runner")]
             for s in summaries]
     return Section("runs", "Runs", "Every job accounts for its input: in = out + dead letters (+ duplicates).",
