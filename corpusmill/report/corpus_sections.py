@@ -100,7 +100,7 @@ def education(comp: Composition) -> Section | None:
     bins = [i * EDU_BIN_WIDTH for i in range(int(5 / EDU_BIN_WIDTH))]
     labels = [f"{b:g}–{b + EDU_BIN_WIDTH:g}" for b in bins]
     docs = [groups[b].docs if b in groups else 0 for b in bins]
-    blocks: list = [Chart("edu", "Education value (edu_score 0–5): documents per half-point bin",
+    blocks: list[Chart | Table | Kpis] = [Chart("edu", "Education value (edu_score 0–5): documents per half-point bin",
                           histogram(labels, docs, title="documents"), "The last bin includes 5.")]
     unlabeled = groups.get(None)
     if unlabeled:

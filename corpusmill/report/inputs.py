@@ -7,6 +7,7 @@ section out of the report. Paths go through fsspec, so gs:// or s3:// folders wo
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,7 @@ def run_summaries(paths: Iterable[str]) -> list[RunSummary]:
         if not isinstance(data, dict):
             log.warning("%s: not a JSON object; ignored", target)
             continue
-        folder = target.rsplit("/", 2)[-2] if target.count("/") >= 1 else target
+        folder = posixpath.basename(posixpath.dirname(target)) or target
         out.append(RunSummary(target, str(data.get("job") or folder), data))
     return out
 
