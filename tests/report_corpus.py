@@ -114,6 +114,8 @@ def _runs(pdf: Path, llm: Path) -> None:
     ledger = {"requests": 12, "http_requests": 14, "responses": 11, "failures": 1, "retries": 2, "cache_hits": 3,
               "prompt_tokens": 5400, "completion_tokens": 1200, "seconds": 3.2, "failure_reasons": {"timeout": 1}}
     storage.write_json({"job": "synthesize", "records_in": 12, "docs": 11, "llm": ledger}, str(llm / "_summary.json"))
+    # A job may also keep its ledger beside the summary (the VLM OCR calls of the PDF run here).
+    storage.write_json({**ledger, "prompt_tokens": 900, "failure_reasons": {}}, str(pdf / "_llm_ledger.json"))
 
 
 def write_report_corpus(root: Path) -> ReportCorpus:

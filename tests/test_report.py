@@ -70,7 +70,8 @@ def test_numbers_match_the_data(corpus: ReportCorpus, tmp_path: Path) -> None:
     corpus_share = 100 * tokens["eng_Latn"] / sum(tokens.values())
     assert shares["English · eng_Latn · share of tokens · corpus (tokens)"] == pytest.approx(corpus_share, abs=1e-3)
     assert _tips(page, "pdf_routes")["OCR · pages · pages"] == 2
-    assert _tips(page, "llm")["synthesize · llm · tokens · prompt"] == 5400
+    llm = _tips(page, "llm")
+    assert llm["synthesize · llm · tokens · prompt"] == 5400 and llm["pdf · llm · tokens · prompt"] == 900
 
 
 def test_same_inputs_same_bytes(corpus: ReportCorpus, tmp_path: Path) -> None:

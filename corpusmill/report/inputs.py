@@ -17,6 +17,7 @@ from corpusmill import storage
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "_summary.json"
+LEDGER_FILE = "_llm_ledger.json"  # an LLM job's ledger when it is not inside its _summary.json
 MANIFEST_FILE = "manifest.json"
 DEAD_LETTERS_DIR = "_dead_letters"
 TOKENS_DIR = "_tokens"  # the mixer's token sidecar: SHARDS_DIR/_tokens/<tokenizer fp[:16]>/*.parquet
@@ -55,12 +56,14 @@ def dead_letter_files(folders: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def run_summaries(paths: Iterable[str]) -> list[RunSummary]:
-    """The `_summary.json` of each run folder (or the JSON file itself), once each, in order."""
+def run_summaries(paths: Iterable[str], name: str = SUMMARY_FILE) -> list[RunSummary]:
+    """The `name` file of each run folder (or the JSON file itself), once each, in order."""
     out: list[RunSummary] = []
     seen: set[str] = set()
     for path in paths:
-        target = storage.join(path, SUMMARY_FILE) if _is_dir(path) else path
+        if not _is_dir(path) and name != SUMMARY_FILE:
+            continue  # a JSON file given directly is a summary
+        target = storage.join(path, name) if _is_dir(path) else path
         if target in seen or not storage.exists(target):
             continue
         seen.add(target)
