@@ -18,6 +18,8 @@ COMMANDS = [
     "corpusmill.cli.query",
     "corpusmill.cli.demo",
     "corpusmill.cli.annotate",
+    "corpusmill.cli.llm",
+    "corpusmill.cli.report",
 ]
 
 
