@@ -4,7 +4,8 @@ Same documents (~6 KB each, 35 languages, built from the bundled SIB-200 sample)
 one worker. Peer: datatrove ParquetReader -> LanguageFilter (fastText, label only; with our
 trained LID model, since lid.176 cannot be downloaded here) -> FastTextClassifierFilter
 (our SIB-200 topic model, labels in metadata, nothing removed) -> GopherQualityFilter
-(spaCy word splitting, as datatrove does for English) -> ParquetWriter. Ours: the annotate
+(spaCy word splitting, as datatrove does for English) -> ParquetWriter (labels as one JSON
+column: datatrove fixes the schema on the first document, and label keys differ between documents). Ours: the annotate
 Beam job with every default labeler (n_chars, lang_id, quality, edu, domain, safety) on
 FnApiRunner, writing sidecars. Also prints each labeler's docs/s on the same documents.
 
@@ -72,6 +73,10 @@ def _accept_fasttext_numpy2() -> None:
     )
 
 
+def _labels_as_json(step: object, doc: object) -> dict:
+    return {"id": doc.id, "labels": json.dumps(doc.metadata, sort_keys=True, default=str)}
+
+
 def run_peer(docs_dir: str, out_dir: str, lid_model: str, topic_model: str) -> None:
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.filters import FastTextClassifierFilter, GopherQualityFilter, LanguageFilter
@@ -96,7 +101,7 @@ def run_peer(docs_dir: str, out_dir: str, lid_model: str, topic_model: str) -> N
                                 max_avg_word_length=None, min_stop_words=None, max_non_alpha_words_ratio=None,
                                 max_symbol_word_ratio=None, max_bullet_lines_ratio=None,
                                 max_ellipsis_lines_ratio=None),
-            ParquetWriter(out_dir),
+            ParquetWriter(out_dir, adapter=_labels_as_json),
         ],
         tasks=1, workers=1, logging_dir=os.path.join(out_dir, "_logs"), skip_completed=False,
     ).run()
