@@ -3,7 +3,10 @@
 Lexicon part: the LDNOOBW lists (28 languages, CC BY 4.0, shipped in `lexicons/`) are
 tokenized with `words.split_words`, so matching is by whole words in spaced scripts and
 by grapheme sequences in Chinese, Japanese and Thai (which have no word boundaries).
-Terms that are only digits or a single grapheme are dropped: they match ordinary text.
+Terms that are only digits or a single grapheme are dropped: they match ordinary text; so
+are terms that are ordinary words in some language (`lexicons/neutral_terms.txt`, found in
+neutral SIB-200 text by `build_safety_exclusions`), since every list is matched in every
+document whatever its language.
 `safety_score` = min(1, 20 x share of words inside a matched term) (5 % bad words -> 1.0);
 a score of `UNSAFE_AT` or more is `unsafe:sexual` (the lists are overwhelmingly sexual
 and obscene terms). Student part: when `safety_student.ftz` (trained from teacher labels
@@ -24,19 +27,29 @@ from annotators.base import Annotator, BatchHint, constant, file_version, model_
 from annotators.words import sample_words, split_words
 
 LEXICON_DIR = os.path.join(os.path.dirname(__file__), "lexicons")
+NEUTRAL_FILE = "neutral_terms.txt"
 STUDENT_MODEL = "safety_student.ftz"
 CATEGORIES = ("sexual", "hate", "violence", "self-harm")
 UNSAFE_AT = 0.5
 
 
-def load_lexicon(folder: str = LEXICON_DIR) -> dict[str, set[tuple[str, ...]]]:
-    """First word -> the set of term word-tuples starting with it (lowercased)."""
+def load_lexicon(folder: str = LEXICON_DIR, *, exclude: bool = True) -> dict[str, set[tuple[str, ...]]]:
+    """First word -> the set of term word-tuples starting with it (lowercased).
+
+    With `exclude`, terms listed in `neutral_terms.txt` (ordinary words in some language,
+    see `build_safety_exclusions`) are left out.
+    """
+    neutral: set[tuple[str, ...]] = set()
+    neutral_path = os.path.join(folder, NEUTRAL_FILE)
+    if exclude and os.path.isfile(neutral_path):
+        with open(neutral_path, encoding="utf-8") as fh:
+            neutral = {tuple(line.split()) for line in fh if line.strip()}
     index: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     for path in sorted(glob.glob(os.path.join(folder, "ldnoobw_*.txt"))):
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 term = tuple(split_words(line.strip().lower()))
-                if not term or all(w.isdigit() for w in term) or (len(term) == 1 and len(term[0]) < 2):
+                if not term or term in neutral or all(w.isdigit() for w in term) or (len(term) == 1 and len(term[0]) < 2):
                     continue
                 index[term[0]].add(term)
     return dict(index)

@@ -57,6 +57,9 @@ def test_safety_lexicon_is_word_boundary_and_cjk_thai_aware() -> None:
     assert lexicon_score("这个网站有三级片", index) > 0.5  # no spaces in Chinese
     assert lexicon_score("ผู้หญิงคนนั้นเป็นกระหรี่", index) > 0.1  # nor in Thai
     assert lexicon_score("Room 13. Call 555 1234.", index) == 0  # digit-only terms are dropped
+    # Obscene in one list, ordinary in another language: excluded via neutral_terms.txt.
+    assert lexicon_score("El gol del equipo con el balón llegó tarde.", index) == 0
+    assert lexicon_score("El gol del equipo con el balón llegó tarde.", load_lexicon(exclude=False)) > 0.5
     out = Safety().label(_table(["A quiet walk in the park.", "fuck fuck shit"])).to_pydict()
     assert out["safety"] == ["safe", "unsafe:sexual"] and out["safety_model"][0] == "ldnoobw_lexicon"
 
