@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,7 +90,8 @@ class Annotate(beam.PTransform):
         self.tasks, self.annotators = list(tasks), list(annotators)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        tag = fingerprint(self.annotators)
+        # One tag per pipeline: two jobs in one process never share loaded models by mistake.
+        tag = f"{fingerprint(self.annotators)}-{uuid.uuid4().hex}"
         labeled = (
             pbegin
             | "Files" >> beam.Create(self.tasks, reshuffle=False)
@@ -107,8 +109,12 @@ class Annotate(beam.PTransform):
 
 
 def fingerprint(annotators: Sequence[Annotator]) -> str:
-    """Names, versions and output columns of the annotators: what makes labels comparable."""
-    parts = [(a.name, a.version, str(a.columns)) for a in annotators]
+    """Names, versions, model versions and columns of the annotators: what makes labels comparable."""
+    parts = [
+        (a.name, a.version, str(a.columns),
+         sorted((k, str(v)) for k, v in vars(a).items() if "version" in k or k == "model_name"))
+        for a in annotators
+    ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 

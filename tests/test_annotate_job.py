@@ -110,3 +110,14 @@ def test_cli_annotate_with_every_default_labeler(docs: Path, tmp_path: Path, cap
     row = open_corpus(str(docs), str(ann)).sql(
         "SELECT lang, script, domain, safety, edu_score, q_n_words FROM corpus WHERE id = 'f1-0'").fetchall()[0]
     assert row[0] == "eng_Latn" and row[1] == "Latn" and None not in row
+
+
+def test_other_model_versions_are_refused_in_the_same_folder(docs: Path, tmp_path: Path) -> None:
+    from annotators.edu import EduValue
+
+    ann = str(tmp_path / "ann")
+    run_annotate(str(docs), ann, annotators=[EduValue()], workers=1, progress=False)
+    student = EduValue()
+    student.model_name, student.model_version = "edu_student", "0123456789ab"  # as if a student were found
+    with pytest.raises(OutputExistsError):
+        run_annotate(str(docs), ann, annotators=[student], workers=1, progress=False)
