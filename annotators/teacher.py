@@ -10,6 +10,7 @@ requests and parses answers.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,18 +135,34 @@ class Teacher(Annotator):
         # With a cache (the CLI puts it under ANN_DIR/_llm_cache), a resumed run re-asks nothing.
         self.config = TeacherConfig(teacher_url, teacher_model, teacher_retries, cache_dir=teacher_cache_dir)
         self._client: Any = None
+        self._usage: Any = None
+        self._lock: Any = None
 
     def batch_hint(self) -> BatchHint:
         return BatchHint(min_docs=8, max_docs=128)
 
     def setup(self) -> None:
+        from corpusmill.llm import Ledger
+
         self._client = self.config.client().open()
+        self._usage, self._lock = Ledger(), threading.Lock()
+
+    def take_usage(self) -> Any:
+        """The LLM ledger of the batches labeled since the last call (for the job's usage file)."""
+        from corpusmill.llm import Ledger
+
+        with self._lock:
+            usage, self._usage = self._usage, Ledger()
+        return usage
 
     def label(self, batch: pa.Table) -> pa.Table:
         if self._client is None:
             self.setup()
         ids, docs = batch.column("id").to_pylist(), texts(batch)
         results = self._client.run_batch([build_request(i, t) for i, t in zip(ids, docs)])
+        with self._lock:
+            for result in results:
+                self._usage.add(result)
         labels: list[TeacherLabel | None] = []
         failures: dict[int, RecordError] = {}
         for i, result in enumerate(results):

@@ -5,7 +5,8 @@
         -> {labels, dead letters} CoGroupByKey(file) -> WriteSidecars
 
 `ANN_DIR/part-NNNNN.parquet` mirrors `DOCS_DIR/part-NNNNN.parquet` row for row; label
-failures are rows of `ANN_DIR/_dead_letters/`; `ANN_DIR/_summary.json` has the counts.
+failures are rows of `ANN_DIR/_dead_letters/`; `ANN_DIR/_summary.json` has the counts and
+`ANN_DIR/_llm_ledger.json` what LLM-backed labelers (the teacher) spent in this run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "_summary.json"
 RUN_FILE = "_run.json"
+LEDGER_FILE = "_llm_ledger.json"
+USAGE_TAG = "llm_usage"
 
 
 class _Loaded:
@@ -75,6 +78,24 @@ class _LabelFn(beam.DoFn):
         yield index, (seq, result.table)
         for row in result.dead_letters:
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, (index, row))
+        for annotator in self.loaded.annotators:  # LLM-backed labelers report what they spent
+            take_usage = getattr(annotator, "take_usage", None)
+            if take_usage is not None:
+                yield beam.pvalue.TaggedOutput(USAGE_TAG, (annotator.name, take_usage()))
+
+
+def _merge_ledgers(ledgers: Iterable[Any]) -> Any:
+    total = None
+    for ledger in ledgers:
+        if total is None:
+            total = type(ledger)()
+        total.merge(ledger)
+    return total
+
+
+def _write_usage(usage: list[tuple[str, Any]], ann_dir: str) -> None:
+    if usage:  # read by `corpusmill report` as this job's LLM usage
+        storage.write_json({name: ledger.as_dict() for name, ledger in sorted(usage)}, storage.join(ann_dir, LEDGER_FILE))
 
 
 def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask], schema: pa.Schema) -> int:
@@ -85,9 +106,9 @@ def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask]
 class Annotate(beam.PTransform):
     """Labels the documents of `tasks` with `annotators`; writes one sidecar per input file."""
 
-    def __init__(self, tasks: Sequence[FileTask], annotators: Sequence[Annotator]) -> None:
+    def __init__(self, tasks: Sequence[FileTask], annotators: Sequence[Annotator], ann_dir: str) -> None:
         super().__init__()
-        self.tasks, self.annotators = list(tasks), list(annotators)
+        self.tasks, self.annotators, self.ann_dir = list(tasks), list(annotators), ann_dir
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         # One tag per pipeline: two jobs in one process never share loaded models by mistake.
@@ -98,8 +119,14 @@ class Annotate(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
             | "Label" >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
-                DEAD_LETTER_TAG, main="labels"
+                DEAD_LETTER_TAG, USAGE_TAG, main="labels"
             )
+        )
+        _ = (
+            labeled[USAGE_TAG]
+            | "SumUsage" >> beam.CombinePerKey(_merge_ledgers)
+            | "GatherUsage" >> beam.combiners.ToList()
+            | "WriteUsage" >> beam.Map(_write_usage, self.ann_dir)
         )
         return (
             {"labels": labeled.labels, "dead": labeled[DEAD_LETTER_TAG]}
@@ -158,7 +185,7 @@ def run_annotate(
     if tasks:
         poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
         with ProgressLine("annotate", "files", poll, interval=5.0 if progress else 1e9):
-            run(lambda p: p | Annotate(tasks, annotators), options)
+            run(lambda p: p | Annotate(tasks, annotators, ann_dir), options)
     elapsed = time.monotonic() - start
     counts = summarize(docs_dir, ann_dir)
     labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)

@@ -73,6 +73,7 @@ def test_one_row_per_document_and_dead_letters(docs: Path, tmp_path: Path, runne
     assert all(r[1] is None and r[2] is not None for r in boom)  # other labels survive
     dead = corpus.sql(f"SELECT id, stage FROM read_parquet('{ann}/_dead_letters/*.parquet') ORDER BY id").fetchall()
     assert dead == [("f0-2", "annotate/fussy"), ("f1-25", "annotate/fussy")]
+    assert not (ann / "_llm_ledger.json").exists()  # no LLM-backed labeler ran
 
 
 def test_deterministic_and_rerun_skips(docs: Path, tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ def test_teacher_labels_in_the_annotate_job(docs: Path, tmp_path: Path) -> None:
     rows = open_corpus(str(docs), str(tmp_path / "ann")).sql(
         "SELECT count(*), min(teacher_edu), max(teacher_edu), count(DISTINCT teacher_field) FROM corpus").fetchall()[0]
     assert rows[0] == 160 and 0 <= rows[1] <= rows[2] <= 5 and rows[3] > 1
+    ledger = storage.read_json(str(tmp_path / "ann" / "_llm_ledger.json"))["teacher"]
+    assert ledger["requests"] == ledger["responses"] == 160 and ledger["prompt_tokens"] > 0
 
 
 @pytest.mark.parametrize("fault", ["500", "off_schema"])
@@ -71,6 +73,8 @@ def test_failing_teacher_is_dead_lettered_and_the_job_goes_on(docs: Path, tmp_pa
     nulls = open_corpus(str(docs), str(tmp_path / "ann")).sql(
         "SELECT count(*) FILTER (teacher_edu IS NULL), count(*) FILTER (n_chars IS NULL) FROM corpus").fetchall()[0]
     assert nulls == (failed, 0)
+    ledger = storage.read_json(str(tmp_path / "ann" / "_llm_ledger.json"))["teacher"]
+    assert ledger["requests"] == 160 and ledger["failures"] == failed
 
 
 def test_unreachable_teacher(docs: Path, tmp_path: Path) -> None:
