@@ -64,18 +64,8 @@ class Domain(Annotator):
 
     def _domains(self, docs: list[str]) -> tuple[list[str], list[float]]:
         topics = fasttext_model.predict(self._topics, docs)
-        labels, scores = [], []
-        for text, [(topic, prob)] in zip(docs, topics):
-            code, math = code_score(text), math_score(text)
-            if code >= CODE_THRESHOLD:
-                labels.append("code"), scores.append(code)
-            elif math >= MATH_THRESHOLD:
-                labels.append("math"), scores.append(math)
-            elif prob >= MIN_TOPIC_PROB:
-                labels.append(topic), scores.append(prob)
-            else:
-                labels.append("other"), scores.append(1.0 - prob)
-        return labels, scores
+        decided = [_decide(text, topic, prob) for text, [(topic, prob)] in zip(docs, topics)]
+        return [d[0] for d in decided], [d[1] for d in decided]
 
     def label(self, batch: pa.Table) -> pa.Table:
         if self._topics is None:
@@ -96,3 +86,16 @@ class Domain(Annotator):
              field, field_score, constant(field_model, n), constant(field_version, n)],
             schema=self.columns,
         )
+
+
+def _decide(text: str, topic: str, prob: float) -> tuple[str, float]:
+    """The documented decision order: code, math, a confident topic, else `other`."""
+    code = code_score(text)
+    if code >= CODE_THRESHOLD:
+        return "code", code
+    math = math_score(text)
+    if math >= MATH_THRESHOLD:
+        return "math", math
+    if prob >= MIN_TOPIC_PROB:
+        return topic, prob
+    return "other", 1.0 - prob
