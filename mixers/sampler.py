@@ -116,8 +116,34 @@ def _solve_scale(weights: np.ndarray, lengths: np.ndarray, u_table: np.ndarray, 
             lo = mid
         else:
             hi = mid
-    best = min((lo, hi), key=lambda c: (abs(total(c) - target), c))
-    return repeats(best * weights, u_table, cap)
+    under = _fill(repeats(lo * weights, u_table, cap), weights, lengths, u_table, cap, target)
+    over = repeats(hi * weights, u_table, cap)
+    return min((under, over), key=lambda c: abs(int((c * lengths).sum()) - target))
+
+
+def _fill(counts: np.ndarray, weights: np.ndarray, lengths: np.ndarray, u_table: np.ndarray, cap: int, target: int) -> np.ndarray:
+    """Close the gap below `target` with one more use of the documents next in line that still fit.
+
+    "Next in line" is the order in which raising c would add them, (count + u(count)) / weight,
+    so the fill keeps the sampler's per-document preference; it only skips documents too long
+    for what is left. This matters when documents are large relative to a bucket's target.
+    """
+    counts = counts.copy()
+    gap = target - int((counts * lengths).sum())
+    open_ = np.flatnonzero((counts < cap) & (weights > 0))
+    nxt = (counts[open_] + u_table[open_, np.minimum(counts[open_], cap - 1)]) / weights[open_]
+    queue = open_[np.lexsort((open_, nxt))]
+    while gap > TOLERANCE * target / 2 and len(queue):
+        fits = queue[lengths[queue] <= gap]
+        take = fits[np.cumsum(lengths[fits]) <= gap]
+        if not len(take):
+            take = fits[:1]
+        if not len(take):
+            break
+        counts[take] += 1
+        gap -= int(lengths[take].sum())
+        queue = queue[~np.isin(queue, take)]
+    return counts
 
 
 def sample_bucket(

@@ -76,7 +76,7 @@ def missing_annotations(corpus: Corpus) -> pa.Table:
 
 
 def check_unique_ids(corpus: Corpus) -> None:
-    n, distinct = corpus.sql("SELECT count(*), count(DISTINCT id) FROM documents").fetchone()  # type: ignore[misc]
+    n, distinct = corpus.con.execute("SELECT count(*), count(DISTINCT id) FROM documents").fetchall()[0]
     if n != distinct:
         raise ConfigError(f"documents hold {n - distinct} duplicate ids; deduplicate before mixing")
 

@@ -117,3 +117,26 @@ def document_tokens(ds: IndexedDataset, provenance: pa.Table, row: int) -> np.nd
     """The tokens one provenance row points at."""
     seq, offset, length = (provenance.column(c)[row].as_py() for c in ("seq", "offset", "length"))
     return ds.sequence(seq)[offset : offset + length]
+
+
+def stage_dirs(out: str, manifest_name: str = "manifest.json") -> list[str]:
+    """`out` itself when it is a stage folder, else its sub-folders that hold a stage."""
+    if storage.exists(storage.join(out, manifest_name)):
+        return [out]
+    fs, p = storage.filesystem(out)
+    if not fs.isdir(p):
+        return []
+    subdirs = sorted(x.rsplit("/", 1)[-1] for x in fs.ls(p, detail=False) if fs.isdir(x))
+    return [storage.join(out, d) for d in subdirs if not d.startswith(("_", "."))]
+
+
+def sample_slices(stage_dir: str, n: int) -> list[tuple[dict, np.ndarray]]:
+    """The first `n` provenance rows of the first shards (already shuffled) with their tokens."""
+    found: list[tuple[dict, np.ndarray]] = []
+    for shard in sorted(finished_shards(stage_dir)):
+        ds, prov = open_shard(stage_dir, shard)
+        for row in range(min(prov.num_rows, n - len(found))):
+            found.append(({**prov.slice(row, 1).to_pylist()[0], "shard": shard}, document_tokens(ds, prov, row)))
+        if len(found) >= n:
+            break
+    return found
