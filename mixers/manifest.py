@@ -90,6 +90,7 @@ def build_manifest(plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, stage_
             "tokens": layout.content_tokens,
             "padding_tokens": layout.padding_tokens,
             "padding_ratio": round(layout.padding_ratio, 6),
+            "padding_floor": round(layout.padding_floor, 6),
             "instances": plan.instances.num_rows - layout.skipped.num_rows,
             "documents": len(set(plan.instances.column("id").to_pylist())),
             "sequences": sum(s["sequences"] for s in shards),

@@ -50,6 +50,8 @@ class Layout:
     pad_to: int | None  # every sequence padded to this length (pack), or None (stream)
     padding_tokens: int
     skipped: pa.Table  # instances left out (too long and long_documents = skip)
+    # No packing of these lengths can pad less: items over half a sequence each need their own.
+    padding_floor: float = 0.0
 
     @property
     def content_tokens(self) -> int:
@@ -163,6 +165,9 @@ def pack_layout(instances: pa.Table, *, seed: int, seq_len: int, shard_tokens: i
             "bucket": picked.column("bucket").take(pa.array(rows, pa.int64())),
         }
     ).sort_by([("shard", "ascending"), ("seq", "ascending"), ("offset", "ascending")])
-    padding = n_bins * seq_len - int(length.sum())
+    content = int(length.sum())
+    padding = n_bins * seq_len - content
     n_shards = -(-n_bins // per_shard)
-    return Layout(placements, n_shards, seq_len, padding, skipped)
+    min_bins = max(int((length > seq_len // 2).sum()), -(-content // seq_len))
+    floor = 1 - content / (min_bins * seq_len) if min_bins else 0.0
+    return Layout(placements, n_shards, seq_len, padding, skipped, floor)

@@ -38,7 +38,8 @@ class StagePlan:
         lines += [f"  bucket {b.describe()}" for b in self.buckets]
         if s.packing == PACKING_PACK:
             lines.append(
-                f"  packing: {self.layout.padding_tokens:,} padding tokens ({self.layout.padding_ratio:.2%}), "
+                f"  packing: {self.layout.padding_tokens:,} padding tokens ({self.layout.padding_ratio:.2%}; "
+                f"no packing of these lengths pads less than {self.layout.padding_floor:.2%}), "
                 f"{self.layout.skipped.num_rows:,} over-long documents skipped"
             )
         return "\n".join(lines)
