@@ -174,27 +174,48 @@ def _prepare_stage_dir(stage_dir: str, plan: StagePlan, overwrite: bool) -> bool
     return False
 
 
-def write_stage(
-    corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, out: str, *,
-    options: beam.options.pipeline_options.PipelineOptions, missing: pa.Table, token_files: list[str], overwrite: bool,
-) -> bool:
-    """Write one stage's shards, dead letters and manifest; False when it was already finished."""
+def _stage_work(corpus: Corpus, plan: StagePlan, out: str, token_files: list[str], overwrite: bool) -> list[tuple[str, str]] | None:
+    """Work items for the shards a stage still misses; None when the stage is already finished."""
     stage_dir = storage.join(out, plan.stage.name)
     if _prepare_stage_dir(stage_dir, plan, overwrite):
-        return False
-    done = finished_shards(stage_dir)
+        return None
     work_dir = storage.join(stage_dir, WORK_DIR)
-    items = work_items(corpus, plan.layout.placements, token_files, work_dir, skip_shards=done)
-    if items:
-        pad_to = plan.layout.pad_to
-        run(lambda p: p | f"Shards/{plan.stage.name}" >> WriteShards(items, stage_dir, pad_to=pad_to, tokenizer=tokenizer), options)
+    return work_items(corpus, plan.layout.placements, token_files, work_dir, skip_shards=finished_shards(stage_dir))
+
+
+def _finish_stage(corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, out: str, missing: pa.Table) -> None:
+    """Dead letters, then the manifest (written last: its presence means the stage is done)."""
+    stage_dir = storage.join(out, plan.stage.name)
     dead = dead_letter_rows(corpus, missing, plan.layout.skipped, plan.stage)
     if dead.num_rows:
         storage.write_parquet(dead, storage.join(stage_dir, "_dead_letters", "mix-00000.parquet"))
     manifest = build_manifest(plan, recipe, tokenizer, stage_dir, missing_annotations=missing.num_rows)
-    storage.remove_tree(work_dir)
+    storage.remove_tree(storage.join(stage_dir, WORK_DIR))
     storage.write_json(manifest, storage.join(stage_dir, MANIFEST))
-    return True
+
+
+def write_stages(
+    corpus: Corpus, plans: list[StagePlan], recipe: Recipe, tokenizer: Tokenizer, out: str, *,
+    options: beam.options.pipeline_options.PipelineOptions, missing: pa.Table, token_files: list[str], overwrite: bool,
+) -> list[str]:
+    """Write the missing shards of every stage in one Beam job; returns the stages already finished."""
+    work = {p.stage.name: _stage_work(corpus, p, out, token_files, overwrite) for p in plans}
+    todo = [p for p in plans if work[p.stage.name] is not None]
+
+    def build(pipeline: beam.Pipeline) -> None:
+        for plan in todo:
+            items = work[plan.stage.name]
+            if items:
+                stage_dir = storage.join(out, plan.stage.name)
+                _ = pipeline | f"Shards/{plan.stage.name}" >> WriteShards(
+                    items, stage_dir, pad_to=plan.layout.pad_to, tokenizer=tokenizer
+                )
+
+    if any(work[p.stage.name] for p in todo):
+        run(build, options)
+    for plan in todo:
+        _finish_stage(corpus, plan, recipe, tokenizer, out, missing)
+    return [p.stage.name for p in plans if work[p.stage.name] is None]
 
 
 def run_mix(
@@ -223,13 +244,10 @@ def run_mix(
             return result
         poll = lambda: sum(len(finished_shards(storage.join(out, p.stage.name))) for p in plans)  # noqa: E731
         with ProgressLine("mix", "shards", poll, interval=5.0 if progress else 1e9):
-            for plan in plans:
-                wrote = write_stage(
-                    corpus, plan, recipe, tokenizer, out, options=options, missing=missing,
-                    token_files=token_files, overwrite=overwrite,
-                )
-                if not wrote:
-                    result.stages_skipped.append(plan.stage.name)
+            result.stages_skipped = write_stages(
+                corpus, plans, recipe, tokenizer, out, options=options, missing=missing,
+                token_files=token_files, overwrite=overwrite,
+            )
         result.elapsed_s = time.monotonic() - start
         return result
     finally:
