@@ -29,7 +29,7 @@ TOKEN_SCHEMA = pa.schema(
         pa.field("tokens", pa.list_(pa.int32()), nullable=False),
     ]
 )
-ENCODE_BATCH_DOCS = 256
+ENCODE_BATCH_DOCS = 2048
 
 
 def cache_dir(out: str, tokenizer: Tokenizer) -> str:
