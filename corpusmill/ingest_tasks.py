@@ -4,10 +4,10 @@ A task reads its records, normalizes them and writes one Parquet file; each file
 its own counts in its footer metadata, so a summary (or a progress line) is a cheap read of
 footers, and a re-started run knows which tasks are finished without any other state.
 
-With exact dedup on, each task first writes a staging file with a content-hash column;
-the runner gathers hashes partitioned by their first byte, marks every occurrence after
-the first (in task, row order: deterministic) as a duplicate, and each task then writes
-its final file without them.
+With exact dedup on, each task first writes a staging file and its content hashes; the
+runner gathers hashes partitioned by their first byte, marks every occurrence after the
+first (in task, row order: deterministic) as a duplicate, and each task then moves its
+staged file into place, rewritten without them where it has any.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ DEAD_LETTERS_DIR = "_dead_letters"
 # Exact dedup groups content hashes by their first byte into this many partitions, so the
 # runner moves a few arrays per task instead of one element per document.
 HASH_PARTITIONS = 16
+# A 16-byte hash as two integers: numpy's fixed-width bytes type would strip trailing NULs.
+HASH_DTYPE = np.dtype([("hi", "<u8"), ("lo", "<u8")])
 
 
 def part_path(out_dir: str, index: int) -> str:
@@ -54,7 +56,7 @@ class HashSlice:
 
     task: int
     rows: np.ndarray  # int64 row numbers in the task's staging file
-    hashes: np.ndarray  # |S16 content hashes, same order
+    hashes: np.ndarray  # HASH_DTYPE content hashes, same order
 
 
 def _with_stats(table: pa.Table, stats: dict[str, Any]) -> pa.Table:
@@ -92,34 +94,49 @@ def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[dict[str, Any]]
     return cols, dead, seen
 
 
+def hashes_path(out_dir: str, index: int) -> str:
+    return storage.join(out_dir, STAGING_DIR, f"hashes-{index:05d}.parquet")
+
+
 def stage(task: ReadTask, index: int, out_dir: str, *, dedup: bool) -> list[HashSlice]:
-    """Read and normalize one task; write its documents (staging file when deduplicating).
+    """Read and normalize one task; write its documents (to staging when deduplicating).
 
-    Returns the task's hashes split into `HASH_PARTITIONS` slices (empty without dedup).
-    Skips the reading when the file from an earlier, interrupted run is already there.
+    With dedup the content hashes go to a sidecar beside the staged file, so a task without
+    duplicates is finished by a rename rather than a rewrite. Returns the task's hashes split
+    into `HASH_PARTITIONS` slices (empty without dedup). A file left by an earlier,
+    interrupted run is trusted and not read again.
     """
-    target = staging_path(out_dir, index) if dedup else part_path(out_dir, index)
-    if not storage.exists(target):
-        cols, dead, records_in = _collect(task)
-        if dead:
-            storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letters_path(out_dir, index))
-        table = pa.table(cols, schema=DOCUMENT_SCHEMA)
-        reasons = Counter(d["reason"] for d in dead)
-        stats = {"records_in": records_in, "docs": table.num_rows, "chars": sum(map(len, cols["text"])),
-                 "dead_letters": dict(sorted(reasons.items())), "duplicates": 0}
-        if dedup:
-            hashes = pa.array([content_hash(t) for t in cols["text"]], pa.binary(16))
-            table = table.append_column(HASH_COLUMN, hashes)
-        storage.write_parquet(_with_stats(table, stats), target)
-    return _hash_slices(target, index) if dedup else []
+    final, target = part_path(out_dir, index), staging_path(out_dir, index) if dedup else part_path(out_dir, index)
+    if not dedup and storage.exists(final):
+        return []
+    # The hash sidecar lives until the whole run ends: a resumed run needs the hashes of
+    # tasks finished before the interruption to settle the duplicates of the others.
+    if dedup and storage.exists(hashes_path(out_dir, index)) and (storage.exists(target) or storage.exists(final)):
+        return _hash_slices(_read_hashes(hashes_path(out_dir, index)), index)
+    cols, dead, records_in = _collect(task)
+    if dead:
+        storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letters_path(out_dir, index))
+    table = pa.table(cols, schema=DOCUMENT_SCHEMA)
+    reasons = Counter(d["reason"] for d in dead)
+    stats = {"records_in": records_in, "docs": table.num_rows, "chars": sum(map(len, cols["text"])),
+             "dead_letters": dict(sorted(reasons.items())), "duplicates": 0}
+    if dedup:
+        raw = b"".join(content_hash(t) for t in cols["text"])
+        hashes = np.frombuffer(raw, HASH_DTYPE)
+        column = pa.Array.from_buffers(pa.binary(16), len(hashes), [None, pa.py_buffer(raw)])
+        # Sidecar first: a staged file without its hashes is redone on resume.
+        storage.write_parquet(pa.table({HASH_COLUMN: column}), hashes_path(out_dir, index))
+    storage.write_parquet(_with_stats(table, stats), target)
+    return _hash_slices(hashes, index) if dedup else []
 
 
+def _read_hashes(path: str) -> np.ndarray:
+    column = storage.read_parquet(path).column(0).combine_chunks()
+    return np.frombuffer(column.buffers()[1], HASH_DTYPE, count=len(column), offset=column.offset * 16)
 
-def _hash_slices(staging: str, index: int) -> list[HashSlice]:
-    hashes = storage.read_parquet(staging, [HASH_COLUMN]).column(HASH_COLUMN).to_numpy(zero_copy_only=False)
-    hashes = np.asarray(hashes, dtype="S16")
-    first = np.frombuffer(hashes.tobytes(), dtype=np.uint8)[::16] if len(hashes) else np.zeros(0, np.uint8)
-    part = first % HASH_PARTITIONS
+
+def _hash_slices(hashes: np.ndarray, index: int) -> list[HashSlice]:
+    part = hashes["lo"] % HASH_PARTITIONS
     rows = np.arange(len(hashes), dtype=np.int64)
     return [HashSlice(index, rows[part == p], hashes[part == p]) for p in range(HASH_PARTITIONS)]
 
@@ -131,7 +148,7 @@ def duplicate_rows(slices: list[HashSlice]) -> dict[int, np.ndarray]:
         return {}
     tasks = np.concatenate([np.full(len(s.rows), s.task, np.int64) for s in slices])
     rows = np.concatenate([s.rows for s in slices])
-    hashes = np.concatenate([s.hashes for s in slices])
+    hashes = np.concatenate([s.hashes for s in slices]).astype(HASH_DTYPE)
     order = np.lexsort((rows, tasks))
     tasks, rows, hashes = tasks[order], rows[order], hashes[order]
     _, first = np.unique(hashes, return_index=True)
@@ -141,16 +158,19 @@ def duplicate_rows(slices: list[HashSlice]) -> dict[int, np.ndarray]:
 
 
 def finalize(index: int, out_dir: str, drop: np.ndarray) -> None:
-    """Write a task's final file from its staging file minus the duplicate rows."""
-    final = part_path(out_dir, index)
+    """Move a task's staged file into place, rewriting it only when it has duplicates."""
+    final, staging = part_path(out_dir, index), staging_path(out_dir, index)
     if storage.exists(final):
         return
-    staging = staging_path(out_dir, index)
+    if len(drop) == 0:
+        fs, p = storage.filesystem(staging)
+        fs.mv(p, storage.filesystem(final)[1])
+        return
     table = storage.read_parquet(staging)
     stats = file_stats(staging)
     keep = np.ones(table.num_rows, bool)
     keep[np.asarray(drop, np.int64)] = False
-    table = table.filter(pa.array(keep)).drop_columns([HASH_COLUMN]).replace_schema_metadata(None)
+    table = table.filter(pa.array(keep)).replace_schema_metadata(None)
     stats["duplicates"] = int((~keep).sum())
     stats["docs"] = table.num_rows
     stats["chars"] = int(pc.sum(pc.utf8_length(table.column("text"))).as_py() or 0)

@@ -28,7 +28,7 @@ from corpusmill.textnorm import decode_utf8, looks_binary
 STAGE = "ingest"
 # Plain JSONL is split into byte ranges of this size: big enough that per-task overhead
 # vanishes, small enough that 2+ workers share even a single large file.
-JSONL_CHUNK_BYTES = 32 * 1024 * 1024
+JSONL_CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_FILES_PER_TASK = 256
 PARQUET_ROWS_PER_TASK = 50_000
 RESERVED_FIELDS = ("text", "id", "source")

@@ -137,9 +137,10 @@ def _poll_records(out_dir: str, n_tasks: int, dedup: bool):
     def poll() -> int:
         done = 0
         for i in range(n_tasks):
-            path = staging_path(out_dir, i) if dedup else part_path(out_dir, i)
-            if storage.exists(path):
-                done += file_stats(path).get("records_in", 0)
+            for path in (part_path(out_dir, i), staging_path(out_dir, i)) if dedup else (part_path(out_dir, i),):
+                if storage.exists(path):
+                    done += file_stats(path).get("records_in", 0)
+                    break
         return done
 
     return poll
