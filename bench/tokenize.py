@@ -8,6 +8,8 @@ peer through a Qwen2-style `tokenizer.json` built from the same ranks. Compared:
   (token pass, DuckDB plan, shard writers, manifest with sha256), on 1 and 2 workers;
 - datatrove: ParquetReader -> DocumentTokenizer (shuffled, with EOS), LocalPipelineExecutor,
   1 task;
+- ours without Beam: the same room code (tokenize_table, with_eos, IndexedDatasetWriter) in a
+  plain loop on one thread, to separate our own overhead from the framework's;
 - ceiling: a bare loop of NFC + tiktoken `encode_ordinary` on one thread, text in memory.
 
 Run: `python -m bench.tokenize [--mb 40] [--quick]`.
@@ -24,12 +26,15 @@ import shutil
 import tempfile
 import time
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpusmill import storage
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
-from mixers.qwen_tokenizer import QwenTokenizer, nfc
+from mixers.megatron import IndexedDatasetWriter
+from mixers.qwen_tokenizer import QwenTokenizer, nfc, with_eos
+from mixers.token_cache import tokenize_table
 from mixers.recipe import recipe_from_dict
 from pipelines.mix import run_mix
 from tests.qwen_hf import build_qwen_tokenizer_json
@@ -77,7 +82,7 @@ def generate(root: str, megabytes: float, seed: int = 0) -> tuple[str, str, int]
 
 def bare_tiktoken(docs_dir: str) -> tuple[int, float]:
     texts = [t for f in sorted(glob.glob(os.path.join(docs_dir, "*.parquet"))) for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()]
-    enc = QwenTokenizer()._enc()
+    enc = QwenTokenizer(threads=1)._enc()
     start = time.perf_counter()
     n = sum(len(enc.encode_ordinary(nfc(t))) + 1 for t in texts)  # +1: the EOS the others add
     return n, time.perf_counter() - start
@@ -92,6 +97,27 @@ def ours(docs_dir: str, ann_dir: str, out: str, workers: int) -> tuple[int, floa
     run_mix(recipe, docs_dir, ann_dir, out, workers=workers, progress=False)
     elapsed = time.perf_counter() - start
     return storage.read_json(os.path.join(out, "bench", "manifest.json"))["totals"]["tokens"], elapsed
+
+
+def room_code(docs_dir: str, out: str) -> tuple[int, float]:
+    """Our tokenize + pack + write without Beam, one thread: the framework-free overhead."""
+    tok = QwenTokenizer(threads=1)
+    tok.encode_batch(["warm up"])  # the ranks load once per process; not part of the rate
+    os.makedirs(out, exist_ok=True)
+    start, n = time.perf_counter(), 0
+    for i, path in enumerate(sorted(glob.glob(os.path.join(docs_dir, "*.parquet")))):
+        table = tokenize_table(pq.read_table(path, columns=["id", "text"]), tok)
+        tokens = table.column("tokens").combine_chunks()
+        ids = tokens.values.to_numpy()
+        offsets = tokens.offsets.to_numpy()
+        flat, lengths = with_eos([ids[a:b] for a, b in zip(offsets[:-1], offsets[1:])], tok.eos_id)
+        with open(os.path.join(out, f"shard-{i:05d}.bin"), "wb") as fh:
+            writer = IndexedDatasetWriter(fh, dtype=np.int32, vocab_size=tok.vocab_size)
+            writer.add_sequences(flat, lengths)
+        with open(os.path.join(out, f"shard-{i:05d}.idx"), "wb") as fh:
+            fh.write(writer.index_bytes())
+        n += int(flat.size)
+    return n, time.perf_counter() - start
 
 
 def datatrove(docs_dir: str, tokenizer_json: str, out: str, tasks: int) -> tuple[int, float]:
@@ -125,6 +151,7 @@ def main() -> None:
         print(f"{nbytes / 1e6:.1f} MB of multilingual text ({len(_sentences())} languages)")
         rows = [("bare tiktoken + NFC, 1 thread (ceiling)", *bare_tiktoken(docs_dir))]
         rows.append(("datatrove DocumentTokenizer, 1 task", *datatrove(docs_dir, tokenizer_json, os.path.join(work, "dt1"), 1)))
+        rows.append(("corpusmill room code, no Beam, 1 thread", *room_code(docs_dir, os.path.join(work, "room"))))
         rows.append(("corpusmill mix, 1 worker", *ours(docs_dir, ann_dir, os.path.join(work, "o1"), 1)))
         rows.append(("corpusmill mix, 2 workers", *ours(docs_dir, ann_dir, os.path.join(work, "o2"), 2)))
         rate = {name: n / s for name, n, s in rows}
