@@ -129,6 +129,14 @@ class Recipe:
         )
         return dataclasses.replace(self, stages=stages)
 
+    def with_stage_budgets(self, budgets: dict[str, int]) -> "Recipe":
+        """The same recipe with the named stages' budgets set (e.g. {"s3": 150_000})."""
+        unknown = set(budgets) - {s.name for s in self.stages}
+        if unknown:
+            raise ConfigError(f"no stage {sorted(unknown)} in recipe; stages: {[s.name for s in self.stages]}")
+        stages = tuple(dataclasses.replace(s, budget_tokens=budgets.get(s.name, s.budget_tokens)) for s in self.stages)
+        return dataclasses.replace(self, stages=stages)
+
     def only(self, stage_names: list[str]) -> "Recipe":
         unknown = set(stage_names) - {s.name for s in self.stages}
         if unknown:

@@ -31,6 +31,9 @@ def test_dry_run_prints_the_plan(mixed, capsys, tmp_path):
                "--dry-run", "--budget", "2k", "--workers", "1", "--quiet"])
     out = capsys.readouterr().out
     assert rc == 0 and "budget 2,000 tokens" in out and "bucket all:" in out
+    rc = main(["mix", str(recipe), "--docs", docs, "--annotations", ann, "-o", str(tmp_path / "o"),
+               "--dry-run", "--budget", "s1=3k", "--workers", "1", "--quiet"])
+    assert rc == 0 and "budget 3,000 tokens" in capsys.readouterr().out
     assert not (tmp_path / "o" / "s1").exists()
 
 

@@ -23,6 +23,9 @@ def test_default_recipes_model_qwen3():
     scaled = r.with_budget(3_550_000)
     assert [s.budget_tokens for s in scaled.stages] == [3_000_000, 500_000, 50_000]
     assert load_recipe("s2").stages[0].name == "s2"
+    assert [s.budget_tokens for s in scaled.with_stage_budgets({"s3": 7}).stages] == [3_000_000, 500_000, 7]
+    with pytest.raises(ConfigError, match="no stage"):
+        r.with_stage_budgets({"s9": 1})
 
 
 def test_yaml_roundtrip(tmp_path):

@@ -23,6 +23,19 @@ def parse_tokens(text: str) -> int:
     return int(value)
 
 
+def _budgets(values: list[str]) -> tuple[int | None, dict[str, int]]:
+    total, per_stage = None, {}
+    for value in values:
+        stage, sep, tokens = value.rpartition("=")
+        if sep:
+            per_stage[stage] = parse_tokens(tokens)
+        elif total is not None:
+            raise ConfigError("--budget TOKENS given twice; use STAGE=TOKENS for single stages")
+        else:
+            total = parse_tokens(tokens)
+    return total, per_stage
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "mix",
@@ -39,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annotations", required=True, metavar="ANN_DIR")
     p.add_argument("-o", "--out", required=True, metavar="SHARDS_DIR")
     p.add_argument("--dry-run", action="store_true", help="print the plan (tokens per bucket, repeats, unmet budgets); write no shards")
-    p.add_argument("--budget", type=parse_tokens, help="total tokens over all stages (stage ratios kept), e.g. 2M")
+    p.add_argument("--budget", action="append", metavar="[STAGE=]TOKENS",
+                   help="total tokens over all stages (stage ratios kept), e.g. 2M; or one stage's budget, e.g. "
+                   "s3=150k (repeatable; stage budgets apply after the total)")
     p.add_argument("--stage", action="append", metavar="NAME", help="only this stage (repeatable)")
     p.add_argument("--strict", action="store_true", help="stop, before writing shards, if a bucket budget cannot be met")
     add_job_flags(p)
@@ -55,8 +70,11 @@ def _run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe)
     if args.stage:
         recipe = recipe.only(args.stage)
-    if args.budget:
-        recipe = recipe.with_budget(args.budget)
+    total, per_stage = _budgets(args.budget or [])
+    if total:
+        recipe = recipe.with_budget(total)
+    if per_stage:
+        recipe = recipe.with_stage_budgets(per_stage)
     if args.strict:
         recipe = dataclasses.replace(recipe, strict=True)
     result = run_mix(
