@@ -45,8 +45,8 @@ class StagePlan:
         return "\n".join(lines)
 
 
-def _fingerprint(stage: Stage, tokenizer_fingerprint: str, layout: Layout) -> str:
-    h = hashlib.sha256(json.dumps([repr(stage), tokenizer_fingerprint, LAYOUT_VERSION]).encode())
+def _fingerprint(stage: Stage, tokenizer_fingerprint: str, inputs: list[str], layout: Layout) -> str:
+    h = hashlib.sha256(json.dumps([repr(stage), tokenizer_fingerprint, LAYOUT_VERSION, inputs]).encode())
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, layout.placements.schema) as writer:
         writer.write_table(layout.placements)
@@ -54,8 +54,12 @@ def _fingerprint(stage: Stage, tokenizer_fingerprint: str, layout: Layout) -> st
     return h.hexdigest()
 
 
-def plan_stage(corpus: Corpus, stage: Stage, tokenizer_fingerprint: str) -> StagePlan:
-    """Select candidates, sample instances per bucket, lay them out in shards (needs `mix_corpus`)."""
+def plan_stage(corpus: Corpus, stage: Stage, tokenizer_fingerprint: str, inputs: list[str]) -> StagePlan:
+    """Select candidates, sample instances per bucket, lay them out in shards (needs `mix_corpus`).
+
+    `inputs` names the token files (they carry a key of each documents file's size and
+    Parquet footer), so a changed corpus never reuses shards of the old one.
+    """
     candidates = select_stage(corpus, stage)
     instances, buckets = sample_stage(stage, candidates)
     if stage.packing == PACKING_PACK:
@@ -64,4 +68,4 @@ def plan_stage(corpus: Corpus, stage: Stage, tokenizer_fingerprint: str) -> Stag
         )
     else:
         layout = stream_layout(instances, seed=stage.seed, shard_tokens=stage.shard_tokens)
-    return StagePlan(stage, buckets, instances, layout, _fingerprint(stage, tokenizer_fingerprint, layout))
+    return StagePlan(stage, buckets, instances, layout, _fingerprint(stage, tokenizer_fingerprint, inputs, layout))

@@ -3,7 +3,7 @@
 Layout: `SHARDS_DIR/_tokens/<tokenizer fingerprint[:16]>/<docs file>-rg<N>-<file key>.parquet`
 with columns id, n_tokens, tokens (list<int32>, no end-of-document token), one file per
 row group of each documents file. The file key comes from the documents file's size and
-modification time, so a changed input is re-tokenized and an unchanged one never is. The
+Parquet footer, so a changed input is re-tokenized and an unchanged one never is. The
 selection reads `n_tokens` from here; the shard writers read `tokens`.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 
 import numpy as np
@@ -36,17 +37,18 @@ def cache_dir(out: str, tokenizer: Tokenizer) -> str:
     return storage.join(out, TOKENS_DIR, tokenizer.fingerprint[:16])
 
 
-def file_key(path: str) -> str:
-    fs, p = storage.filesystem(path)
-    info = fs.info(p)
-    mark = f"{info.get('size')}:{info.get('mtime') or info.get('LastModified') or info.get('updated') or ''}"
-    return hashlib.blake2b(mark.encode(), digest_size=6).hexdigest()
+def file_key(path: str) -> tuple[str, int]:
+    """(key, row groups) of a documents file, from its size and Parquet footer.
 
-
-def row_groups(path: str) -> int:
+    The footer holds every column chunk's compressed size and statistics, so an edited file
+    gets a new key while a copy of the same bytes (other machine, other mtime) keeps it;
+    reading it costs a few kilobytes, not the whole file.
+    """
     fs, p = storage.filesystem(path)
     with fs.open(p, "rb") as fh:
-        return pq.ParquetFile(fh).metadata.num_row_groups
+        meta = pq.ParquetFile(fh).metadata
+    mark = json.dumps([fs.info(p).get("size"), meta.to_dict()], sort_keys=True, default=str)
+    return hashlib.blake2b(mark.encode(), digest_size=6).hexdigest(), meta.num_row_groups
 
 
 def cache_file(folder: str, docs_path: str, row_group: int, key: str) -> str:

@@ -121,8 +121,8 @@ def ensure_tokens(docs: str, out: str, tokenizer: Tokenizer, options: beam.optio
     folder = token_cache.cache_dir(out, tokenizer)
     files, todo = [], []
     for path in storage.expand(storage.join(docs, "*.parquet")):
-        key = token_cache.file_key(path)
-        for rg in range(token_cache.row_groups(path)):
+        key, n_row_groups = token_cache.file_key(path)
+        for rg in range(n_row_groups):
             target = token_cache.cache_file(folder, path, rg, key)
             files.append(target)
             if not storage.exists(target):
@@ -235,7 +235,8 @@ def run_mix(
             raise ConfigError(f"{missing.num_rows:,} documents have no annotations (e.g. {missing.column('id')[0]}); run annotate")
         token_files = ensure_tokens(docs, out, tokenizer, options)
         create_mix_view(corpus, token_files)
-        plans = [plan_stage(corpus, stage, tokenizer.fingerprint) for stage in recipe.stages]
+        inputs = [f.rsplit("/", 1)[-1] for f in token_files]
+        plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs) for stage in recipe.stages]
         result = MixResult(out, plans, missing.num_rows, dry_run)
         unmet = [u for p in plans for u in p.unmet]
         if recipe.strict and unmet:

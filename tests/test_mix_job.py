@@ -214,3 +214,16 @@ def test_default_recipes_plan_on_a_small_corpus(corpus, tmp_path):
     s3 = {b.name: b.status for b in result.plans[2].buckets}
     assert s3 == {"long": "empty", "medium": "empty"}  # no 4k+ token documents in this corpus
     assert result.plans[0].instances.num_rows > 0
+
+
+def test_plan_follows_content_not_file_times(baseline, corpus, tmp_path):
+    out, result, _ = baseline
+    docs, ann, _ = corpus
+    copy = tmp_path / "docs"
+    shutil.copytree(docs, copy)  # new files, new modification times, same bytes
+    again = run_mix(recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
+    assert [p.fingerprint for p in again.plans] == [p.fingerprint for p in result.plans]
+    table = pq.read_table(copy / "part-00001.parquet")
+    pq.write_table(table.slice(1), copy / "part-00001.parquet")  # one document fewer
+    changed = run_mix(recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
+    assert changed.plans[0].fingerprint != result.plans[0].fingerprint
