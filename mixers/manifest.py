@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpusmill import storage
-from mixers.megatron import DTYPE_INT32, ShardFormatError
+from mixers.megatron import DTYPE_INT32, ShardFormatError, parse_index
 from mixers.plan import StagePlan
 from mixers.qwen_tokenizer import Tokenizer
 from mixers.recipe import Recipe
-from mixers.shards import file_digest, open_shard, shard_files
+from mixers.shards import file_digest, open_shard, read_bytes, shard_files
 
 MANIFEST = "manifest.json"
 PLAN_FILE = "_plan.json"
@@ -55,12 +55,13 @@ def _shard_entry(stage_dir: str, shard: int) -> dict[str, Any]:
     for kind, path in zip(("bin", "idx", "provenance"), shard_files(stage_dir, shard)):
         size, sha = file_digest(path)
         files[kind] = {"name": path.rsplit("/", 1)[-1], "bytes": size, "sha256": sha}
-    ds, prov = open_shard(stage_dir, shard)
+    _, idx_path, prov_path = shard_files(stage_dir, shard)
+    _, lengths, _, _ = parse_index(read_bytes(idx_path))  # the .bin was just hashed; no second read
     return {
         "shard": shard,
-        "sequences": len(ds),
-        "tokens": int(ds.lengths.astype(np.int64).sum()),
-        "provenance_rows": prov.num_rows,
+        "sequences": len(lengths),
+        "tokens": int(lengths.astype(np.int64).sum()),
+        "provenance_rows": storage.parquet_rows(prov_path),
         "files": files,
     }
 

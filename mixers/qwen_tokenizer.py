@@ -17,11 +17,15 @@ import json
 import os
 import unicodedata
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from corpusmill.errors import ConfigError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    import tiktoken
+    import tokenizers
 
 QWEN_NAME = "qwen2-bbpe"
 QWEN_RANKS_RESOURCE = ("dashscope", "resources/qwen.tiktoken")
@@ -106,9 +110,9 @@ class QwenTokenizer:
             h.update(fh.read())
         h.update(json.dumps([QWEN_PATTERN, QWEN_SPECIALS, "NFC"], sort_keys=True).encode())
         self.fingerprint = h.hexdigest()
-        self._encoding = None
+        self._encoding: tiktoken.Encoding | None = None
 
-    def _enc(self):  # type: ignore[no-untyped-def]
+    def _enc(self) -> "tiktoken.Encoding":
         # Built on first use so the object pickles small (Beam ships it to workers).
         if self._encoding is None:
             import tiktoken
@@ -152,9 +156,9 @@ class JsonTokenizer:
         if eos is None:
             raise ConfigError(f"{path} has no token {eos_token!r}; set `eos_token` in the recipe")
         self.eos_id = int(eos)
-        self._tok = None
+        self._tok: tokenizers.Tokenizer | None = None
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> "tokenizers.Tokenizer":
         try:
             from tokenizers import Tokenizer as HFTokenizer
         except ImportError as exc:

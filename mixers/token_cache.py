@@ -77,7 +77,8 @@ def tokenize_row_group(docs_path: str, row_group: int, target: str, tokenizer: T
         docs = pq.ParquetFile(fh).read_row_group(row_group, columns=["id", "text"])
     table = tokenize_table(docs, tokenizer)
     with storage.atomic_write(target) as out:
-        pq.write_table(table, out, compression="zstd", use_dictionary=["id"], row_group_size=storage.ROW_GROUP_ROWS)
+        # lz4: token ids barely compress, and this file is read back once per stage.
+        pq.write_table(table, out, compression="lz4", use_dictionary=["id"], row_group_size=storage.ROW_GROUP_ROWS)
     return table.num_rows
 
 

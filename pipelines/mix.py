@@ -49,6 +49,7 @@ class _TokenizeFn(beam.DoFn):
 
     def setup(self) -> None:
         self.counters = BeamCounters("mix")
+        self.tokenizer.encode_batch(["load the vocabulary once per worker, before the first bundle"])
 
     def process(self, task: tuple[str, int, str]) -> Iterable[int]:
         docs_path, row_group, target = task
@@ -71,9 +72,11 @@ class _ReadSlicesFn(beam.DoFn):
         placements = storage.read_parquet(placements_file)
         tokens = token_cache.read_token_rows(token_file, set(placements.column("id").to_pylist()))
         by_shard: dict[int, list[Slice]] = defaultdict(list)
+        eos = np.array([self.eos_id], dtype=np.int32)
         for row in placements.to_pylist():
-            doc = np.append(tokens[row["id"]], np.int32(self.eos_id))
-            piece = doc[row["start"] : row["start"] + row["length"]]
+            doc, start, end = tokens[row["id"]], row["start"], row["start"] + row["length"]
+            # The document's tokens plus its end-of-document token; only the last part has it.
+            piece = doc[start:end] if end <= len(doc) else np.concatenate([doc[start:], eos])
             prov = (row["seq"], row["offset"], row["id"], row["repeat"], row["part"], row["start"], row["length"], row["bucket"])
             by_shard[row["shard"]].append(Slice(row["seq"], row["offset"], piece, prov))
         self.counters.inc("slices_read", placements.num_rows)
@@ -143,15 +146,19 @@ def ensure_tokens(docs: str, out: str, tokenizer: Tokenizer, options: beam.optio
 class MixResult:
     out: str
     plans: list[StagePlan]
+    documents: int  # in the corpus
     missing_annotations: int
     dry_run: bool
     stages_skipped: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     def describe(self) -> str:
-        lines = [p.describe() for p in self.plans]
-        if self.missing_annotations:
-            lines.append(f"documents without annotations (left out, dead-lettered): {self.missing_annotations:,}")
+        lines = []
+        for p in self.plans:
+            used = len(set(p.instances.column("id").to_pylist()))
+            lines += [p.describe(), f"  documents: {self.documents:,} in corpus = {used:,} used + "
+                      f"{self.documents - used - self.missing_annotations:,} not selected + "
+                      f"{self.missing_annotations:,} without annotations (dead letters)"]
         unmet = [u for p in self.plans for u in p.unmet]
         lines.append(f"cannot meet: {len(unmet)} bucket(s)" if unmet else "every bucket budget is met within ±0.5%")
         return "\n".join(lines)
@@ -237,7 +244,8 @@ def run_mix(
         create_mix_view(corpus, token_files)
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]
         plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs) for stage in recipe.stages]
-        result = MixResult(out, plans, missing.num_rows, dry_run)
+        n_docs = corpus.con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
+        result = MixResult(out, plans, n_docs, missing.num_rows, dry_run)
         unmet = [u for p in plans for u in p.unmet]
         if recipe.strict and unmet:
             raise ConfigError("recipe budgets cannot be met (strict):\n  " + "\n  ".join(unmet))
