@@ -160,7 +160,7 @@ class MixResult:
                       f"{self.documents - used - self.missing_annotations:,} not selected + "
                       f"{self.missing_annotations:,} without annotations (dead letters)"]
         unmet = [u for p in self.plans for u in p.unmet]
-        lines.append(f"cannot meet: {len(unmet)} bucket(s)" if unmet else "every bucket budget is met within ±0.5%")
+        lines.append(f"not met within ±0.5%: {len(unmet)} bucket(s)" if unmet else "every bucket budget is met within ±0.5%")
         return "\n".join(lines)
 
 
