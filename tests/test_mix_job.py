@@ -15,6 +15,7 @@ from mixers.recipe import default_recipe, recipe_from_dict
 from pipelines.mix import run_mix
 from tests.beam_runners import runner_kwargs
 from tests.mix_corpus import write_corpus
+from tests.qwen_hf import build_qwen_tokenizer_json
 
 EOS = 151643
 RECIPE = {
@@ -170,7 +171,7 @@ def test_interrupted_run_keeps_finished_shards_and_ends_identical(baseline, corp
     assert files_of(again) == files_of(out)
 
 
-def test_other_plan_in_the_same_folder_is_refused(baseline, corpus):
+def test_other_plan_in_the_same_folder_is_refused(baseline, corpus, tmp_path):
     out, _, _ = baseline
     docs, ann, _ = corpus
     other = {"stages": [dict(RECIPE["stages"][0], seed=8)]}
@@ -178,6 +179,22 @@ def test_other_plan_in_the_same_folder_is_refused(baseline, corpus):
         run_mix(recipe_from_dict(other), docs, ann, out, progress=False, workers=1)
     result = run_mix(recipe_from_dict(RECIPE), docs, ann, out, progress=False, workers=1)
     assert result.stages_skipped == ["general", "long"]
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run_mix(recipe_from_dict(other), docs, ann, str(copy), progress=False, workers=1, overwrite=True)
+    assert verify_stage(str(copy / "general")) == []
+    assert files_of(copy / "general") != files_of(os.path.join(out, "general"))
+
+
+def test_user_tokenizer_json_gives_the_same_token_bytes(baseline, corpus, tmp_path):
+    out, _, _ = baseline
+    docs, ann, _ = corpus
+    tokenizer_json = build_qwen_tokenizer_json(str(tmp_path / "tokenizer.json"))
+    raw = {**RECIPE, "tokenizer": tokenizer_json}
+    run_mix(recipe_from_dict(raw), docs, ann, str(tmp_path / "o"), progress=False, workers=1)
+    for stage in ("general", "long"):
+        ours, theirs = files_of(os.path.join(out, stage)), files_of(tmp_path / "o" / stage)
+        assert [k for k in ours if k.endswith((".bin", ".idx")) and ours[k] != theirs[k]] == []
 
 
 def test_unmet_budgets_and_empty_buckets_are_reported_before_writing(corpus, tmp_path):
