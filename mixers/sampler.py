@@ -59,11 +59,11 @@ def uniform(seed: int, keys: np.ndarray, repeat: np.ndarray | int) -> np.ndarray
         return (_mix64(keys ^ salt) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def repeats(rate: np.ndarray, u_table: np.ndarray, cap: int) -> np.ndarray:
-    """floor(rate) + [u(floor(rate)) < frac(rate)], capped; `u_table[i, k]` is u(seed, id_i, k)."""
+def repeats(rate: np.ndarray, keys: np.ndarray, seed: int, cap: int) -> np.ndarray:
+    """floor(rate) + [u(seed, id, floor(rate)) < frac(rate)], capped at `cap` uses."""
     whole = np.floor(rate).astype(np.int64)
-    k = np.minimum(whole, cap - 1)
-    extra = u_table[np.arange(len(rate)), k] < (rate - whole)
+    # Hashes are recomputed rather than tabled per repeat: memory stays one array per bucket.
+    extra = uniform(seed, keys, np.minimum(whole, cap - 1)) < (rate - whole)
     return np.minimum(whole + extra, cap)
 
 
@@ -104,10 +104,10 @@ class BucketPlan:
         return head
 
 
-def _solve_scale(weights: np.ndarray, lengths: np.ndarray, u_table: np.ndarray, cap: int, target: int) -> np.ndarray:
+def _solve_scale(weights: np.ndarray, lengths: np.ndarray, keys: np.ndarray, seed: int, cap: int, target: int) -> np.ndarray:
     """Counts per document whose token total is closest to `target` (the caller checked it is reachable)."""
     def total(c: float) -> int:
-        return int((repeats(c * weights, u_table, cap) * lengths).sum())
+        return int((repeats(c * weights, keys, seed, cap) * lengths).sum())
 
     lo, hi = 0.0, cap / weights[weights > 0].min()
     for _ in range(_BISECT_STEPS):
@@ -116,12 +116,14 @@ def _solve_scale(weights: np.ndarray, lengths: np.ndarray, u_table: np.ndarray, 
             lo = mid
         else:
             hi = mid
-    under = _fill(repeats(lo * weights, u_table, cap), weights, lengths, u_table, cap, target)
-    over = repeats(hi * weights, u_table, cap)
+    under = _fill(repeats(lo * weights, keys, seed, cap), weights, lengths, keys, seed, cap, target)
+    over = repeats(hi * weights, keys, seed, cap)
     return min((under, over), key=lambda c: abs(int((c * lengths).sum()) - target))
 
 
-def _fill(counts: np.ndarray, weights: np.ndarray, lengths: np.ndarray, u_table: np.ndarray, cap: int, target: int) -> np.ndarray:
+def _fill(
+    counts: np.ndarray, weights: np.ndarray, lengths: np.ndarray, keys: np.ndarray, seed: int, cap: int, target: int
+) -> np.ndarray:
     """Close the gap below `target` with one more use of the documents next in line that still fit.
 
     "Next in line" is the order in which raising c would add them, (count + u(count)) / weight,
@@ -131,7 +133,7 @@ def _fill(counts: np.ndarray, weights: np.ndarray, lengths: np.ndarray, u_table:
     counts = counts.copy()
     gap = target - int((counts * lengths).sum())
     open_ = np.flatnonzero((counts < cap) & (weights > 0))
-    nxt = (counts[open_] + u_table[open_, np.minimum(counts[open_], cap - 1)]) / weights[open_]
+    nxt = (counts[open_] + uniform(seed, keys[open_], counts[open_])) / weights[open_]
     queue = open_[np.lexsort((open_, nxt))]
     while gap > TOLERANCE * target / 2 and len(queue):
         fits = queue[lengths[queue] <= gap]
@@ -150,10 +152,9 @@ def sample_bucket(
     name: str, keys: np.ndarray, lengths: np.ndarray, weights: np.ndarray, *, seed: int, cap: int, target: int | None
 ) -> tuple[np.ndarray, BucketPlan]:
     """Repeat count per document of one bucket, and its plan line. `lengths` include the EOS token."""
-    u_table = np.stack([uniform(seed, keys, k) for k in range(cap)], axis=1) if len(keys) else np.zeros((0, cap))
     available = int(lengths.sum())
     if target is None:
-        counts = repeats(weights, u_table, cap)
+        counts = repeats(weights, keys, seed, cap)
         status = "ok"
     elif available == 0 or not np.any(weights > 0):
         counts, status = np.zeros(len(keys), dtype=np.int64), "empty"
@@ -163,7 +164,7 @@ def sample_bucket(
             counts = np.where(weights > 0, cap, 0)
             status = "short"
         else:
-            counts = _solve_scale(weights, lengths, u_table, cap, target)
+            counts = _solve_scale(weights, lengths, keys, seed, cap, target)
             got = int((counts * lengths).sum())
             status = "ok" if abs(got - target) <= TOLERANCE * target else "coarse"
     plan = BucketPlan(
