@@ -17,6 +17,8 @@ COMMANDS = [
     "corpusmill.cli.ingest",
     "corpusmill.cli.query",
     "corpusmill.cli.demo",
+    "corpusmill.cli.llm",
+    "corpusmill.cli.report",
     "corpusmill.cli.mix",
     "corpusmill.cli.shards",
 ]
