@@ -37,14 +37,20 @@ def work_items(
         con.unregister("_placements")
     if located.num_rows != placements.num_rows:
         raise RuntimeError(f"{placements.num_rows - located.num_rows} placed documents have no tokens")
+    # DuckDB spells remote names its own way (memory:///x for memory://x): match on the path part.
+    index = {_path_part(f): i for i, f in enumerate(token_files)}
     items = []
-    index = {f: i for i, f in enumerate(token_files)}
-    for name in sorted(set(located.column("_file").to_pylist()), key=lambda f: index.get(f, len(index))):
+    for name in sorted(set(located.column("_file").to_pylist()), key=lambda f: index[_path_part(f)]):
+        i = index[_path_part(name)]
         rows = located.filter(pc.equal(located.column("_file"), name)).drop_columns(["_file"])
-        target = storage.join(work_dir, f"items-{index.get(name, len(index)):05d}.parquet")
+        target = storage.join(work_dir, f"items-{i:05d}.parquet")
         storage.write_parquet(rows, target)
-        items.append((name, target))
+        items.append((token_files[i], target))
     return items
+
+
+def _path_part(path: str) -> str:
+    return path.split("://", 1)[-1].lstrip("/")
 
 
 def dead_letter_rows(corpus: Corpus, missing: pa.Table, skipped: pa.Table, stage: Stage) -> pa.Table:

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from corpusmill.corpus import Corpus
+from corpusmill.corpus import _register_fs as register_filesystem  # the token sidecar may live on gs://, s3://...
 from corpusmill.errors import ConfigError
 from mixers.recipe import Recipe, Stage
 
@@ -83,8 +84,8 @@ def check_unique_ids(corpus: Corpus) -> None:
 
 def create_mix_view(corpus: Corpus, token_files: list[str]) -> None:
     """`mix_corpus`: annotated documents with `n_tokens` from the token sidecar files."""
-    files = "[" + ", ".join(_q(f) for f in token_files) + "]"
     con = corpus.con
+    files = "[" + ", ".join(_q(register_filesystem(con, f)) for f in token_files) + "]"
     con.execute(f"CREATE OR REPLACE VIEW {TOKENS_VIEW} AS SELECT id, n_tokens FROM read_parquet({files})")
     cols = _corpus_minus_tokens(con)
     con.execute(

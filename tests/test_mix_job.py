@@ -244,3 +244,23 @@ def test_plan_follows_content_not_file_times(baseline, corpus, tmp_path):
     pq.write_table(table.slice(1), copy / "part-00001.parquet")  # one document fewer
     changed = run_mix(recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
     assert changed.plans[0].fingerprint != result.plans[0].fingerprint
+
+
+def test_remote_output_through_fsspec(baseline, corpus):
+    import uuid
+
+    import fsspec
+
+    out, _, _ = baseline
+    docs, ann, _ = corpus
+    remote = f"memory://mix-{uuid.uuid4().hex}"
+    fs = fsspec.filesystem("memory")
+    try:
+        run_mix(recipe_from_dict(RECIPE), docs, ann, remote, progress=False, workers=1)
+        for stage in ("general", "long"):
+            assert verify_stage(f"{remote}/{stage}") == []
+            local = files_of(os.path.join(out, stage))
+            for name in (n for n in local if n.startswith("shard-")):
+                assert fs.cat(f"{remote}/{stage}/{name}") == local[name], name
+    finally:
+        fs.rm(remote, recursive=True)
