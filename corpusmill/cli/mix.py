@@ -88,5 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     for plan in result.plans:
         state = "already finished" if plan.stage.name in result.stages_skipped else "written"
         print(f"mix: stage {plan.stage.name} {state}: {args.out}/{plan.stage.name}/manifest.json")
-    print(f"mix: elapsed {result.elapsed_s:.1f}s")
+    tokens = sum(p.layout.content_tokens for p in result.plans if p.stage.name not in result.stages_skipped)
+    rate = tokens / result.elapsed_s if result.elapsed_s > 0 else 0.0
+    print(f"mix: {tokens:,} tokens written in {result.elapsed_s:.1f}s ({rate:,.0f} tokens/s)")
     return 0
