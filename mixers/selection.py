@@ -77,9 +77,11 @@ def missing_annotations(corpus: Corpus) -> pa.Table:
 
 
 def check_unique_ids(corpus: Corpus) -> None:
-    n, distinct = corpus.con.execute("SELECT count(*), count(DISTINCT id) FROM documents").fetchall()[0]
-    if n != distinct:
-        raise ConfigError(f"documents hold {n - distinct} duplicate ids; deduplicate before mixing")
+    """One row per id in documents and in annotations, or a document would be counted twice."""
+    for view, fix in (("documents", "deduplicate before mixing"), ("annotations", "keep one annotation row per document")):
+        n, distinct = corpus.con.execute(f"SELECT count(*), count(DISTINCT id) FROM {view}").fetchall()[0]
+        if n != distinct:
+            raise ConfigError(f"{view} hold {n - distinct} duplicate ids; {fix}")
 
 
 def create_mix_view(corpus: Corpus, token_files: list[str]) -> None:

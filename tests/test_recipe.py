@@ -97,3 +97,17 @@ def test_bad_weight_expression(corpus):
     recipe = recipe_from_dict({"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 1, "weight": "no_such_col * 2"}])]})
     with pytest.raises(ConfigError, match="weight"):
         validate_sql(corpus, recipe)
+
+
+def test_duplicate_annotation_rows_are_refused(tmp_path):
+    import pyarrow.parquet as pq
+
+    from corpusmill import storage
+    from mixers.selection import check_unique_ids
+
+    docs, ann, _ = write_corpus(tmp_path, 6)
+    check_unique_ids(open_corpus(docs, ann))
+    table = pq.read_table(f"{ann}/part-00000.parquet")
+    storage.write_parquet(table.slice(0, 2), f"{ann}/part-00001.parquet")
+    with pytest.raises(ConfigError, match="annotations hold 2 duplicate ids"):
+        check_unique_ids(open_corpus(docs, ann))
