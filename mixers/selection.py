@@ -8,6 +8,8 @@ unknown column or bad SQL in a recipe fails before anything is tokenized.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pyarrow as pa
 
@@ -69,6 +71,34 @@ def validate_sql(corpus: Corpus, recipe: Recipe) -> None:
             except duckdb.Error as exc:
                 first = str(exc).strip().splitlines()[0]
                 raise ConfigError(f"{what}: {sql!r} does not work on the corpus view: {first}") from None
+
+
+_N_TOKENS = re.compile(r"\bn_tokens\b", re.IGNORECASE)
+
+
+def empty_buckets(corpus: Corpus, recipe: Recipe) -> list[str]:
+    """Buckets no document can match, found before any tokenizing (needs `mix_probe`).
+
+    `n_tokens` is unknown here (NULL), so a condition on it matches nothing: such buckets are
+    not judged, and the counts of the buckets after them are upper bounds, which is enough to
+    prove a bucket empty. A stage whose filter uses `n_tokens` is not judged at all.
+    """
+    found = []
+    for stage in recipe.stages:
+        if _N_TOKENS.search(stage.where):
+            continue
+        case = " ".join(f"WHEN ({b.where}) THEN {i}" for i, b in enumerate(stage.buckets))
+        rows = corpus.con.execute(
+            f"SELECT CASE {case} END AS b, count(*) FROM {PROBE_VIEW} WHERE coalesce(({stage.where}), FALSE) "
+            "AND id IN (SELECT id FROM annotations) GROUP BY b"
+        ).fetchall()
+        counts = {b: n for b, n in rows}
+        found += [
+            f"stage {stage.name} bucket {b.name}: no document matches ({b.where})"
+            for i, b in enumerate(stage.buckets)
+            if not _N_TOKENS.search(b.where) and counts.get(i, 0) == 0
+        ]
+    return found
 
 
 def missing_annotations(corpus: Corpus) -> pa.Table:

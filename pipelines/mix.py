@@ -34,7 +34,7 @@ from mixers.mix_work import dead_letter_rows, work_items
 from mixers.plan import StagePlan, plan_stage
 from mixers.qwen_tokenizer import Tokenizer, load_tokenizer
 from mixers.recipe import MISSING_FAIL, Recipe
-from mixers.selection import check_unique_ids, create_mix_view, missing_annotations, validate_sql
+from mixers.selection import check_unique_ids, create_mix_view, empty_buckets, missing_annotations, validate_sql
 from mixers.shards import Slice, assemble, finished_shards, write_shard
 from pipelines.common import BeamCounters, run
 
@@ -240,6 +240,11 @@ def run_mix(
         missing = missing_annotations(corpus)
         if missing.num_rows and recipe.missing_annotations == MISSING_FAIL:
             raise ConfigError(f"{missing.num_rows:,} documents have no annotations (e.g. {missing.column('id')[0]}); run annotate")
+        empty = empty_buckets(corpus, recipe)
+        if empty and recipe.strict:
+            raise ConfigError("recipe budgets cannot be met (strict), found before tokenizing:\n  " + "\n  ".join(empty))
+        for line in empty:
+            log.warning("%s; its budget cannot be met", line)
         token_files = ensure_tokens(docs, out, tokenizer, options)
         create_mix_view(corpus, token_files)
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]

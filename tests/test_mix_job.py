@@ -210,8 +210,12 @@ def test_unmet_budgets_and_empty_buckets_are_reported_before_writing(corpus, tmp
     assert "no document matches" in text and "max_repeats 3" in text and "short by" in text
     assert not os.path.exists(tmp_path / "o" / "big")
     strict = dataclasses.replace(recipe_from_dict(raw), strict=True)
+    with pytest.raises(ConfigError, match="before tokenizing:\n  stage big bucket klingon: no document matches"):
+        run_mix(strict, docs, ann, str(tmp_path / "o2"), progress=False, workers=1)
+    assert not os.path.exists(tmp_path / "o2")  # nothing tokenized, nothing written
+    raw["stages"][0]["buckets"][0] = {"name": "en", "where": "lang = 'en'", "share": 0.2}
     with pytest.raises(ConfigError, match="CANNOT MEET"):
-        run_mix(strict, docs, ann, str(tmp_path / "o"), progress=False, workers=1)
+        run_mix(dataclasses.replace(recipe_from_dict(raw), strict=True), docs, ann, str(tmp_path / "o"), progress=False, workers=1)
     assert not os.path.exists(tmp_path / "o" / "big")
 
 
