@@ -13,7 +13,7 @@ import dataclasses
 import importlib.resources
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -107,7 +107,6 @@ class Recipe:
     # Unmet budgets: False writes what the data allows and reports it; True stops before tokenizing shards.
     strict: bool = False
     missing_annotations: str = MISSING_SKIP
-    source: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -144,14 +143,12 @@ class Recipe:
         return dataclasses.replace(self, stages=tuple(s for s in self.stages if s.name in stage_names))
 
     def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out.pop("source")
-        return out
+        return dataclasses.asdict(self)
 
 
 _STAGE_KEYS = {f.name for f in dataclasses.fields(Stage)}
 _BUCKET_KEYS = {f.name for f in dataclasses.fields(Bucket)}
-_RECIPE_KEYS = {f.name for f in dataclasses.fields(Recipe)} - {"source"}
+_RECIPE_KEYS = {f.name for f in dataclasses.fields(Recipe)}
 
 
 def _int(value: Any, what: str) -> Any:
@@ -196,7 +193,7 @@ def recipe_from_dict(d: Any) -> Recipe:
     stages = d.pop("stages", None)
     if not isinstance(stages, list):
         raise ConfigError("recipe: `stages` must be a list")
-    return Recipe(stages=tuple(stage_from_dict(s) for s in stages), source=dict(d, stages=stages), **d)
+    return Recipe(stages=tuple(stage_from_dict(s) for s in stages), **d)
 
 
 def load_recipe(path: str) -> Recipe:

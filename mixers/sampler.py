@@ -91,6 +91,8 @@ class BucketPlan:
         if self.target_tokens is None:
             return head + " (weight bucket)"
         head += f", target {self.target_tokens:,} ({self.deviation:+.2%})"
+        if self.status == "empty" and self.documents:
+            return head + " -- CANNOT MEET: every matching document has weight 0"
         if self.status == "empty":
             return head + " -- CANNOT MEET: no document matches this bucket"
         if self.status == "short":

@@ -88,3 +88,8 @@ def test_weight_bucket_uses_expected_repeats():
     assert set(np.unique(counts)) == {1, 2} and abs(counts.mean() - 1.5) < 0.02 and plan.target_tokens is None
     capped, _ = sample_bucket("w", keys, np.full(n, 10), np.full(n, 9.0), seed=1, cap=4, target=None)
     assert capped.max() == 4
+
+
+def test_bucket_whose_weights_are_all_zero():
+    counts, plan = sample_bucket("zero", id_keys(["a", "b"]), np.array([10, 20]), np.zeros(2), seed=0, cap=2, target=50)
+    assert counts.tolist() == [0, 0] and plan.status == "empty" and "weight 0" in plan.describe()
