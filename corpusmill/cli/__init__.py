@@ -19,6 +19,8 @@ COMMANDS = [
     "corpusmill.cli.demo",
     "corpusmill.cli.llm",
     "corpusmill.cli.report",
+    "corpusmill.cli.mix",
+    "corpusmill.cli.shards",
 ]
 
 
