@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from corpusmill.corpus import Corpus
-from corpusmill.corpus import _register_fs as register_filesystem  # the token sidecar may live on gs://, s3://...
+from corpusmill.corpus import register_filesystem  # the token sidecar may live on gs://, s3://...
 from corpusmill.errors import ConfigError
 from mixers.recipe import Recipe, Stage
 
