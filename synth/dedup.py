@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,3 +97,38 @@ class NearDuplicates:
     @property
     def duplicate_rate(self) -> float:
         return self.duplicates / self.seen if self.seen else 0.0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The verdict on a generated set: ids kept, near-duplicates (id -> kept id), surplus ids."""
+
+    keep: frozenset[str]
+    duplicates: dict[str, str]
+    surplus: frozenset[str]
+
+    @property
+    def duplicate_rate(self) -> float:
+        checked = len(self.keep) + len(self.duplicates)
+        return len(self.duplicates) / checked if checked else 0.0
+
+
+def select(
+    entries: Iterable[tuple[int, str, np.ndarray]], *, config: NearDupConfig = NearDupConfig(), target: int | None = None
+) -> Selection:
+    """Walk `(index, id, signature)` by index: keep the first of each near-duplicate group until
+    `target` items are kept; later items are surplus (generated to cover the duplicates)."""
+    index = NearDuplicates(config)
+    keep: list[str] = []
+    dups: dict[str, str] = {}
+    surplus: list[str] = []
+    for _, doc_id, sig in sorted(entries, key=lambda e: (e[0], e[1])):
+        if target is not None and len(keep) >= target:
+            surplus.append(doc_id)
+            continue
+        match = index.add(doc_id, sig)
+        if match is None:
+            keep.append(doc_id)
+        else:
+            dups[doc_id] = match
+    return Selection(frozenset(keep), dups, frozenset(surplus))

@@ -8,12 +8,15 @@ failed check is a bug in a family, so it becomes a dead letter, never a document
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from corpusmill.errors import RecordError
-from corpusmill.schema import meta_json, stable_id
+from corpusmill.errors import ConfigError, RecordError
+from corpusmill.progress import NO_COUNTERS, CounterSink
+from corpusmill.schema import dead_letter, meta_json, stable_id
+from synth.base import Generator, Outcome
 from synth.families import FAMILIES
+from synth.math_item import plain
 from synth.math_render import TEMPLATE_VERSION, languages, render
 
 SOURCE = "synth/math"
@@ -57,7 +60,7 @@ def math_document(
         "template_version": TEMPLATE_VERSION,
         "question": r.question,
         "answer": r.answer,
-        "answer_sympy": str(item.answer),
+        "answer_sympy": plain(item.answer),
         "verification": {"method": "independent_recomputation", "checker": f"{family.name}.check", "passed": True},
     }
     return {
@@ -67,3 +70,39 @@ def math_document(
         "uri": f"synth://math/programmatic/seed={seed}/{index}",
         "meta": meta_json(meta),
     }
+
+
+class ProgrammaticMath(Generator):
+    """Verified math problems from the programmatic families; no model involved."""
+
+    kind = "math"
+    name = "programmatic_math"
+    version = GENERATOR_VERSION
+    batch_size = 2_000
+
+    def __init__(self, *, seed: int = 0, langs: Sequence[str] | None = None, families: Sequence[str] | None = None) -> None:
+        known = languages()
+        self.langs = tuple(langs or known)
+        self.families = tuple(families or FAMILIES)
+        if unknown := sorted(set(self.langs) - set(known)):
+            raise ConfigError(f"no math templates for languages {unknown}; available: {', '.join(known)}")
+        if unknown := sorted(set(self.families) - set(FAMILIES)):
+            raise ConfigError(f"unknown math families {unknown}; available: {', '.join(FAMILIES)}")
+        self.seed = seed
+
+    def config(self) -> dict[str, Any]:
+        return {"generator": self.name, "version": self.version, "seed": self.seed, "languages": list(self.langs),
+                "families": list(self.families), "template_version": TEMPLATE_VERSION}
+
+    def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
+        for index in range(start, end):
+            try:
+                doc = math_document(index, seed=self.seed, langs=self.langs, families=self.families)
+            except RecordError as exc:
+                counters.inc(f"dead_{exc.reason}")
+                uri = f"synth://math/programmatic/seed={self.seed}/{index}"
+                yield Outcome(index, dead_letter=dead_letter(uri=uri, stage="generate", reason=exc.reason,
+                                                             error=type(exc).__name__, message=str(exc)))
+                continue
+            counters.inc("generated")
+            yield Outcome(index, document=doc)

@@ -86,6 +86,8 @@ def parse_answer(answer: str) -> sp.Basic:
     """A sympy object for a final answer: a number or expression, `x = 2, x = 3` (a set),
     or `x = 1, y = 2` / `gcd = 4, lcm = 36` (a tuple ordered by name). Raises `RecordError`."""
     s = _delatex(answer).strip().rstrip(".")
+    if s.count("=") == 1 and "," not in s:  # `f'(2) = 7`, `x = 3`: the value is on the right
+        s = s.split("=", 1)[1].strip()
     if not s or len(s) > MAX_ANSWER_CHARS or not _ALLOWED.match(s):
         raise RecordError("unparseable_answer", f"answer is empty, too long or has unexpected characters: {answer[:80]!r}")
     s = re.sub(r"\b(?:or|and)\b", ", ", s)

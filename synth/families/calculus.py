@@ -60,8 +60,8 @@ def _integral(rng: random.Random) -> MathItem:
     lo = rng.randint(-4, 3)
     hi = rng.randint(lo + 1, 5)
     anti = [sp.Integer(0)] + [sp.Rational(c, i + 1) for i, c in enumerate(coeffs)]
-    big_f = sp.Lambda(X, sum((c * X**i for i, c in enumerate(anti)), sp.Integer(0)))
-    f_hi, f_lo = big_f(hi), big_f(lo)
+    f_hi = sum((c * hi**i for i, c in enumerate(anti)), sp.Integer(0))
+    f_lo = sum((c * lo**i for i, c in enumerate(anti)), sp.Integer(0))
     value = f_hi - f_lo
     integral = f"$\\int_{{{lo}}}^{{{hi}}} \\left({poly_tex(coeffs)}\\right)\\,dx$"
     return MathItem(
@@ -71,7 +71,7 @@ def _integral(rng: random.Random) -> MathItem:
         answer_latex=f"${tex(value)}$",
         fields={"integral": integral},
         steps=(
-            Step("antiderivative", {"F": f"$F(x) = {tex(big_f(X))}$"}),
+            Step("antiderivative", {"F": f"$F(x) = {poly_tex(anti)}$"}),
             Step("evaluate", {"eq": f"$F({hi}) - F({lo}) = {tex(f_hi)} - {paren(f_lo)} = {tex(value)}$"}),
         ),
         variant=rng.randrange(2),

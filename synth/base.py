@@ -1,0 +1,52 @@
+"""What every synthetic-data generator provides, so that one Beam job runs them all.
+
+A generator turns a range of item indexes into documents and dead letters. Item `i` of a
+run depends only on the generator's config, its seed and `i` (and, for LLM generators, on
+the model's answers, which the client's cache makes repeatable), so any worker can make
+any range and a re-run makes the same items.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from corpusmill.progress import NO_COUNTERS, CounterSink
+
+
+class Outcome(NamedTuple):
+    """One item's result: exactly one of `document` (a DOCUMENT_SCHEMA row) or `dead_letter`."""
+
+    index: int
+    document: dict[str, Any] | None = None
+    dead_letter: dict[str, Any] | None = None
+
+
+class Generator(ABC):
+    """Subclasses set `kind` ("math", "code", "textbook"), `name` and `version`."""
+
+    kind: str
+    name: str
+    version: str
+    # Items per work unit: LLM generators send a unit's requests together, so this is also
+    # how many requests one worker keeps in flight.
+    batch_size: int = 256
+
+    @abstractmethod
+    def config(self) -> dict[str, Any]:
+        """The resolved settings that decide the output (stored in the run's summary)."""
+
+    def setup(self) -> None:
+        """Load models or open clients; called once per worker process before `generate`."""
+
+    def close(self) -> None:
+        """Release what `setup` opened (may not be called: nothing may depend on it)."""
+
+    @abstractmethod
+    def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
+        """Outcomes for items `start..end-1`, one per item, in any order."""
+
+    @property
+    def source(self) -> str:
+        return f"synth/{self.kind}"
