@@ -32,8 +32,8 @@ def _gcd_lcm(rng: random.Random) -> MathItem:
         fields={"a": str(a), "b": str(b)},
         steps=(
             Step("factor", {"fa": _factor_tex(a), "fb": _factor_tex(b)}),
-            Step("gcd", {"gcd": f"$\\gcd({a}, {b}) = {g}$"}),
-            Step("lcm", {"lcm": f"$\\operatorname{{lcm}}({a}, {b}) = {l}$"}),
+            Step("gcd", {"g_eq": f"$\\gcd({a}, {b}) = {g}$"}),
+            Step("lcm", {"l_eq": f"$\\operatorname{{lcm}}({a}, {b}) = {l}$"}),
         ),
         variant=rng.randrange(2),
     )
