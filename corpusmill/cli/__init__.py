@@ -17,6 +17,7 @@ COMMANDS = [
     "corpusmill.cli.ingest",
     "corpusmill.cli.query",
     "corpusmill.cli.demo",
+    "corpusmill.cli.llm",
 ]
 
 
