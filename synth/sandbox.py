@@ -67,12 +67,10 @@ class RunResult:
         return self.status == "ok" and not self.violations
 
     def to_meta(self) -> dict[str, object]:
-        """A compact record for `meta`: everything but the full output."""
-        d = asdict(self)
-        d["violations"] = list(self.violations)
-        d["stdout"], d["stderr"] = self.stdout[-500:], self.stderr[-1000:]
-        d["wall_seconds"] = round(self.wall_seconds, 3)
-        return d
+        """What goes into `meta`: the verdict and the isolation, not timings or output
+        (they differ between runs, and documents must be byte-identical on a re-run)."""
+        return {"status": self.status, "returncode": self.returncode, "violations": list(self.violations),
+                "isolation": dict(self.isolation)}
 
 
 def _boot_source() -> str:
@@ -96,7 +94,9 @@ def run_python(code: str, limits: Limits = Limits()) -> RunResult:
             json.dump(config, fh)
         with open(os.path.join(root, "stdout"), "w+b") as out, open(os.path.join(root, "stderr"), "w+b") as err:
             returncode, timed_out, wall = _run_child(paths["config.json"], work, out, err, limits)
-            stdout, stderr = _tail(out, limits.output_chars), _tail(err, limits.output_chars)
+            # The temporary folder's random name would make messages differ between runs.
+            stdout = _tail(out, limits.output_chars).replace(root, "<sandbox>")
+            stderr = _tail(err, limits.output_chars).replace(root, "<sandbox>")
         violations = _read_violations(paths["violations.log"])
         isolation = _read_json(paths["isolation.json"])
     status = _status(returncode, timed_out, stderr)

@@ -111,6 +111,8 @@ def parse_answer(answer: str) -> sp.Basic:
 
 
 def _parse_parts(s: str) -> sp.Basic:
+    if s.startswith("(") and s.endswith(")") and "," in s and s[1:-1].count("(") == s[1:-1].count(")"):
+        s = s[1:-1]  # "(12, -7)": a tuple written with its parentheses
     parts = [p.strip() for p in re.split(r",\s+|;\s*|\bor\b|\band\b", s) if p.strip()]
     assigned = [p.split("=", 1) for p in parts if "=" in p]
     if assigned and len(assigned) == len(parts):

@@ -36,6 +36,7 @@ def test_extract_final_answer(text: str, expected: str | None) -> None:
         ("25%", sp.Rational(1, 4)),
         ("x = 20 or x = 9", sp.FiniteSet(9, 20)),
         ("x = -8, y = -7", sp.Tuple(-8, -7)),
+        ("(12, -7)", sp.Tuple(12, -7)),
         ("\\gcd = 14, \\operatorname{lcm} = 13888", sp.Tuple(14, 13888)),
         ("(x+1)(x-1)", x**2 - 1),
         ("\\sqrt{8}", 2 * sp.sqrt(2)),
