@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from corpusmill.progress import DictCounters
 from synth.code_gen import LLMCode
 from synth.families import FAMILIES
