@@ -18,6 +18,7 @@ COMMANDS = [
     "corpusmill.cli.query",
     "corpusmill.cli.demo",
     "corpusmill.cli.llm",
+    "corpusmill.cli.report",
     "corpusmill.cli.synth",
 ]
 
