@@ -35,6 +35,8 @@ from synth.dedup import NearDupConfig, Selection, select, signature
 log = logging.getLogger(__name__)
 
 RUN_FILE = "_run.json"
+LEDGER_FILE = "_llm_ledger.json"  # written by the job, folded into the summary, then removed
+LEDGER_TAG = "ledger"
 SUMMARY_FILE = "_summary.json"
 ROWS_PER_PART = 50_000
 
@@ -53,6 +55,9 @@ class _GenerateFn(beam.DoFn):
                 yield outcome.index, outcome.document
             else:
                 yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, outcome.dead_letter)
+        ledger = self.generator.take_ledger()
+        if ledger is not None:
+            yield beam.pvalue.TaggedOutput(LEDGER_TAG, ledger)
 
     def teardown(self) -> None:
         self.generator.close()
@@ -101,6 +106,14 @@ class _ApplyFn(beam.DoFn):
         # else: surplus, generated only to cover removals; counted in the summary
 
 
+def _sum_ledgers(ledgers: Any) -> Any:
+    ledgers = list(ledgers)
+    total = type(ledgers[0])()
+    for ledger in ledgers:
+        total.merge(ledger)
+    return total
+
+
 def _write_part(element: tuple[int, list[tuple[int, dict[str, Any]]]], out_dir: str) -> str:
     part, rows = element
     ordered = [doc for _, doc in sorted(rows, key=lambda r: r[0])]
@@ -125,7 +138,13 @@ class Synthesize(beam.PTransform):
             pbegin
             | "Spans" >> beam.Create(spans, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Generate" >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, main="docs")
+            | "Generate" >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
+        )
+        _ = (
+            generated[LEDGER_TAG]
+            | "SumLedgers" >> beam.CombineGlobally(_sum_ledgers).without_defaults()
+            | "WriteLedger" >> beam.Map(lambda ledger, out: storage.write_json(ledger.as_dict(), storage.join(out, LEDGER_FILE)),
+                                        self.out_dir)
         )
         checked = generated.docs | "Check" >> beam.ParDo(
             _CheckFn(self.benchmarks, self.ngram, self.near_dup)).with_outputs(DEAD_LETTER_TAG, main="docs")
@@ -233,6 +252,10 @@ def run_synthesize(
     summary = {**run_info, **_tally(_counts(out_dir), n), "elapsed_s": round(elapsed, 3),
                "runner": options.get_all_options().get("runner")}
     summary["items_per_s"] = round(summary["docs"] / elapsed, 1) if elapsed > 0 else None
+    ledger_path = storage.join(out_dir, LEDGER_FILE)
+    if storage.exists(ledger_path):  # LLM generators: what the model calls cost, in the summary
+        summary["llm_ledger"] = storage.read_json(ledger_path)
+        storage.remove_tree(ledger_path)
     storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
     return summary
 

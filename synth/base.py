@@ -47,6 +47,10 @@ class Generator(ABC):
     def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
         """Outcomes for items `start..end-1`, one per item, in any order."""
 
+    def take_ledger(self) -> Any:
+        """What model calls cost since the last call (a `corpusmill.llm.Ledger`), or None."""
+        return None
+
     @property
     def source(self) -> str:
         return f"synth/{self.kind}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from corpusmill.llm import ClientConfig, LLMClient, Request, Result
+from corpusmill.llm import ClientConfig, Ledger, LLMClient, Request, Result
 from corpusmill.schema import dead_letter
 from synth.base import Generator, Outcome
 
@@ -26,6 +26,7 @@ class LLMGenerator(Generator):
         self.seed = seed
         self.temperature = temperature
         self._client: LLMClient | None = None
+        self._ledger = Ledger()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -44,7 +45,14 @@ class LLMGenerator(Generator):
     def ask(self, requests: Sequence[Request]) -> list[Result]:
         self.setup()
         assert self._client is not None
-        return self._client.run_batch(requests)
+        results = self._client.run_batch(requests)
+        for result in results:
+            self._ledger.add(result)
+        return results
+
+    def take_ledger(self) -> Ledger:
+        ledger, self._ledger = self._ledger, Ledger()
+        return ledger
 
     @property
     def model(self) -> str | None:
