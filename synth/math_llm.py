@@ -40,8 +40,9 @@ class LLMMath(LLMGenerator):
     name = "llm_math"
     version = "1"
 
-    def __init__(self, client: ClientConfig, *, mode: str = "solve", seed: int = 0, langs: Sequence[str] | None = None,
-                 topics: Sequence[str] | None = None, samples: int = 4, min_agreement: float = 0.6,
+    def __init__(self, client: ClientConfig, *, mode: str = "solve", seed: int = 0,
+                 langs: Sequence[str] | None = None, topics: Sequence[str] | None = None,
+                 families: Sequence[str] | None = None, samples: int = 4, min_agreement: float = 0.6,
                  temperature: float = 0.7, max_tokens: int = 1024) -> None:
         super().__init__(client, seed=seed, temperature=temperature)
         if mode not in MODES:
@@ -49,6 +50,9 @@ class LLMMath(LLMGenerator):
         self.langs = tuple(langs or languages())
         if unknown := sorted(set(self.langs) - set(languages())):
             raise ConfigError(f"no math templates for languages {unknown}; available: {', '.join(languages())}")
+        self.families = tuple(families or FAMILIES)
+        if unknown := sorted(set(self.families) - set(FAMILIES)):
+            raise ConfigError(f"unknown math families {unknown}; available: {', '.join(FAMILIES)}")
         if mode == "invent" and samples < 2:
             raise ConfigError("invent mode needs --samples >= 2 to check agreement")
         self.mode, self.topics, self.samples = mode, tuple(topics or DEFAULT_TOPICS), samples
@@ -56,7 +60,8 @@ class LLMMath(LLMGenerator):
 
     def config(self) -> dict[str, Any]:
         return {"generator": self.name, "version": self.version, "mode": self.mode, "languages": list(self.langs),
-                "topics": list(self.topics) if self.mode == "invent" else None, "samples": self.samples,
+                "topics": list(self.topics) if self.mode == "invent" else None,
+                "families": list(self.families) if self.mode == "solve" else None, "samples": self.samples,
                 "min_agreement": self.min_agreement, "max_tokens": self.max_tokens, **self.llm_config()}
 
     def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
@@ -75,7 +80,7 @@ class LLMMath(LLMGenerator):
     # -- solve: the model's answer against the exact one ---------------------------------------
 
     def _solve(self, indexes: range, counters: CounterSink) -> Iterator[Outcome]:
-        names = tuple(FAMILIES)
+        names = self.families
         jobs = []
         for i in indexes:
             family = FAMILIES[names[i % len(names)]]

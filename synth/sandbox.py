@@ -8,7 +8,7 @@ Isolation, from strongest to weakest (each recorded in `RunResult.isolation`):
   since the interpreter's own files may not be readable by `nobody`): the process limit then counts only sandbox
   processes, and the file system is read-only except world-writable places;
 - an audit hook refuses network calls, writes, renames and removals outside the working
-  directory, and ctypes, and logs each refusal (the code may catch the error; the log stays);
+  directory, starting other programs, and ctypes, and logs each refusal (the code may catch the error; the log stays);
 - an empty temporary working directory, a wall-clock timeout, and its own process group,
   killed as a whole at the end.
 This contains buggy and careless generated code. It is not a boundary against code written

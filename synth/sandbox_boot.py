@@ -23,7 +23,10 @@ _NET_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg
 PRELOAD = ("math cmath itertools functools collections collections.abc heapq bisect re string typing "
            "dataclasses fractions decimal statistics random operator copy json datetime enum abc array "
            "struct textwrap unicodedata io socket unittest traceback calendar hashlib base64 pathlib shutil "
-           "tempfile contextlib numbers pprint encodings.idna").split()
+           "tempfile contextlib numbers pprint encodings.idna subprocess").split()
+# Another program would run without this hook: starting one is refused (fork is allowed, it
+# keeps the hook, and RLIMIT_NPROC bounds it).
+_EXEC_EVENTS = {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn", "os.startfile"}
 _PATH_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
                 "os.link", "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
 
@@ -75,6 +78,8 @@ def _hook_factory(workdir, log):
             reason = f"write outside working directory: {args[0]}"
         elif event in _PATH_EVENTS and args and not all(inside(a) for a in args[:2] if isinstance(a, (str, bytes))):
             reason = f"{event} outside working directory: {args[0]}"
+        elif event in _EXEC_EVENTS:
+            reason = f"starting a program: {event}"
         elif event in ("ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata"):
             reason = f"native code: {event}"
         if reason:

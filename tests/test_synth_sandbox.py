@@ -29,7 +29,7 @@ def test_failing_code_is_an_error_with_its_traceback() -> None:
 def test_infinite_loop_is_stopped() -> None:
     r = run_python("while True:\n    pass", SMALL)
     assert r.status in ("timeout", "cpu_limit")  # whichever limit the machine's load reaches first
-    assert r.wall_seconds < SMALL.wall_seconds + 5
+    assert r.returncode is None or r.returncode < 0  # stopped by a signal, not by finishing
 
 
 def test_fork_bomb_is_contained() -> None:
@@ -65,3 +65,11 @@ def test_network_is_refused_and_recorded() -> None:
 def test_bad_limits_are_config_errors() -> None:
     with pytest.raises(ConfigError):
         Limits(cpu_seconds=0)
+
+
+def test_starting_another_program_is_refused_and_recorded() -> None:
+    target = f"/tmp/corpusmill-shell-{uuid.uuid4().hex}"
+    r = run_python(f"import os, subprocess\nos.system('touch {target}')\n", SMALL)
+    assert not os.path.exists(target) and r.violations == ("starting a program: os.system",)
+    r = run_python(f"import subprocess\nsubprocess.run(['touch', {target!r}])\n", SMALL)
+    assert not os.path.exists(target) and r.violations == ("starting a program: subprocess.Popen",)

@@ -91,7 +91,7 @@ def _generator(args: argparse.Namespace) -> Any:
     if args.kind == "math":
         from synth.math_llm import LLMMath
         return LLMMath(_client(args), mode=args.mode, seed=args.seed, langs=langs, topics=_lines(args.topics) or None,
-                       samples=args.samples, **temp)
+                       families=_csv(args.families), samples=args.samples, **temp)
     if args.kind == "code":
         from synth.code_gen import LLMCode
         from synth.sandbox import Limits
