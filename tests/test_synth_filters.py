@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,13 @@ def test_a_copied_gsm8k_problem_is_caught_and_original_text_is_not() -> None:
     assert hit is not None and hit.benchmark == "gsm8k_test"
     assert dec.check(math_document(0)["text"]) is None
     assert dec.benchmarks["humaneval"] > 1000
+
+
+def test_a_copied_humaneval_prompt_is_caught() -> None:
+    first = json.loads(gzip.decompress(Path(shipped_benchmarks()[1]).read_bytes()).decode().splitlines()[0])
+    code = first["prompt"] + "    return any(abs(a - b) < threshold for a in numbers for b in numbers if a is not b)\n"
+    hit = Decontaminator().check(code)
+    assert hit is not None and hit.benchmark == "humaneval"
 
 
 def test_user_benchmarks_jsonl_gz_and_text(tmp_path) -> None:

@@ -3,6 +3,7 @@ language, parses back to itself, and a run of consecutive items is diverse."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -11,6 +12,7 @@ import sympy as sp
 
 from corpusmill.errors import ConfigError
 from synth.families import FAMILIES
+import synth.math_programmatic as mp
 from synth.math_programmatic import ProgrammaticMath, math_document
 from synth.math_render import check_templates, languages, render
 from synth.verify_math import equivalent, parse_answer
@@ -71,3 +73,13 @@ def test_generator_rejects_unknown_language_or_family() -> None:
         ProgrammaticMath(langs=["en", "xx"])
     with pytest.raises(ConfigError, match="nope"):
         ProgrammaticMath(families=["nope"])
+
+
+def test_a_failed_check_is_a_dead_letter_not_a_document(monkeypatch) -> None:
+    broken = dataclasses.replace(FAMILIES["equations.linear"], check=lambda item: False)
+    monkeypatch.setattr(mp, "FAMILIES", {**FAMILIES, "equations.linear": broken})
+    gen = ProgrammaticMath(families=["arithmetic.percent", "equations.linear"])
+    outcomes = list(gen.generate(0, 10))
+    dead = [o.dead_letter for o in outcomes if o.dead_letter]
+    assert len(outcomes) == 10 and len(dead) == 5
+    assert {d["reason"] for d in dead} == {"check_failed"} and all(d["stage"] == "generate" for d in dead)
