@@ -141,9 +141,11 @@ def equivalent(a: sp.Basic, b: sp.Basic, *, rel_tol: float = 1e-6) -> bool:
     """True when two answers agree: exactly for exact values, to `rel_tol` when either is a float."""
     if isinstance(a, (sp.FiniteSet, sp.Tuple)) or isinstance(b, (sp.FiniteSet, sp.Tuple)):
         return _equivalent_collections(a, b, rel_tol)
+    if a == b:  # structurally equal (also covers oo, which has no finite difference)
+        return True
     try:
         diff = sp.simplify(a - b)
-    except Exception:
+    except Exception:  # e.g. a relation or a set minus a number: the answers are not comparable
         return False
     if diff == 0:
         return True
@@ -151,7 +153,7 @@ def equivalent(a: sp.Basic, b: sp.Basic, *, rel_tol: float = 1e-6) -> bool:
         return False
     try:
         va, vb = complex(sp.N(a)), complex(sp.N(b))
-    except (TypeError, ValueError):
+    except Exception:  # sympy raises many kinds on odd objects (sets, relations, zoo): not equal
         return False
     has_float = any(isinstance(x, sp.Float) for x in sp.preorder_traversal(a)) or any(
         isinstance(x, sp.Float) for x in sp.preorder_traversal(b)
