@@ -50,7 +50,7 @@ class _GenerateFn(beam.DoFn):
         self.counters = BeamCounters(f"synth_{self.generator.kind}")
 
     def process(self, span: tuple[int, int]):
-        for outcome in self.generator.generate(*span, counters=self.counters):
+        for outcome in self.generator.outcomes(*span, counters=self.counters):
             if outcome.document is not None:
                 yield outcome.index, outcome.document
             else:

@@ -8,11 +8,15 @@ any range and a re-run makes the same items.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from corpusmill.progress import NO_COUNTERS, CounterSink
+from corpusmill.schema import dead_letter
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(NamedTuple):
@@ -46,6 +50,23 @@ class Generator(ABC):
     @abstractmethod
     def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
         """Outcomes for items `start..end-1`, one per item, in any order."""
+
+    def outcomes(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
+        """`generate`, but an unexpected error (a bug, a library failing on odd input) dead-letters
+        the span's remaining items instead of killing the job, so every index is accounted for."""
+        done: set[int] = set()
+        try:
+            for outcome in self.generate(start, end, counters):
+                done.add(outcome.index)
+                yield outcome
+        except Exception as exc:
+            log.exception("%s failed on items %d..%d", self.name, start, end - 1)
+            for index in range(start, end):
+                if index not in done:
+                    counters.inc("dead_internal_error")
+                    yield Outcome(index, dead_letter=dead_letter(
+                        uri=f"synth://{self.kind}/{self.name}/seed={getattr(self, 'seed', 0)}/{index}", stage="generate",
+                        reason="internal_error", error=type(exc).__name__, message=str(exc)))
 
     def take_ledger(self) -> Any:
         """What model calls cost since the last call (a `corpusmill.llm.Ledger`), or None."""

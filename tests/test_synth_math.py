@@ -83,3 +83,16 @@ def test_a_failed_check_is_a_dead_letter_not_a_document(monkeypatch) -> None:
     dead = [o.dead_letter for o in outcomes if o.dead_letter]
     assert len(outcomes) == 10 and len(dead) == 5
     assert {d["reason"] for d in dead} == {"check_failed"} and all(d["stage"] == "generate" for d in dead)
+
+
+def test_an_unexpected_error_dead_letters_the_rest_of_the_span(monkeypatch) -> None:
+    def explode(rng):
+        raise ZeroDivisionError("family bug")
+
+    broken = dataclasses.replace(FAMILIES["equations.linear"], generate=explode)
+    monkeypatch.setattr(mp, "FAMILIES", {**FAMILIES, "equations.linear": broken})
+    gen = ProgrammaticMath(families=["arithmetic.percent", "equations.linear"])
+    outcomes = list(gen.outcomes(0, 6))
+    assert [o.index for o in outcomes] == [0, 1, 2, 3, 4, 5]
+    assert outcomes[0].document is not None
+    assert all(o.dead_letter["reason"] == "internal_error" for o in outcomes[1:])
