@@ -1,8 +1,14 @@
-"""Language codes the generators accept, and the names prompts use for them."""
+"""Language codes the generators accept, and the names prompts use for them.
+
+Short ISO 639-1 codes (`en`, `zh`...) for the common languages, and every Qwen3 language by
+its FLORES-200 style code (`swh_Latn`, `yue_Hant`) or ISO 639-3 code, from
+`corpusmill.languages`, so textbook prompts can target all 119.
+"""
 
 from __future__ import annotations
 
 from corpusmill.errors import ConfigError
+from corpusmill.languages import qwen3_languages
 
 # Names as a prompt should say them; codes are ISO 639-1 where one exists (ISO 639-3 otherwise).
 LANGUAGE_NAMES = {
@@ -16,7 +22,10 @@ LANGUAGE_NAMES = {
 
 
 def language_name(code: str) -> str:
-    try:
+    if code in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[code]
-    except KeyError:
-        raise ConfigError(f"unknown language code {code!r}; known: {', '.join(sorted(LANGUAGE_NAMES))}") from None
+    for lang in qwen3_languages():
+        if code in (lang.code, lang.iso639_3):
+            return lang.name
+    raise ConfigError(f"unknown language code {code!r}: use an ISO 639-1 code ({', '.join(sorted(LANGUAGE_NAMES))}) "
+                      "or a Qwen3 language's FLORES-200 code such as swh_Latn")

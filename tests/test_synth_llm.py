@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from corpusmill.errors import ConfigError
+from corpusmill.llm import ClientConfig
 from corpusmill.progress import DictCounters
 from synth.code_gen import LLMCode
 from synth.families import FAMILIES
@@ -155,3 +159,11 @@ def test_textbook_seeds_from_an_annotated_corpus(tmp_path) -> None:
     pq.write_table(pa.table({"id": [f"d{i}" for i in range(4)], "edu_score": [1, 4, 2, 5]}), ann / "part-00000.parquet")
     seeds = seeds_from_corpus(str(docs), str(ann), where="edu_score >= 3")
     assert seeds == ["Document 1 about cells and energy.", "Document 3 about cells and energy."]
+
+
+def test_textbook_accepts_every_qwen3_language_by_flores_code() -> None:
+    cfg = ClientConfig(urls=("http://127.0.0.1:9/v1",), model="m")
+    gen = LLMTextbook(cfg, topics=["tides"], langs=["tel_Telu"], words=100)
+    assert "in Telugu for" in gen.request(0).messages[0].parts[0]
+    with pytest.raises(ConfigError, match="FLORES"):
+        LLMTextbook(cfg, topics=["tides"], langs=["xx_Xxxx"])
