@@ -21,6 +21,7 @@ COMMANDS = [
     "corpusmill.cli.report",
     "corpusmill.cli.mix",
     "corpusmill.cli.shards",
+    "corpusmill.cli.synth",
 ]
 
 
