@@ -1,0 +1,172 @@
+"""Per-page analysis: how trustworthy is a page's text layer, and is there anything to OCR?
+
+The signals are cheap (one pass of regular expressions over the page text) because every
+page of every PDF gets them, and the text route has to stay close to a bare
+`page.get_text()` in speed. The score is a number in [0, 1]: roughly the share of the
+page's text that looks like real words of its own script, minus a heavy penalty for the
+marks of a broken font encoding (private-use code points, `(cid:NN)` tokens, U+FFFD,
+UTF-8 read as cp1252).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import regex
+
+# Scripts written without spaces between words: their "word-like" share is measured per
+# character, not per whitespace token.
+_UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
+_SPACED_SCRIPTS = (
+    "Latin", "Cyrillic", "Greek", "Arabic", "Hebrew", "Devanagari", "Bengali", "Hangul",
+    "Armenian", "Georgian", "Tamil", "Telugu", "Gujarati", "Gurmukhi", "Kannada", "Malayalam",
+    "Sinhala", "Ethiopic",
+)
+_SCRIPT_RES = {s: regex.compile(rf"\p{{Script={s}}}") for s in _SPACED_SCRIPTS + _UNSPACED_SCRIPTS}
+_LETTER = regex.compile(r"\p{L}")
+_CID = regex.compile(r"\(cid:\d+\)")
+_PUA = regex.compile(r"[\p{Co}]")
+_REPLACEMENT = "\ufffd"
+# UTF-8 bytes decoded as cp1252/latin-1: "Ã©", "â€™", "Â " and friends.
+_MOJIBAKE = regex.compile(r"Ã[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
+# A token is word-like when it is letters (with marks), optionally joined by ' - or .,
+# wrapped in ordinary punctuation. Digits-only tokens are neutral (not counted).
+_WORDLIKE = regex.compile(r"^[\p{P}\p{S}]*[\p{L}\p{M}]+(?:['’\-.][\p{L}\p{M}]+)*[\p{P}\p{S}]*$")
+_NUMERIC = regex.compile(r"^[\p{P}\p{S}]*[\p{N}]+(?:[.,:/\-][\p{N}]+)*[\p{P}\p{S}]*$")
+_PROSE_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}]")
+_VOWELS = frozenset("aeiouyAEIOUY")
+
+
+@dataclass(frozen=True)
+class TextSignals:
+    """Quality signals of a piece of text (a page's text layer or an OCR answer)."""
+
+    chars: int  # non-whitespace characters
+    printable_ratio: float
+    garbage_ratio: float  # PUA + (cid:..) + U+FFFD + mojibake, per non-space character
+    wordlike_ratio: float
+    script: str  # dominant script, "" when there are no letters
+    score: float
+
+    def as_meta(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """Everything routing needs to know about one page."""
+
+    number: int  # 0-based
+    text: TextSignals
+    image_coverage: float  # share of the page area covered by images, clipped to 1
+    rotation: int  # the page's /Rotate, degrees clockwise
+    image_rotation: int  # rotation of the largest image's placement, degrees (0/90/180/270)
+    drawings: int  # vector path items, used to decide whether table detection is worth it
+
+    def as_meta(self) -> dict[str, Any]:
+        meta = self.text.as_meta()
+        meta.update(image_coverage=round(self.image_coverage, 4), rotation=self.rotation)
+        return meta
+
+
+def dominant_script(text: str) -> str:
+    """The script with the most letters in `text` ("" when it has none we know)."""
+    best, best_n = "", 0
+    letters = len(_LETTER.findall(text))
+    if not letters:
+        return ""
+    for name, pattern in _SCRIPT_RES.items():
+        n = len(pattern.findall(text))
+        if n > best_n:
+            best, best_n = name, n
+        if best_n * 2 > letters:  # a majority cannot be beaten: skip the remaining scripts
+            break
+    return best
+
+
+def _garbage(text: str, nonspace: int) -> float:
+    bad = len(_PUA.findall(text)) + text.count(_REPLACEMENT) + len(_MOJIBAKE.findall(text))
+    bad += sum(len(m) for m in _CID.findall(text))
+    return min(1.0, bad / nonspace)
+
+
+def _printable(text: str, nonspace: int) -> float:
+    bad = sum(1 for ch in text if not ch.isprintable() and ch not in "\n\t\r\f")
+    return max(0.0, 1.0 - bad / nonspace)
+
+
+def _looks_like_word(token: str) -> bool:
+    if not _WORDLIKE.match(token):
+        return False
+    letters = [c for c in token if c.isalpha()]
+    # Long Latin tokens without a vowel are almost always font-encoding junk ("Xqzrtpl").
+    if len(letters) > 5 and letters[0] < "\u0250":
+        base = {unicodedata.normalize("NFD", c)[0] for c in letters}
+        return bool(base & _VOWELS)
+    return True
+
+
+def _wordlike(text: str, script: str) -> float:
+    if script in _UNSPACED_SCRIPTS:
+        # No word boundaries to test: count characters that belong in prose (letters,
+        # digits, punctuation) against symbols and (cid:..) junk.
+        nonspace = sum(1 for c in text if not c.isspace())
+        junk = sum(len(m) for m in _CID.findall(text))
+        return max(0.0, (len(_PROSE_CHAR.findall(text)) - junk) / nonspace)
+    counted = good = 0
+    for token in text.split():
+        if _NUMERIC.match(token):
+            continue
+        counted += 1
+        good += _looks_like_word(token)
+    return good / counted if counted else 0.0
+
+
+def text_signals(text: str) -> TextSignals:
+    """Score `text`: 1.0 for clean prose, towards 0 for encoding garbage or symbol soup."""
+    nonspace = sum(1 for ch in text if not ch.isspace())
+    if nonspace == 0:
+        return TextSignals(0, 1.0, 0.0, 0.0, "", 0.0)
+    printable = _printable(text, nonspace)
+    garbage = _garbage(text, nonspace)
+    script = dominant_script(text)
+    wordlike = _wordlike(text, script)
+    # Garbage marks weigh five times: a few percent of (cid:..) already means a broken font.
+    score = max(0.0, min(1.0, wordlike * printable - 5.0 * garbage))
+    return TextSignals(nonspace, printable, garbage, wordlike, script, score)
+
+
+def analyze_page(page: Any, text: str) -> PageAnalysis:
+    """Analyze a pymupdf page whose text layer (as plain text) is `text`."""
+    area = abs(page.rect) or 1.0
+    coverage, image_rotation = 0.0, 0
+    if page.get_images():  # cheap check first: get_image_info() costs a layout pass
+        largest = 0.0
+        for info in page.get_image_info():
+            box = page.rect & info["bbox"]
+            if box.is_empty:
+                continue
+            coverage += abs(box)
+            if abs(box) > largest:
+                largest, image_rotation = abs(box), _matrix_rotation(info.get("transform"))
+    drawings = sum(len(path["items"]) for path in page.get_cdrawings()) if page.get_contents() else 0
+    return PageAnalysis(
+        number=page.number,
+        text=text_signals(text),
+        image_coverage=min(1.0, coverage / area),
+        rotation=page.rotation % 360,
+        image_rotation=image_rotation,
+        drawings=drawings,
+    )
+
+
+def _matrix_rotation(transform: Any) -> int:
+    """Clockwise rotation (multiple of 90) of an image placement matrix (a, b, c, d, e, f)."""
+    if not transform:
+        return 0
+    a, b = transform[0], transform[1]
+    if abs(a) >= abs(b):
+        return 0 if a >= 0 else 180
+    return 90 if b > 0 else 270

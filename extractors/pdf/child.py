@@ -1,0 +1,70 @@
+"""Entry point of the isolated child process (`python -m extractors.pdf.child LIMIT_MB`).
+
+Reads pickled `(function, args)` frames from stdin, runs each generator function and
+writes `("item", x)` frames, then one of `("done", None)`, `("record_error", (reason,
+message))`, `("memory", message)` or `("error", message)`. Only the parent
+(`isolate.IsolatedRunner`) starts it, with frames it made itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import sys
+from typing import Any
+
+from corpusmill.errors import RecordError
+from extractors.pdf.isolate import _HEADER, write_frame
+
+_MEMORY_WORDS = ("out of memory", "malloc", "cannot allocate")
+
+
+def _limit_memory(limit_mb: int) -> None:
+    if limit_mb > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = limit_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard < 0 else min(limit, hard), hard))
+
+
+def _read_frame(stream: Any) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    return pickle.loads(stream.read(_HEADER.unpack(header)[0]))
+
+
+def _run(task: tuple, out: Any) -> None:
+    fn, args = task
+    try:
+        for item in fn(*args):
+            write_frame(out, ("item", item))
+        write_frame(out, ("done", None))
+    except RecordError as exc:
+        write_frame(out, ("record_error", (exc.reason, str(exc))))
+    except MemoryError as exc:
+        write_frame(out, ("memory", f"MemoryError: {exc}"))
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        write_frame(out, ("memory" if any(w in text.lower() for w in _MEMORY_WORDS) else "error", text))
+
+
+def main() -> None:
+    _limit_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    # Frames own the real stdout; anything printed by libraries goes to stderr.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    stdin = sys.stdin.buffer
+    try:
+        import pymupdf
+
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+    except ImportError:
+        pass
+    while (task := _read_frame(stdin)) is not None:
+        _run(task, out)
+
+
+if __name__ == "__main__":
+    main()
