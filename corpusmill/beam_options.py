@@ -34,6 +34,9 @@ def pipeline_options(beam_args: list[str] | None = None, *, workers: int | None 
     if std.get("runner") in (LOCAL_RUNNER, "DirectRunner"):
         n = workers or default_workers()
         overrides: dict[str, object] = {"direct_num_workers": n}
+        if not std.get("default_sdk_harness_log_level"):
+            # Worker processes otherwise log every channel they open at INFO.
+            overrides["default_sdk_harness_log_level"] = "WARNING"
         if not std.get("direct_running_mode") or std.get("direct_running_mode") == "in_memory":
             overrides["direct_running_mode"] = "in_memory" if n == 1 else "multi_processing"
         if std.get("runner") == "DirectRunner":

@@ -37,7 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Unknown flags are Beam pipeline options (--runner, --project, ...) for the jobs that
+    # take them; every other command rejects them.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "beam_args_ok", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.beam_args = extra
+    logging.captureWarnings(True)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

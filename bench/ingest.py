@@ -1,0 +1,93 @@
+"""Ingest throughput: our Beam job (1 and 2 workers) vs a plain single-process loop.
+
+The peer reads the same JSONL with the standard library, applies the same normalization
+(NFC, control characters) and writes zstd Parquet with pyarrow: the floor any framework's
+overhead is measured against. Run: `python -m bench.ingest [--mb 500] [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpusmill.textnorm import normalize
+from pipelines.ingest import run_ingest
+
+WORDS = (
+    "data corpus model token language the of and to in is that for on with as river mountain "
+    "école naïve façade über straße café año niño résumé"
+).split()
+
+
+def generate(path: str, megabytes: int, doc_chars: int = 6000, seed: int = 0) -> int:
+    rng = random.Random(seed)
+    target, n = megabytes * 1_000_000, 0
+    with open(path, "w", encoding="utf-8") as fh:
+        while fh.tell() < target:
+            words = []
+            size = 0
+            while size < doc_chars:
+                w = rng.choice(WORDS)
+                words.append(w)
+                size += len(w) + 1
+            fh.write(json.dumps({"text": " ".join(words), "url": f"https://example.org/{n}"}, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def plain_loop(src: str, out: str) -> int:
+    """read -> json -> normalize -> Parquet, single process, batches of 10k rows."""
+    writer, rows, n = None, [], 0
+    schema = pa.schema([("text", pa.large_string()), ("meta", pa.string())])
+    with open(src, "rb") as fh:
+        for line in fh:
+            obj = json.loads(line)
+            rows.append({"text": normalize(obj.pop("text")), "meta": json.dumps(obj)})
+            n += 1
+            if len(rows) == 10_000:
+                writer = writer or pq.ParquetWriter(out, schema, compression="zstd")
+                writer.write_table(pa.Table.from_pylist(rows, schema))
+                rows = []
+    writer = writer or pq.ParquetWriter(out, schema, compression="zstd")
+    writer.write_table(pa.Table.from_pylist(rows, schema))
+    writer.close()
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mb", type=int, default=500, help="size of the generated JSONL")
+    ap.add_argument("--quick", action="store_true", help="50 MB instead")
+    args = ap.parse_args()
+    mb = 50 if args.quick else args.mb
+    work = tempfile.mkdtemp(prefix="bench-ingest-")
+    try:
+        src = os.path.join(work, "docs.jsonl")
+        n = generate(src, mb)
+        print(f"generated {n:,} documents, {os.path.getsize(src) / 1e6:,.0f} MB")
+        t = time.perf_counter()
+        plain_loop(src, os.path.join(work, "plain.parquet"))
+        plain = n / (time.perf_counter() - t)
+        print(f"plain pyarrow loop (1 process): {plain:,.0f} docs/s")
+        rates = {}
+        for workers in (1, 2):
+            t = time.perf_counter()
+            run_ingest([src], os.path.join(work, f"ours{workers}"), workers=workers, progress=False)
+            rates[workers] = n / (time.perf_counter() - t)
+            print(f"corpusmill ingest, {workers} worker(s), dedup on: {rates[workers]:,.0f} docs/s")
+        print(f"ratio ours(1 worker) / plain loop: {rates[1] / plain:.2f}x (target >= 0.5x)")
+        print(f"ratio ours(2 workers) / ours(1 worker): {rates[2] / rates[1]:.2f}x (target >= 1.6x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

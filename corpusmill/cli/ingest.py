@@ -1,0 +1,37 @@
+"""`corpusmill ingest SRC... -o DOCS_DIR`."""
+
+from __future__ import annotations
+
+import argparse
+
+from corpusmill.cli.common import add_job_flags, print_counts
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ingest",
+        help="read JSONL (.gz/.zst), Parquet or folders of .txt into a normalized Parquet corpus",
+        description=(
+            "Read sources, normalize text (NFC, control characters removed, invalid UTF-8 repaired "
+            "or dead-lettered), drop exact duplicates, and write DOCS_DIR/part-NNNNN.parquet, "
+            "DOCS_DIR/_dead_letters/ and DOCS_DIR/_summary.json. A JSONL row needs `text`; `id` and "
+            "`source` are used when present, every other field goes to `meta`."
+        ),
+    )
+    p.add_argument("sources", nargs="+", metavar="SRC", help="file, folder or glob (local, gs://, s3://)")
+    p.add_argument("-o", "--out", required=True, metavar="DOCS_DIR", help="output folder")
+    p.add_argument("--source", default=None, help="source name for rows without one (default: input name)")
+    p.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep exact duplicates")
+    add_job_flags(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipelines.ingest import run_ingest  # Beam is imported only when a job runs
+
+    summary = run_ingest(
+        args.sources, args.out, dedup=args.dedup, source=args.source, workers=args.workers,
+        beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet,
+    )
+    print_counts("ingest", summary, args.out)
+    return 0

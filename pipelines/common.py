@@ -1,0 +1,77 @@
+"""Beam pieces every corpusmill job shares: counters, dead letters, running a pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from corpusmill import storage
+from corpusmill.schema import DEAD_LETTER_SCHEMA
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_TAG = "dead_letter"
+DEAD_LETTERS_DIR = "_dead_letters"
+DEAD_LETTER_ROWS_PER_FILE = 100_000
+
+
+class BeamCounters:
+    """A `corpusmill.progress.CounterSink` that counts into Beam Metrics under `namespace`."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._counters: dict[str, Any] = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(self.namespace, name)
+        counter.inc(n)
+
+
+def _write_dead_letter_files(rows: list[dict[str, Any]], out_dir: str, stage: str) -> list[str]:
+    # Sorted so that the files are byte-identical whatever order workers produced rows in.
+    rows = sorted(rows, key=lambda r: (r["uri"], r["id"] or "", r["reason"], r["message"]))
+    paths = []
+    for n, start in enumerate(range(0, len(rows), DEAD_LETTER_ROWS_PER_FILE)):
+        path = storage.join(out_dir, DEAD_LETTERS_DIR, f"{stage}-{n:05d}.parquet")
+        chunk = rows[start : start + DEAD_LETTER_ROWS_PER_FILE]
+        storage.write_parquet(pa.Table.from_pylist(chunk, schema=DEAD_LETTER_SCHEMA), path)
+        paths.append(path)
+    return paths
+
+
+class WriteDeadLetters(beam.PTransform):
+    """Writes dead-letter dicts to `<out_dir>/_dead_letters/<stage>-NNNNN.parquet`.
+
+    Dead letters are expected to be a small share of a job's records, so they are gathered
+    in one place and sorted; the output is deterministic. Returns the written paths.
+    """
+
+    def __init__(self, out_dir: str, stage: str) -> None:
+        super().__init__()
+        self.out_dir, self.stage = out_dir, stage
+
+    def expand(self, dead_letters: beam.PCollection) -> beam.PCollection:
+        out_dir, stage = self.out_dir, self.stage
+        return (
+            dead_letters
+            | "Gather" >> beam.combiners.ToList()
+            | "Write" >> beam.FlatMap(_write_dead_letter_files, out_dir, stage)
+        )
+
+
+def run(build: Callable[[beam.Pipeline], None], options: PipelineOptions) -> None:
+    """Build and run a pipeline to completion; raise if the runner reports failure."""
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline)
+    result = pipeline.run()
+    state = result.wait_until_finish()
+    if state not in (None, "DONE", beam.runners.runner.PipelineState.DONE):
+        raise RuntimeError(f"pipeline ended in state {state}")
