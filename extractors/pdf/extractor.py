@@ -50,8 +50,8 @@ class Extraction:
     pages: list[PageResult] = field(default_factory=list)
 
 
-def document_id(uri: str) -> str:
-    return stable_id(SOURCE, uri)
+def document_id(name: str) -> str:
+    return stable_id(SOURCE, name)
 
 
 class PdfExtractor:
@@ -90,9 +90,13 @@ class PdfExtractor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def extract(self, uri: str, data: bytes) -> Extraction:
-        """The document of one PDF, or a dead letter; never raises for a bad file."""
-        doc_id = document_id(uri)
+    def extract(self, uri: str, data: bytes, *, name: str | None = None) -> Extraction:
+        """The document of one PDF, or a dead letter; never raises for a bad file.
+
+        The document id derives from `name` (a path relative to the input folder; default
+        `uri`), so the same files give the same ids wherever they are stored.
+        """
+        doc_id = document_id(name or uri)
         try:
             return self._extract(uri, doc_id, data)
         except RecordError as exc:
