@@ -30,11 +30,9 @@ def _inside(block: tuple, tables: Sequence[Block]) -> bool:
 def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> list[Block]:
     """Raw blocks (minus those inside `tables`) plus tables, in reading order.
 
-    Coordinates are turned into the page as displayed (its /Rotate applied), so a rotated
-    page is read in the orientation a person sees.
+    Coordinates stay those of the unrotated page: text is laid out horizontally there, and
+    a page's /Rotate only turns how it is shown (a landscape table on a portrait page).
     """
-    rotate = page.rotation % 360 != 0
-    matrix = page.rotation_matrix
     blocks = []
     for b in raw:
         if tables and _inside(b, tables):
@@ -43,12 +41,8 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
         text = join_lines(lines)
         if not text:
             continue
-        x0, y0, x1, y1 = (pymupdf.Rect(b[:4]) * matrix) if rotate else b[:4]
-        blocks.append(Block(x0, y0, x1, y1, text, "text", sum(1 for x in lines if x.strip())))
-    for t in tables:
-        x0, y0, x1, y1 = (pymupdf.Rect(t[:4]) * matrix) if rotate else t[:4]
-        blocks.append(t._replace(x0=x0, y0=y0, x1=x1, y1=y1))
-    return reading_order(blocks)
+        blocks.append(Block(*b[:4], text, "text", sum(1 for x in lines if x.strip())))
+    return reading_order(blocks + list(tables))
 
 
 def text_layer_blocks(page: Any, raw: list[tuple], drawings: int) -> list[Block]:

@@ -67,12 +67,15 @@ def open_pdf(data: bytes, max_pages: int) -> tuple[Any, DocInfo]:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
         raise RecordError("corrupt_pdf", f"cannot parse PDF: {exc}") from exc
-    encrypted = bool(doc.needs_pass)
-    if encrypted and not doc.authenticate(""):
+    if doc.needs_pass and not doc.authenticate(""):
         doc.close()
         raise RecordError("encrypted", "PDF is encrypted with a user password; supply a decrypted copy")
+    # Encrypted with an empty user password (owner password only): readable, noted in meta.
+    encrypted = bool((doc.metadata or {}).get("encryption"))
     if doc.page_count == 0:
-        raise RecordError("no_pages", "PDF has zero pages" + (" (damaged beyond repair)" if doc.is_repaired else ""))
+        if doc.is_repaired:  # MuPDF rebuilt the file from its objects and found no page
+            raise RecordError("corrupt_pdf", "PDF is damaged beyond repair (no page found)")
+        raise RecordError("no_pages", "PDF has zero pages")
     if doc.page_count > max_pages:
         raise RecordError("too_many_pages", f"PDF has {doc.page_count} pages, limit is {max_pages} (max_pages)")
     return doc, DocInfo(doc.page_count, bool(doc.is_repaired), encrypted)
@@ -82,7 +85,8 @@ def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
     raw = raw_blocks(page, page.get_textpage(flags=TEXT_FLAGS))
     analysis = analyze_page(page, "\n".join(b[4] for b in raw))
     decision = route_page(analysis, config.route)
-    result = PageResult(page.number, decision.route, decision.why, analysis.as_meta(), page.rect.height)
+    # Block coordinates are those of the unrotated page, whose height the cropbox gives.
+    result = PageResult(page.number, decision.route, decision.why, analysis.as_meta(), page.cropbox.height)
     if decision.route != OCR:
         result.blocks = text_layer_blocks(page, raw, analysis.drawings)
     return result
@@ -128,6 +132,9 @@ def extract_pages(
                 continue
             yield Started(number)
             result = _guarded(number, 0.0, lambda: _read_text_page(doc[number], config))
+            if info.repaired and result.why == "blank":
+                # In a file MuPDF had to rebuild, an empty page is most likely a lost one.
+                result.error = ("damaged_page", "page is empty in a damaged PDF (rebuilt on opening); content lost")
             if result.route == OCR and result.error is None:
                 pending.append(result)
                 continue
