@@ -15,8 +15,8 @@ PROSE = " ".join(samples.paragraphs(2, 3))
 
 def test_clean_prose_scores_high_and_garbage_low() -> None:
     assert text_signals(PROSE).score > 0.9
-    assert text_signals("\n".join(samples._CJK)).score > 0.8
-    assert text_signals("\n".join(samples._CJK)).script == "Han"
+    assert text_signals("\n".join(samples.CJK_SENTENCES)).score > 0.8
+    assert text_signals("\n".join(samples.CJK_SENTENCES)).script == "Han"
     cid = " ".join(f"(cid:{n})" for n in range(40, 140))
     assert text_signals(cid).score == 0.0
     pua = "".join(chr(0xE000 + i) for i in range(200))

@@ -15,11 +15,14 @@ import pymupdf
 
 from corpusmill.errors import ConfigError
 from extractors.pdf.layout import Block
-from extractors.pdf.render import render_upright
+from extractors.pdf.analysis import text_signals
+from extractors.pdf.render import render, render_upright
 from extractors.pdf.text_layer import raw_blocks, to_blocks
 
 ENGINE = "tesseract"
 ENGINE_VERSION = f"mupdf-{pymupdf.VersionFitz}"
+
+FLIP_CHECK_SCORE = 0.5  # below this, a page turned a quarter is also read the other way
 
 # Tesseract language pack for a dominant script (see analysis.dominant_script).
 SCRIPT_LANGS = {
@@ -66,10 +69,25 @@ def choose_langs(configured: str | None, script: str, available: set[str]) -> st
     return "+".join(chosen) or sorted(available)[0]
 
 
+def _recognize(pix: Any, langs: str) -> tuple[list[Block], float, float]:
+    """Blocks, page height and text quality score of one rendered page."""
+    with pymupdf.open("pdf", pix.pdfocr_tobytes(language=langs, tessdata=tessdata_dir())) as ocr:
+        recognized = ocr[0]
+        blocks = to_blocks(recognized, raw_blocks(recognized))
+        return blocks, recognized.rect.height, text_signals("\n".join(b.text for b in blocks)).score
+
+
 def ocr_blocks(page: Any, *, langs: str, dpi: int, detect_orientation: bool) -> tuple[list[Block], float, int]:
     """Recognize `page`: its blocks in reading order, the height they are measured
     against, and the rotation applied to make the page upright."""
-    pix, rotation = render_upright(page, dpi / 72.0, detect=detect_orientation)
-    with pymupdf.open("pdf", pix.pdfocr_tobytes(language=langs, tessdata=tessdata_dir())) as ocr:
-        recognized = ocr[0]
-        return to_blocks(recognized, raw_blocks(recognized)), recognized.rect.height, rotation
+    zoom = dpi / 72.0
+    pix, rotation = render_upright(page, zoom, detect=detect_orientation)
+    blocks, height, score = _recognize(pix, langs)
+    if rotation in (90, 270) and score < FLIP_CHECK_SCORE:
+        # Orientation detection can mistake a quarter turn for its opposite; the
+        # recognized text shows which one was right.
+        flipped = (rotation + 180) % 360
+        other = _recognize(render(page, zoom, flipped), langs)
+        if other[2] > score:
+            return other[0], other[1], flipped
+    return blocks, height, rotation

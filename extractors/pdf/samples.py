@@ -12,7 +12,7 @@ import random
 
 import pymupdf
 
-_SENTENCES = (
+SENTENCES = (
     "Pretraining data is collected from many sources and cleaned before it is used.",
     "Most born-digital documents carry a text layer that can be read without recognition.",
     "Scanned pages hold only pictures of text, so they must be recognized optically.",
@@ -26,7 +26,7 @@ _SENTENCES = (
     "Quality signals such as word shapes reveal a broken font encoding at once.",
     "Parallel workers share the load when a corpus holds millions of documents.",
 )
-_CJK = (
+CJK_SENTENCES = (
     "预训练数据来自许多不同的来源，在使用之前需要仔细清洗。",
     "大多数电子文档都带有文本层，可以直接读取而无需识别。",
     "扫描页面只包含文字的图像，因此必须使用光学字符识别。",
@@ -45,7 +45,7 @@ A4 = pymupdf.paper_rect("a4")
 def paragraphs(n: int, seed: int, sentences: int = 4) -> list[str]:
     """`n` paragraphs of English prose, the same for the same seed."""
     rng = random.Random(seed)
-    return [" ".join(rng.sample(_SENTENCES, sentences)) for _ in range(n)]
+    return [" ".join(rng.sample(SENTENCES, sentences)) for _ in range(n)]
 
 
 def _fill(page: pymupdf.Page, rect: pymupdf.Rect, text: str, fontsize: float, **kw: object) -> None:
@@ -120,8 +120,8 @@ def cjk_pdf() -> tuple[bytes, str]:
     """Simplified Chinese prose in a font pymupdf ships ("china-s")."""
     doc = pymupdf.open()
     page = doc.new_page(width=A4.width, height=A4.height)
-    _fill(page, pymupdf.Rect(72, 72, A4.width - 72, A4.height - 72), "\n\n".join(_CJK), 12, fontname="china-s")
-    return doc.tobytes(), "\n\n".join(_CJK)
+    _fill(page, pymupdf.Rect(72, 72, A4.width - 72, A4.height - 72), "\n\n".join(CJK_SENTENCES), 12, fontname="china-s")
+    return doc.tobytes(), "\n\n".join(CJK_SENTENCES)
 
 
 def image_only_pdf(text: str | None = None, *, dpi: int = 150, rotate: int = 0) -> tuple[bytes, str]:

@@ -1,0 +1,87 @@
+"""The extract-pdf Beam job on real small PDFs: accounting, resumption, determinism, runners."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpusmill.cli import main
+from corpusmill.corpus import open_corpus
+from corpusmill.errors import InputNotFoundError
+from extractors.pdf import samples
+from extractors.pdf.config import PdfConfig
+from pipelines.extract_pdf import run_extract_pdf
+from tests.beam_runners import RUNNERS, runner_kwargs
+
+CONFIG = PdfConfig(ocr="off")
+
+
+@pytest.fixture(scope="module")
+def pdf_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pdfs")
+    for name in ("two_column.pdf", "table.pdf", "chinese.pdf"):
+        (folder / name).write_bytes(samples.SAMPLES[name]()[0])
+    (folder / "sub").mkdir()
+    (folder / "sub" / "scan.pdf").write_bytes(samples.mixed_pdf()[0])  # its scanned page: no OCR here
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    (folder / "notes.pdf").write_text("these are notes, not a PDF\n")
+    (folder / "readme.txt").write_text("not picked up: folders yield *.pdf only\n")
+    return folder
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_every_pdf_accounted_for(pdf_folder: Path, tmp_path: Path, runner: str) -> None:
+    out = tmp_path / "docs"
+    s = run_extract_pdf([str(pdf_folder)], str(out), CONFIG, pdfs_per_part=2, progress=False, **runner_kwargs(runner))
+    assert s["records_in"] == 6 == s["docs"] + s["dead_letters_total"]
+    assert s["dead_letters"] == {"corrupt_pdf": 1, "not_a_pdf": 1}
+    assert s["page_dead_letters"] == {"ocr_unavailable": 1}
+    assert s["pages"] == 3 + 1 + 1 + 2 and s["routes"] == {"failed": 1, "text": 6}
+    assert s["parts"] == 3 and s["pages_per_s"] > 0
+    with open_corpus(str(out)) as corpus:
+        rows = corpus.sql("SELECT uri, text FROM documents ORDER BY uri").fetchall()
+        dead = corpus.sql("SELECT stage, reason FROM dead_letters ORDER BY reason").fetchall()
+    assert [Path(u).name for u, _ in rows] == ["chinese.pdf", "scan.pdf", "table.pdf", "two_column.pdf"]
+    assert dead == [("extract_pdf", "corrupt_pdf"), ("extract_pdf", "not_a_pdf"), ("extract_pdf_page", "ocr_unavailable")]
+    assert json.loads((out / "_summary.json").read_text())["docs"] == 4
+
+
+def test_rerun_skips_and_output_is_byte_identical(pdf_folder: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    run_extract_pdf([str(pdf_folder)], str(first), CONFIG, pdfs_per_part=2, workers=1, progress=False)
+    again = run_extract_pdf([str(pdf_folder)], str(first), CONFIG, pdfs_per_part=2, workers=1, progress=False)
+    assert again["skipped"] is True
+    run_extract_pdf([str(pdf_folder)], str(second), CONFIG, pdfs_per_part=2, workers=1, progress=False)
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*.parquet"))
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*.parquet"))
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    # An interrupted run (a part and the summary missing) is resumed: the lost part is
+    # redone, identical to before, and the finished ones are kept.
+    kept = (first / "part-00000.parquet").stat().st_mtime_ns
+    (first / "part-00001.parquet").unlink()
+    (first / "_summary.json").unlink()
+    resumed = run_extract_pdf([str(pdf_folder)], str(first), CONFIG, pdfs_per_part=2, workers=1, progress=False)
+    assert resumed["docs"] == 4 and (first / "part-00000.parquet").stat().st_mtime_ns == kept
+    assert (first / "part-00001.parquet").read_bytes() == (second / "part-00001.parquet").read_bytes()
+    meta = json.loads(pq.read_table(first / "part-00000.parquet").column("meta")[0].as_py())
+    assert meta["extractor"] == "corpusmill.pdf" and meta["pages"][0]["engine"] == "text_layer"
+
+
+def test_missing_input_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(InputNotFoundError):
+        run_extract_pdf([str(tmp_path / "nothing-here")], str(tmp_path / "out"), CONFIG, workers=1)
+
+
+def test_cli(pdf_folder: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "cli"
+    code = main(["extract-pdf", str(pdf_folder / "table.pdf"), str(pdf_folder / "notes.pdf"),
+                 "-o", str(out), "--ocr", "off", "--workers", "1", "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "in=2 out=1 dead_letters=1" in printed and "not_a_pdf: 1" in printed
+    assert main(["extract-pdf", str(pdf_folder), "-o", str(tmp_path / "x"), "--ocr", "vlm"]) == 2
+    assert "--llm-url" in capsys.readouterr().err
