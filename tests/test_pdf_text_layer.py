@@ -84,3 +84,21 @@ def test_levenshtein_matches_the_definition() -> None:
     assert levenshtein("", "abc") == 3 and levenshtein("abc", "") == 3
     assert levenshtein("flaw", "lawn") == 2
     assert char_error_rate("a b", "a  b") == 0.0
+
+
+def test_table_with_a_merged_header_cell_goes_to_the_general_finder() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    x, y, w, h = 72, 100, 120, 22
+    page.draw_rect(pymupdf.Rect(x, y, x + 3 * w, y + 4 * h), color=(0, 0, 0))
+    for r in range(1, 4):
+        page.draw_line((x, y + r * h), (x + 3 * w, y + r * h), color=(0, 0, 0))
+    page.draw_line((x + w, y), (x + w, y + 4 * h), color=(0, 0, 0))
+    page.draw_line((x + 2 * w, y + h), (x + 2 * w, y + 4 * h), color=(0, 0, 0))  # not across row 1
+    page.insert_text((x + 4, y + h - 6), "Model", fontsize=10)
+    page.insert_text((x + w + 4, y + h - 6), "Scores (merged)", fontsize=10)
+    for r, row in enumerate([("alpha", "1", "2"), ("beta", "3", "4"), ("gamma", "5", "6")], start=1):
+        for c, cell in enumerate(row):
+            page.insert_text((x + c * w + 4, y + (r + 1) * h - 6), cell, fontsize=10)
+    text, _ = read_in_process(doc.tobytes())
+    assert "Model" in text and "| beta | 3 | 4 |" in text

@@ -10,7 +10,8 @@ UTF-8 read as cp1252).
 
 from __future__ import annotations
 
-import unicodedata
+import re
+import string
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,18 +26,25 @@ _SPACED_SCRIPTS = (
     "Sinhala", "Ethiopic",
 )
 _SCRIPT_RES = {s: regex.compile(rf"\p{{Script={s}}}") for s in _SPACED_SCRIPTS + _UNSPACED_SCRIPTS}
-_LETTER = regex.compile(r"\p{L}")
 _CID = regex.compile(r"\(cid:\d+\)")
-_PUA = regex.compile(r"[\p{Co}]")
-_REPLACEMENT = "\ufffd"
-# UTF-8 bytes decoded as cp1252/latin-1: "Ã©", "â€™", "Â " and friends.
-_MOJIBAKE = regex.compile(r"Ã[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]")
-# A token is word-like when it is letters (with marks), optionally joined by ' - or .,
-# wrapped in ordinary punctuation. Digits-only tokens are neutral (not counted).
-_WORDLIKE = regex.compile(r"^[\p{P}\p{S}]*[\p{L}\p{M}]+(?:['’\-.][\p{L}\p{M}]+)*[\p{P}\p{S}]*$")
-_NUMERIC = regex.compile(r"^[\p{P}\p{S}]*[\p{N}]+(?:[.,:/\-][\p{N}]+)*[\p{P}\p{S}]*$")
+# Marks of a broken font encoding: private-use code points, U+FFFD, "(cid:NN)" tokens, and
+# UTF-8 bytes decoded as cp1252/latin-1 ("Ã©", "â€™", "Â "...). Counted by matched length.
+_MOJIBAKE = r"Ã[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]"
+_GARBAGE = regex.compile(rf"\p{{Co}}|\ufffd|\(cid:\d+\)|{_MOJIBAKE}")
+# A token, stripped of edge punctuation, is word-like when it is letters (with marks),
+# possibly joined by hyphens, apostrophes or dots; numbers count on neither side; long
+# ASCII runs without a vowel ("Xqzrtpl") are almost always font-encoding junk. Tokens are
+# checked with str methods first: regular expressions over a whole page cost more than the
+# text extraction itself.
+_EDGE_CHARS = string.punctuation + "“”‘’«»„‚‹›…–—·•§¶°©®™¡¿、。，：；！？「」『』（）"
+_WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’\-.][\p{L}\p{M}]+)*")
+_NUMBER = re.compile(r"[+\-]?\d+(?:[.,:/\-]\d+)*%?")
+_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]+")
 _PROSE_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}]")
-_VOWELS = frozenset("aeiouyAEIOUY")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_UNPRINTABLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Cn}--[\n\t\r\f]]", regex.V1)
+SCRIPT_SAMPLE = 2000  # characters the dominant script is judged on
+WORD_SAMPLE = 250  # about this many tokens of a page are checked for being words
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class PageAnalysis:
     image_coverage: float  # share of the page area covered by images, clipped to 1
     rotation: int  # the page's /Rotate, degrees clockwise
     image_rotation: int  # rotation of the largest image's placement, degrees (0/90/180/270)
-    drawings: int  # vector path items, used to decide whether table detection is worth it
+    drawings: int  # vector path items (0 when they were not listed)
 
     def as_meta(self) -> dict[str, Any]:
         meta = self.text.as_meta()
@@ -72,13 +80,17 @@ class PageAnalysis:
 
 
 def dominant_script(text: str) -> str:
-    """The script with the most letters in `text` ("" when it has none we know)."""
+    """The script with the most letters in `text` ("" when it has none we know).
+
+    Judged on a sample from the start of the text; pure ASCII text is Latin outright.
+    """
+    sample = text[:SCRIPT_SAMPLE]
+    if sample.isascii():
+        return "Latin" if any(map(str.isalpha, sample)) else ""
+    letters = sum(map(str.isalpha, sample))
     best, best_n = "", 0
-    letters = len(_LETTER.findall(text))
-    if not letters:
-        return ""
     for name, pattern in _SCRIPT_RES.items():
-        n = len(pattern.findall(text))
+        n = len(pattern.findall(sample))
         if n > best_n:
             best, best_n = name, n
         if best_n * 2 > letters:  # a majority cannot be beaten: skip the remaining scripts
@@ -87,59 +99,60 @@ def dominant_script(text: str) -> str:
 
 
 def _garbage(text: str, nonspace: int) -> float:
-    bad = len(_PUA.findall(text)) + text.count(_REPLACEMENT) + len(_MOJIBAKE.findall(text))
-    bad += sum(len(m) for m in _CID.findall(text))
-    return min(1.0, bad / nonspace)
+    return min(1.0, sum(len(m) for m in _GARBAGE.findall(text)) / nonspace)
 
 
-def _printable(text: str, nonspace: int) -> float:
-    bad = sum(1 for ch in text if not ch.isprintable() and ch not in "\n\t\r\f")
-    return max(0.0, 1.0 - bad / nonspace)
+def _unprintable(text: str) -> int:
+    if text.isascii():
+        return len(_ASCII_CONTROL.findall(text))
+    return len(_UNPRINTABLE.findall(text))
 
 
-def _looks_like_word(token: str) -> bool:
-    if not _WORDLIKE.match(token):
-        return False
-    letters = [c for c in token if c.isalpha()]
-    # Long Latin tokens without a vowel are almost always font-encoding junk ("Xqzrtpl").
-    if len(letters) > 5 and letters[0] < "\u0250":
-        base = {unicodedata.normalize("NFD", c)[0] for c in letters}
-        return bool(base & _VOWELS)
-    return True
+def _is_word(core: str) -> bool:
+    """A token stripped of edge punctuation is a word: letters (and marks), possibly
+    joined by hyphens or apostrophes; long ASCII runs without a vowel are not."""
+    if core.isalpha():
+        if len(core) > 5 and core.isascii():
+            return not _NO_VOWEL.fullmatch(core)
+        return True
+    return bool(_WORD.fullmatch(core))
 
 
-def _wordlike(text: str, script: str) -> float:
+def _wordlike(text: str, script: str, nonspace: int) -> float:
     if script in _UNSPACED_SCRIPTS:
         # No word boundaries to test: count characters that belong in prose (letters,
         # digits, punctuation) against symbols and (cid:..) junk.
-        nonspace = sum(1 for c in text if not c.isspace())
         junk = sum(len(m) for m in _CID.findall(text))
         return max(0.0, (len(_PROSE_CHAR.findall(text)) - junk) / nonspace)
     counted = good = 0
-    for token in text.split():
-        if _NUMERIC.match(token):
-            continue
+    tokens = text.split()
+    # An even sample of a page's tokens judges it as well as all of them, for less time.
+    for token in tokens[:: max(1, len(tokens) // WORD_SAMPLE)]:
+        core = token.strip(_EDGE_CHARS)
+        if not core or _NUMBER.fullmatch(core):
+            continue  # punctuation and numbers count on neither side
         counted += 1
-        good += _looks_like_word(token)
+        good += _is_word(core)
     return good / counted if counted else 0.0
 
 
 def text_signals(text: str) -> TextSignals:
     """Score `text`: 1.0 for clean prose, towards 0 for encoding garbage or symbol soup."""
-    nonspace = sum(1 for ch in text if not ch.isspace())
+    nonspace = len("".join(text.split()))
     if nonspace == 0:
         return TextSignals(0, 1.0, 0.0, 0.0, "", 0.0)
-    printable = _printable(text, nonspace)
+    printable = max(0.0, 1.0 - _unprintable(text) / nonspace)
     garbage = _garbage(text, nonspace)
     script = dominant_script(text)
-    wordlike = _wordlike(text, script)
+    wordlike = _wordlike(text, script, nonspace)
     # Garbage marks weigh five times: a few percent of (cid:..) already means a broken font.
     score = max(0.0, min(1.0, wordlike * printable - 5.0 * garbage))
     return TextSignals(nonspace, printable, garbage, wordlike, script, score)
 
 
-def analyze_page(page: Any, text: str) -> PageAnalysis:
-    """Analyze a pymupdf page whose text layer (as plain text) is `text`."""
+def analyze_page(page: Any, text: str, paths: list[dict[str, Any]] = ()) -> PageAnalysis:  # type: ignore[assignment]
+    """Analyze a pymupdf page whose text layer (as plain text) is `text` and whose vector
+    paths (`page.get_cdrawings()`, when listed) are `paths`."""
     area = abs(page.rect) or 1.0
     coverage, image_rotation = 0.0, 0
     if page.get_images():  # cheap check first: get_image_info() costs a layout pass
@@ -151,7 +164,7 @@ def analyze_page(page: Any, text: str) -> PageAnalysis:
             coverage += abs(box)
             if abs(box) > largest:
                 largest, image_rotation = abs(box), _matrix_rotation(info.get("transform"))
-    drawings = sum(len(path["items"]) for path in page.get_cdrawings()) if page.get_contents() else 0
+    drawings = sum(len(path["items"]) for path in paths)
     return PageAnalysis(
         number=page.number,
         text=text_signals(text),

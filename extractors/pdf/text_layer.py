@@ -45,6 +45,6 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
     return reading_order(blocks + list(tables))
 
 
-def text_layer_blocks(page: Any, raw: list[tuple], drawings: int) -> list[Block]:
-    """The text route for one page whose raw blocks were already read for analysis."""
-    return to_blocks(page, raw, tables=find_tables(page, drawings))
+def text_layer_blocks(page: Any, raw: list[tuple], paths: list[dict[str, Any]]) -> list[Block]:
+    """The text route for one page whose raw blocks (and maybe vector paths) were read already."""
+    return to_blocks(page, raw, tables=find_tables(page, paths) if paths else [])

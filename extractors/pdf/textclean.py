@@ -11,9 +11,12 @@ import unicodedata
 
 SOFT_HYPHEN = "\u00ad"
 _LIST_MARKER = re.compile(r"^(?:[•◦▪‣∙·*–—-]\s|\(?\d{1,3}[.)]\s|\(?[a-zA-Z][.)]\s)")
+_SPECIAL_ENDS = frozenset("-\u2010" + SOFT_HYPHEN)
+_MARKER_STARTS = frozenset("•◦▪‣∙·*–—-(")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def is_cjk(ch: str) -> bool:
@@ -46,14 +49,29 @@ def join_pair(prev: str, nxt: str) -> str:
     return prev + " " + nxt
 
 
+def _plain_run(lines: list[str]) -> bool:
+    """True when no line break needs a decision (hyphen, list item, CJK): join with spaces."""
+    for prev, nxt in zip(lines, lines[1:]):
+        if prev[-1] in _SPECIAL_ENDS or is_cjk(prev[-1]) or nxt[0] in _MARKER_STARTS or nxt[0].isdigit():
+            return False
+        if len(nxt) > 1 and nxt[1] in ".)":
+            return False
+    return True
+
+
 def join_lines(lines: list[str]) -> str:
-    """One block's lines as a paragraph: hyphenation undone, lines joined with spaces."""
-    out = ""
-    for raw in lines:
-        line = _SPACES.sub(" ", raw).strip()
-        if not line:
-            continue
-        out = join_pair(out, line) if out else line
+    """One block's lines as a paragraph: hyphenation undone, lines joined with spaces.
+
+    Runs of spaces inside lines are left to `normalize_whitespace`, applied per page.
+    """
+    lines = [x for x in (raw.strip() for raw in lines) if x]
+    if not lines:
+        return ""
+    if _plain_run(lines):  # the common case, checked with string tests only
+        return " ".join(lines)
+    out = lines[0]
+    for line in lines[1:]:
+        out = join_pair(out, line)
     return out
 
 
@@ -74,6 +92,6 @@ def normalize_whitespace(text: str) -> str:
     """NFC, no zero-width or control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = _ZERO_WIDTH.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch == "\n" or ch.isprintable() or ch == "\t")
+    text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -24,6 +24,7 @@ from extractors.pdf.ocr_tesseract import ENGINE as TESSERACT_ENGINE
 from extractors.pdf.ocr_tesseract import ENGINE_VERSION, available_langs, choose_langs, ocr_blocks
 from extractors.pdf.render import render_upright, zoom_for
 from extractors.pdf.route import OCR, route_page
+from extractors.pdf.tables import may_hold_table
 from extractors.pdf.text_layer import TEXT_FLAGS, raw_blocks, text_layer_blocks
 
 PDF_MAGIC = b"%PDF-"
@@ -83,12 +84,14 @@ def open_pdf(data: bytes, max_pages: int) -> tuple[Any, DocInfo]:
 
 def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
     raw = raw_blocks(page, page.get_textpage(flags=TEXT_FLAGS))
-    analysis = analyze_page(page, "\n".join(b[4] for b in raw))
+    # Listing vector paths costs about as much as reading the text: only where tables may be.
+    paths = page.get_cdrawings() if may_hold_table(raw) else []
+    analysis = analyze_page(page, "\n".join(b[4] for b in raw), paths)
     decision = route_page(analysis, config.route)
     # Block coordinates are those of the unrotated page, whose height the cropbox gives.
     result = PageResult(page.number, decision.route, decision.why, analysis.as_meta(), page.cropbox.height)
     if decision.route != OCR:
-        result.blocks = text_layer_blocks(page, raw, analysis.drawings)
+        result.blocks = text_layer_blocks(page, raw, paths)
     return result
 
 
