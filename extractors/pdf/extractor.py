@@ -78,6 +78,11 @@ class PdfExtractor:
             self._rewriter = self._client(self.config.rewrite_url, self.config.rewrite_model, "rewrite")
         return self
 
+    @property
+    def child_pid(self) -> int | None:
+        """Process id of the child process parsing PDFs, if one is running."""
+        return self._runner.child_pid if self._runner is not None else None
+
     def close(self) -> None:
         for closeable in (self._runner, self._vlm, self._rewriter):
             if closeable is not None:

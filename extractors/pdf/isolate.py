@@ -94,6 +94,11 @@ class IsolatedRunner:
             )
         return self._proc
 
+    @property
+    def child_pid(self) -> int | None:
+        """Process id of the running child, if any (for monitoring and benchmarks)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def kill(self) -> None:
         """Kill the child and everything it started; the next call starts a new one."""
         proc, self._proc = self._proc, None
