@@ -18,6 +18,7 @@ COMMANDS = [
     "corpusmill.cli.query",
     "corpusmill.cli.extract_pdf",
     "corpusmill.cli.demo",
+    "corpusmill.cli.llm",
 ]
 
 

@@ -1,0 +1,74 @@
+"""One client for every model call: OCR, rewrite, synthesis and teacher labeling.
+
+The client owns transport (concurrency, timeouts, retries, several servers, images, guided
+JSON, a durable cache); callers only build requests and read results.
+
+Build requests::
+
+    from corpusmill.llm import ClientConfig, Image, LLMClient, Request, system, user
+
+    ocr = Request(
+        messages=(system("You transcribe scanned pages to Markdown."),
+                  user("Transcribe this page.", Image.from_file("page-3.png"))),   # PNG/JPEG bytes
+        max_tokens=4096, temperature=0.0, tag="doc42/p3")
+    label = Request(
+        messages=(user("Rate the educational value of:\\n" + text),),
+        json_schema={"type": "object", "properties": {"score": {"type": "integer", "minimum": 0,
+                     "maximum": 5}}, "required": ["score"]},                        # guided JSON
+        temperature=0.0, seed=1, tag=doc_id)
+    more = Request(prompt="def fib(n):", max_tokens=128, stop=("\\n\\n",))          # /v1/completions
+
+Run a batch from plain code (results come back in order, one per request, never raised)::
+
+    config = ClientConfig(urls=("http://gpu1:8000/v1", "http://gpu2:8000/v1"),
+                          model="Qwen/Qwen2.5-VL-7B-Instruct", cache_dir=f"{out}/_llm_cache/ocr")
+    with LLMClient(config) as client:
+        for result in client.run_batch([ocr, label]):
+            if result.ok:      # Response: .text, .texts (n choices), .parsed (guided JSON value),
+                ...            #   .finish_reason, .prompt_tokens, .completion_tokens, .cached
+            else:              # Failure: .reason (snake_case code), .error, .message, .status
+                ...            #   -> corpusmill.schema.dead_letter(reason=result.reason, ...)
+        print(client.ledger.as_dict())   # requests, http_requests, retries, tokens, failures...
+
+Async code awaits `client.agenerate_many(requests)` instead. Failure reasons:
+transient (retried with backoff, then returned) `timeout`, `unreachable`, `connection_error`,
+`rate_limited`, `server_error`, `malformed_response`; permanent (returned at once and cached)
+`context_length_exceeded`, `bad_request`, `unauthorized`, `not_found`, `invalid_request`,
+`schema_mismatch` (answer is not JSON or does not match `json_schema`); `internal_error` (an
+unexpected error in the client, not cached).
+
+`corpusmill.llm.testing.LLMTestServer` is a local OpenAI-protocol server with deterministic
+answers and fault injection for tests and dry runs; `corpusmill.llm.launcher.VLLMServer`
+starts and watches a `vllm serve` process; `pipelines.llm_inference.LLMInference` is the
+Beam transform. See docs/llm.md.
+"""
+
+from corpusmill.llm.client import ClientConfig, LLMClient, run_batch
+from corpusmill.llm.types import (
+    Failure,
+    Image,
+    Ledger,
+    Message,
+    Request,
+    Response,
+    Result,
+    assistant,
+    system,
+    user,
+)
+
+__all__ = [
+    "ClientConfig",
+    "Failure",
+    "Image",
+    "LLMClient",
+    "Ledger",
+    "Message",
+    "Request",
+    "Response",
+    "Result",
+    "assistant",
+    "run_batch",
+    "system",
+    "user",
+]
