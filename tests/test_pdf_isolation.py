@@ -15,7 +15,7 @@ from extractors.pdf.metrics import char_error_rate
 from extractors.pdf.worker import extract_pages
 from tests import pdf_workers
 
-CONFIG = PdfConfig(ocr="off", page_time_limit_s=3.0, time_limit_s=60.0, memory_limit_mb=1536)
+CONFIG = PdfConfig(ocr="off", page_time_limit_s=1.0, time_limit_s=60.0, memory_limit_mb=1536)
 
 
 def test_runner_streams_items_and_survives_a_timeout() -> None:

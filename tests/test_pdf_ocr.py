@@ -43,7 +43,7 @@ def test_tesseract_recovers_a_rasterized_page(extractor) -> None:
 
 @pytest.mark.skipif(tesseract_binary() is None, reason="orientation detection needs the tesseract program")
 def test_sideways_scan_is_turned_upright(extractor) -> None:
-    data, expected = samples.image_only_pdf(rotate=90)
+    data, expected = samples.image_only_pdf(samples.paragraphs(1, 5, sentences=3)[0], rotate=90)
     result = extractor.extract("mem://sideways.pdf", data)
     assert _ocr_page(result)["rotation_corrected"] in (90, 270)
     assert char_error_rate(expected, result.document["text"]) < 0.10

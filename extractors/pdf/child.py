@@ -1,6 +1,7 @@
-"""Entry point of the isolated child process (`python -m extractors.pdf.child LIMIT_MB`).
+"""Entry point of the isolated child process (`python -m extractors.pdf.child LIMIT_MB [MODULE...]`).
 
-Reads pickled `(function, args)` frames from stdin, runs each generator function and
+Imports the given modules, writes a `("ready", None)` frame, then reads pickled
+`(function, args)` frames from stdin, runs each generator function and
 writes `("item", x)` frames, then one of `("done", None)`, `("record_error", (reason,
 message))`, `("memory", message)` or `("error", message)`. Only the parent
 (`isolate.IsolatedRunner`) starts it, with frames it made itself.
@@ -8,6 +9,7 @@ message))`, `("memory", message)` or `("error", message)`. Only the parent
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import resource
@@ -55,13 +57,12 @@ def main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     stdin = sys.stdin.buffer
-    try:
-        import pymupdf
-
-        pymupdf.TOOLS.mupdf_display_errors(False)
-        pymupdf.TOOLS.mupdf_display_warnings(False)
-    except ImportError:
-        pass
+    for module in sys.argv[2:]:
+        importlib.import_module(module)
+    if "pymupdf" in sys.modules:  # MuPDF's own messages would only be noise on stderr
+        sys.modules["pymupdf"].TOOLS.mupdf_display_errors(False)
+        sys.modules["pymupdf"].TOOLS.mupdf_display_warnings(False)
+    write_frame(out, ("ready", None))
     while (task := _read_frame(stdin)) is not None:
         _run(task, out)
 

@@ -71,7 +71,7 @@ class PdfExtractor:
         return LLMClient(ClientConfig(urls=(url,), model=model, cache_dir=cache)).open()
 
     def setup(self) -> "PdfExtractor":
-        self._runner = IsolatedRunner(memory_limit_mb=self.config.memory_limit_mb)
+        self._runner = IsolatedRunner(memory_limit_mb=self.config.memory_limit_mb, preload=(self.worker.__module__,))
         if self.config.ocr_engine == VLM and self._vlm is None:
             self._vlm = self._client(self.config.llm_url, self.config.vlm_model, "vlm")  # type: ignore[arg-type]
         if self.config.rewrite_url and self._rewriter is None:

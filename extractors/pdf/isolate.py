@@ -32,6 +32,9 @@ from corpusmill.errors import RecordError
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
+# A fresh interpreter importing pymupdf takes a second or more on a loaded machine; that
+# wait is not the document's fault, so it has its own, generous limit.
+STARTUP_TIMEOUT_S = 120.0
 
 
 class ChildTimeout(Exception):
@@ -78,21 +81,31 @@ def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
 class IsolatedRunner:
     """One reusable child process; see the module docstring."""
 
-    def __init__(self, *, memory_limit_mb: int | None = None) -> None:
+    def __init__(self, *, memory_limit_mb: int | None = None, preload: tuple[str, ...] = ()) -> None:
         self.memory_limit_mb = memory_limit_mb
+        self.preload = preload  # modules the child imports before it says it is ready
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
-            env = dict(os.environ)
-            # The child must import the same code as the parent, installed or not.
-            env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                start_new_session=True, env=env,
-            )
-        return self._proc
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        env = dict(os.environ)
+        # The child must import the same code as the parent, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self._proc = proc = subprocess.Popen(
+            [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0), *self.preload],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, env=env,
+        )
+        try:
+            kind, _ = self._receive(proc, STARTUP_TIMEOUT_S, time.monotonic() + STARTUP_TIMEOUT_S)
+        except (ChildTimeout, ChildCrashed) as exc:
+            self.kill()
+            raise ChildCrashed(f"child process did not start: {exc}") from exc
+        if kind != "ready":
+            self.kill()
+            raise ChildCrashed(f"child process sent {kind!r} instead of ready")
+        return proc
 
     @property
     def child_pid(self) -> int | None:
