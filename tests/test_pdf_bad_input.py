@@ -95,7 +95,7 @@ def test_image_only_page_without_ocr_is_a_page_dead_letter_rest_kept(extractor) 
     assert result.document is not None
     assert "extraction of text" in result.document["text"]
     assert _reasons(result) == [(PAGE_STAGE, "ocr_unavailable")]
-    assert "OCR is off" in result.dead_letters[0]["message"]
+    assert "OCR is off (--ocr off)" in result.dead_letters[0]["message"]
 
 
 def test_only_image_pages_without_ocr_is_a_document_dead_letter(extractor) -> None:

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from corpusmill.errors import RecordError
-from extractors.pdf.isolate import _HEADER, write_frame
+from extractors.pdf.isolate import FRAME_HEADER, write_frame
 
 _MEMORY_WORDS = ("out of memory", "malloc", "cannot allocate")
 
@@ -30,10 +30,10 @@ def _limit_memory(limit_mb: int) -> None:
 
 
 def _read_frame(stream: Any) -> Any:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
+    header = stream.read(FRAME_HEADER.size)
+    if len(header) < FRAME_HEADER.size:
         return None
-    return pickle.loads(stream.read(_HEADER.unpack(header)[0]))
+    return pickle.loads(stream.read(FRAME_HEADER.unpack(header)[0]))
 
 
 def _run(task: tuple, out: Any) -> None:

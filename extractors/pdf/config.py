@@ -44,7 +44,7 @@ class PdfConfig:
             raise ConfigError("--ocr vlm needs --llm-url (an OpenAI-compatible server of a VLM)")
         if self.ocr == TESSERACT and not available_langs():
             raise ConfigError("--ocr tesseract: Tesseract data not found; install tesseract-ocr (see Makefile APT_PACKAGES)")
-        if self.ocr_langs and self.ocr in ("auto", TESSERACT) and self.ocr_engine == TESSERACT:
+        if self.ocr_langs and self.ocr_engine == TESSERACT:
             object.__setattr__(self, "ocr_langs", check_langs(self.ocr_langs, available_langs()))
         for name in ("ocr_dpi", "vlm_longest_side", "max_pages", "max_bytes", "memory_limit_mb"):
             if getattr(self, name) <= 0:

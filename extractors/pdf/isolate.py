@@ -31,7 +31,7 @@ from corpusmill.errors import RecordError
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("!Q")
+FRAME_HEADER = struct.Struct("!Q")
 # A fresh interpreter importing pymupdf takes a second or more on a loaded machine; that
 # wait is not the document's fault, so it has its own, generous limit.
 STARTUP_TIMEOUT_S = 120.0
@@ -59,7 +59,7 @@ class ChildError(Exception):
 
 def write_frame(stream: Any, obj: Any) -> None:
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.write(FRAME_HEADER.pack(len(payload)) + payload)
     stream.flush()
 
 
@@ -153,8 +153,8 @@ class IsolatedRunner:
     def _receive(self, proc: subprocess.Popen[bytes], item_timeout: float, deadline: float) -> tuple[str, Any]:
         until = min(time.monotonic() + item_timeout, deadline)
         fd = proc.stdout.fileno()  # type: ignore[union-attr]
-        header = _read_exact(fd, _HEADER.size, until)
-        body = _read_exact(fd, _HEADER.unpack(header)[0], until) if header else header
+        header = _read_exact(fd, FRAME_HEADER.size, until)
+        body = _read_exact(fd, FRAME_HEADER.unpack(header)[0], until) if header else header
         if body is None:
             whole = until >= deadline
             raise ChildTimeout("time limit of the whole document" if whole else "time limit of one page", whole=whole)

@@ -98,7 +98,10 @@ def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
 def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str) -> None:
     engine = config.ocr_engine
     if engine == NO_OCR:
-        result.error = ("ocr_unavailable", "page needs OCR but OCR is off or not installed (--ocr, --llm-url)")
+        why = "OCR is off (--ocr off)" if config.ocr == "off" else (
+            "no OCR engine: give --llm-url (a VLM server) or install Tesseract (tesseract-ocr)"
+        )
+        result.error = ("ocr_unavailable", f"page needs OCR ({result.why}) but {why}")
     elif engine == TESSERACT:
         langs = choose_langs(config.ocr_langs, script, available_langs())
         result.blocks, result.height, result.rotation = ocr_blocks(
