@@ -83,3 +83,16 @@ def test_cli(pdf_folder: Path, tmp_path: Path, capsys) -> None:
     assert "in=2 out=1 dead_letters=1" in printed and "not_a_pdf: 1" in printed
     assert main(["extract-pdf", str(pdf_folder), "-o", str(tmp_path / "x"), "--ocr", "vlm"]) == 2
     assert "--llm-url" in capsys.readouterr().err
+
+
+def test_job_with_vlm_ocr_and_rewrite(pdf_folder: Path, tmp_path: Path) -> None:
+    from corpusmill.llm.testing import LLMTestServer
+
+    with LLMTestServer(context_window=32768) as server:
+        config = PdfConfig(llm_url=server.url, rewrite_url=server.url, detect_orientation=False)
+        s = run_extract_pdf([str(pdf_folder / "sub")], str(tmp_path / "docs"), config, workers=1, progress=False)
+    assert s["records_in"] == s["docs"] == 1
+    assert s["engines"] == {"text_layer": 1, "vlm": 1} and s["rewrites"] == {"accepted": 1}
+    assert s["llm_tokens"]["vlm_prompt"] > 0 and s["llm_tokens"]["rewrite_completion"] > 0
+    assert s["config"]["llm_url"] is True and s["config"]["ocr_engine"] == "vlm"
+    assert (tmp_path / "docs" / "_llm_cache").is_dir()

@@ -224,6 +224,8 @@ def _page_meta(page: PageResult, span: tuple[int, int], dropped: int, rewrite: R
     }
     if page.rotation:
         meta["rotation_corrected"] = page.rotation
+    if page.tokens:
+        meta["llm_tokens"] = list(page.tokens)
     if dropped:
         meta["boilerplate_blocks"] = dropped
     if page.error:

@@ -62,6 +62,7 @@ def read_pages(client: LLMClient, pages: list[PageResult], uri: str, settings: V
         text = clean_answer(result.text)
         page.blocks = [Block(0.0, 0.0, 0.0, 0.0, text, "vlm")] if text else []
         page.engine = ENGINE
+        page.tokens = (result.prompt_tokens, result.completion_tokens)
         page.engine_version = f"{result.model} prompt-{PROMPT_VERSION}"
         if result.finish_reason == "length":
             page.why += "+truncated"

@@ -67,14 +67,23 @@ def _read(pdf: PdfInput) -> bytes | dict[str, Any]:
                            message=str(exc), id=document_id(pdf.name))
 
 
-def _page_counts(rows: list[dict[str, Any]], pages: Counter[str], engines: Counter[str], rewrites: Counter[str]) -> None:
+def _page_counts(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Pages by route and engine, rewrites by outcome, LLM tokens: from the documents' meta."""
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites", "llm_tokens")}
     for row in rows:
         for page in json.loads(row["meta"])["pages"]:
-            pages["failed" if page.get("error") else page["route"]] += 1
+            counts["routes"]["failed" if page.get("error") else page["route"]] += 1
             if page.get("engine") and not page.get("error"):
-                engines[page["engine"]] += 1
+                counts["engines"][page["engine"]] += 1
+            spent = [("vlm", page.get("llm_tokens"))]
             if "rewrite" in page:
-                rewrites[page["rewrite"]["status"]] += 1
+                counts["rewrites"][page["rewrite"]["status"]] += 1
+                spent.append(("rewrite", page["rewrite"].get("tokens")))
+            for step, tokens in spent:
+                if tokens:
+                    counts["llm_tokens"][f"{step}_prompt"] += tokens[0]
+                    counts["llm_tokens"][f"{step}_completion"] += tokens[1]
+    return counts
 
 
 def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor: PdfExtractor) -> dict[str, Any]:
@@ -92,18 +101,14 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
         dead.extend(result.dead_letters)
         if result.document is not None:
             rows.append(result.document)
-    pages: Counter[str] = Counter()
-    engines: Counter[str] = Counter()
-    rewrites: Counter[str] = Counter()
-    _page_counts(rows, pages, engines, rewrites)
-    doc_dead = Counter(d["reason"] for d in dead if d["stage"] == STAGE)
-    page_dead = Counter(d["reason"] for d in dead if d["stage"] != STAGE)
-    stats = {
+    counts = _page_counts(rows)
+    counts["dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] == STAGE)
+    counts["page_dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] != STAGE)
+    stats: dict[str, Any] = {
         "records_in": len(pdfs), "docs": len(rows), "chars": sum(len(r["text"]) for r in rows),
-        "pages": sum(pages.values()), "routes": dict(sorted(pages.items())), "engines": dict(sorted(engines.items())),
-        "rewrites": dict(sorted(rewrites.items())), "dead_letters": dict(sorted(doc_dead.items())),
-        "page_dead_letters": dict(sorted(page_dead.items())),
+        "pages": sum(counts["routes"].values()),
     }
+    stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
     if dead:
         table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
         storage.write_parquet(table, dead_letters_path(out_dir, index))
@@ -121,7 +126,7 @@ def _add(total: dict[str, int], more: dict[str, int]) -> None:
 def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
     """Sum the per-part counts of a finished run."""
     total: dict[str, Any] = {"records_in": 0, "docs": 0, "chars": 0, "pages": 0}
-    maps = ("routes", "engines", "rewrites", "dead_letters", "page_dead_letters")
+    maps = ("routes", "engines", "rewrites", "llm_tokens", "dead_letters", "page_dead_letters")
     total.update({key: {} for key in maps})
     for i in range(n_parts):
         stats = file_stats(part_path(out_dir, i))

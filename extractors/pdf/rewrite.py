@@ -35,11 +35,13 @@ class RewriteOutcome:
     status: str  # "accepted", "rejected" or "failed"
     reason: str | None = None  # guard reason or client failure reason
     model: str | None = None
+    tokens: tuple[int, int] | None = None  # prompt and completion tokens spent
 
-    def as_meta(self) -> dict[str, str | None]:
+    def as_meta(self) -> dict[str, object]:
         return {
             "status": self.status, "reason": self.reason, "model": self.model,
             "prompt_version": PROMPT_VERSION, "guard": f"{GUARD_NAME}-{GUARD_VERSION}",
+            "tokens": list(self.tokens) if self.tokens else None,
         }
 
 
@@ -63,12 +65,10 @@ def rewrite_pages(
             outcomes.append(RewriteOutcome(source, "failed", result.reason))
             continue
         answer = clean_answer(result.text)
-        if result.finish_reason == "length":
-            outcomes.append(RewriteOutcome(source, "rejected", "truncated", result.model))
-            continue
-        reason = check_rewrite(source, answer, policy)
+        tokens = (result.prompt_tokens, result.completion_tokens)
+        reason = "truncated" if result.finish_reason == "length" else check_rewrite(source, answer, policy)
         if reason:
-            outcomes.append(RewriteOutcome(source, "rejected", reason, result.model))
+            outcomes.append(RewriteOutcome(source, "rejected", reason, result.model, tokens))
         else:
-            outcomes.append(RewriteOutcome(answer, "accepted", None, result.model))
+            outcomes.append(RewriteOutcome(answer, "accepted", None, result.model, tokens))
     return outcomes

@@ -58,6 +58,7 @@ class PageResult:
     rotation: int = 0
     image: bytes | None = None
     error: tuple[str, str] | None = None  # (reason, message): the page could not be read
+    tokens: tuple[int, int] | None = None  # VLM prompt and completion tokens
 
 
 def open_pdf(data: bytes, max_pages: int) -> tuple[Any, DocInfo]:
