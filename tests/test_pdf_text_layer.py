@@ -63,6 +63,11 @@ def test_reading_order_columns_and_rows() -> None:
     footer = Block(50, 400, 540, 420, "wide footer")
     order = [b.text for b in reading_order([*right, footer, *left, title])]
     assert order == ["title", "L0", "L1", "L2", "R0", "R1", "R2", "wide footer"]
+    # A running head over the left column and a page number over the gutter stand apart
+    # but not side by side: they must not turn a left-column block into a spanning one.
+    head, number = Block(60, 20, 250, 30, "head"), Block(270, 500, 320, 510, "7")
+    order = [b.text for b in reading_order([*left, *right, head, number])]
+    assert order == ["head", "L0", "L1", "L2", "R0", "R1", "R2", "7"]
     # A form: single-line labels and values side by side are read row by row.
     form = [Block(50, 100 + 20 * i, 120, 112 + 20 * i, f"k{i}") for i in range(3)]
     form += [Block(300, 100 + 20 * i, 400, 112 + 20 * i, f"v{i}") for i in range(3)]

@@ -1,7 +1,7 @@
 """Reading order of the blocks of one page, multi-column aware.
 
 A page is cut into horizontal bands at every block that spans columns: wider than about
-half the text area, or overlapping two blocks that lie side by side (a centered title
+half the text area, or overlapping two blocks that sit side by side (a centered title
 above two columns). Inside a band, blocks whose x-ranges overlap form
 a column; columns are read left to right, each top to bottom. A band whose "columns" line
 up row by row and holds single lines (a form, a key/value list) is read row by row
@@ -15,6 +15,7 @@ from typing import NamedTuple
 WIDE_SHARE = 0.55  # a block wider than this share of the text area spans columns
 ROW_TOLERANCE = 3.0  # points: blocks whose tops differ less than this sit on one row
 ROW_SHARE = 0.6  # when this share of blocks has a partner on its row, read by rows
+MAX_SPAN_CHECK = 150  # blocks; beyond this only width marks a block as spanning columns
 MAX_ROW_LINES = 1.5  # ...and blocks average at most this many lines
 
 
@@ -49,12 +50,17 @@ def reading_order(blocks: list[Block]) -> list[Block]:
 
 
 def _spans(block: Block, blocks: list[Block]) -> bool:
-    """True when `block` overlaps, in x, two blocks that do not overlap each other."""
-    min_right, max_left = float("inf"), float("-inf")
-    for other in blocks:
-        if other is not block and other.x0 < block.x1 and other.x1 > block.x0:
-            min_right, max_left = min(min_right, other.x1), max(max_left, other.x0)
-    return max_left > min_right
+    """True when `block` overlaps, in x, two blocks that sit side by side (apart in x,
+    overlapping in y): a title or figure above two columns. A running head and a page
+    number that merely stand apart do not count."""
+    if len(blocks) > MAX_SPAN_CHECK:
+        return False
+    under = sorted((o for o in blocks if o is not block and o.x0 < block.x1 and o.x1 > block.x0), key=lambda o: o.x0)
+    for i, a in enumerate(under):
+        for b in under[i + 1 :]:
+            if b.x0 >= a.x1 and b.y0 < a.y1 and a.y0 < b.y1:
+                return True
+    return False
 
 
 def _columns(band: list[Block]) -> list[list[Block]]:
