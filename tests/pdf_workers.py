@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from extractors.pdf.worker import Started, extract_pages
+from extractors.pdf.isolate import Progress
+from extractors.pdf.worker import extract_pages
 
 BAD_PAGE = 1  # 0-based: the second page misbehaves
 
@@ -16,7 +17,7 @@ BAD_PAGE = 1  # 0-based: the second page misbehaves
 def _misbehave_on_bad_page(action: Any, *args: Any) -> Iterator[Any]:
     for item in extract_pages(*args):
         yield item
-        if isinstance(item, Started) and item.page == BAD_PAGE:
+        if isinstance(item, Progress) and item.unit == BAD_PAGE:
             action()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -44,7 +44,7 @@ _PROSE_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}]")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _UNPRINTABLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Cn}--[\n\t\r\f]]", regex.V1)
 SCRIPT_SAMPLE = 2000  # characters the dominant script is judged on
-WORD_SAMPLE = 250  # about this many tokens of a page are checked for being words
+WORD_SAMPLE = 120  # about this many tokens of a page are checked for being words
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,11 @@ class TextSignals:
     score: float
 
     def as_meta(self) -> dict[str, Any]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {
+            "chars": self.chars, "printable_ratio": round(self.printable_ratio, 4),
+            "garbage_ratio": round(self.garbage_ratio, 4), "wordlike_ratio": round(self.wordlike_ratio, 4),
+            "script": self.script, "score": round(self.score, 4),
+        }
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,17 @@ from corpusmill.schema import dead_letter, meta_json, stable_id
 from extractors.pdf import ocr_vlm
 from extractors.pdf.assemble import PageText, join_pages, page_text, repeated_edges
 from extractors.pdf.config import VLM, PdfConfig
-from extractors.pdf.isolate import ChildCrashed, ChildError, ChildMemoryError, ChildTimeout, IsolatedRunner
+from extractors.pdf.isolate import (
+    ChildCrashed,
+    ChildError,
+    ChildFailure,
+    ChildMemoryError,
+    ChildTimeout,
+    IsolatedRunner,
+)
 from extractors.pdf.rewrite import RewriteOutcome, rewrite_pages
 from extractors.pdf.route import OCR, TEXT
-from extractors.pdf.worker import DocInfo, PageResult, Started, extract_pages
+from extractors.pdf.worker import DocInfo, PageResult, extract_pages
 
 log = logging.getLogger(__name__)
 
@@ -136,25 +143,23 @@ class PdfExtractor:
         info: DocInfo | None = None
         deadline = time.monotonic() + cfg.time_limit_s
         while True:
-            current: int | None = None
             args = (data, cfg, frozenset(results), _script_hint(results.values()))
             try:
                 for item in self._runner.stream(self.worker, args, item_timeout=cfg.page_time_limit_s, deadline=deadline):
                     if isinstance(item, DocInfo):
                         info = item
-                    elif isinstance(item, Started):
-                        current = item.page
                     else:
-                        results[item.number], current = item, None
+                        results[item.number] = item
                 break
-            except (ChildTimeout, ChildCrashed, ChildMemoryError) as exc:
+            except ChildFailure as exc:
                 reason = _CHILD_REASONS[type(exc)]
-                if info is None or current is None:
+                if info is None:
                     raise RecordError(reason, f"while opening the PDF: {exc}") from exc
-                if isinstance(exc, ChildTimeout) and exc.whole:
-                    _fail_rest(results, info.pages, reason, str(exc))
+                page = exc.progress if exc.progress not in results else None
+                if page is None or (isinstance(exc, ChildTimeout) and exc.whole):
+                    _fail_rest(results, info.pages, reason, str(exc))  # keep what was read
                     break
-                results[current] = _failed(current, f"page_{reason}", str(exc))
+                results[page] = _failed(page, f"page_{reason}", str(exc))
             except ChildError as exc:
                 raise RecordError("extract_error", str(exc)) from exc
         assert info is not None

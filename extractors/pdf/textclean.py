@@ -15,6 +15,7 @@ _SPECIAL_ENDS = frozenset("-\u2010" + SOFT_HYPHEN)
 _MARKER_STARTS = frozenset("•◦▪‣∙·*–—-(")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_LINE_EDGES = re.compile(r" ?\n ?")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -90,8 +91,8 @@ def join_blocks(blocks: list[str]) -> str:
 
 def normalize_whitespace(text: str) -> str:
     """NFC, no zero-width or control characters, single spaces, at most one blank line."""
-    text = unicodedata.normalize("NFC", text)
-    text = _ZERO_WIDTH.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if not text.isascii():
+        text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", text))
+    return _BLANK_LINES.sub("\n\n", text).strip()

@@ -1,8 +1,8 @@
 """What runs inside the child process: open one PDF, analyze, route and read its pages.
 
 Everything that parses untrusted bytes happens here (see `isolate`). Pages are yielded one
-at a time, each preceded by a `Started` marker, so that the parent knows which page was in
-progress if the child hangs or dies and can restart after it. Text-layer pages come
+at a time, each preceded by a `Progress(page)` marker, so that the parent knows which page
+was in progress if the child hangs or dies and can restart after it. Text-layer pages come
 first; OCR pages are read at the end, when the text pages have shown the document's script
 (the language hint for Tesseract).
 """
@@ -19,6 +19,7 @@ import pymupdf
 from corpusmill.errors import RecordError
 from extractors.pdf.analysis import analyze_page
 from extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
+from extractors.pdf.isolate import Progress
 from extractors.pdf.layout import Block
 from extractors.pdf.ocr_tesseract import ENGINE as TESSERACT_ENGINE
 from extractors.pdf.ocr_tesseract import ENGINE_VERSION, available_langs, choose_langs, ocr_blocks
@@ -36,11 +37,6 @@ class DocInfo:
     pages: int
     repaired: bool
     encrypted: bool  # encrypted, opened with the empty user password
-
-
-@dataclass(frozen=True)
-class Started:
-    page: int
 
 
 @dataclass
@@ -127,8 +123,8 @@ def _guarded(page_no: int, height: float, work: Any) -> Any:
 
 def extract_pages(
     data: bytes, config: PdfConfig, skip: frozenset[int] = frozenset(), script_hint: str = ""
-) -> Iterator[DocInfo | Started | PageResult]:
-    """Yield DocInfo, then for each page not in `skip`: Started(page), PageResult."""
+) -> Iterator[DocInfo | Progress | PageResult]:
+    """Yield DocInfo, then for each page not in `skip`: Progress(page), PageResult."""
     doc, info = open_pdf(data, config.max_pages)
     yield info
     scripts: Counter[str] = Counter({script_hint: 1} if script_hint else {})
@@ -137,7 +133,7 @@ def extract_pages(
         for number in range(doc.page_count):
             if number in skip:
                 continue
-            yield Started(number)
+            yield Progress(number)
             result = _guarded(number, 0.0, lambda: _read_text_page(doc[number], config))
             if info.repaired and result.why == "blank":
                 # In a file MuPDF had to rebuild, an empty page is most likely a lost one.
@@ -150,6 +146,6 @@ def extract_pages(
             yield result
         script = scripts.most_common(1)[0][0] if scripts else ""
         for result in pending:
-            yield Started(result.number)
+            yield Progress(result.number)
             failed = _guarded(result.number, result.height, lambda: _read_ocr_page(doc[result.number], result, config, script))
             yield failed if isinstance(failed, PageResult) else result
