@@ -28,6 +28,14 @@ def test_clean_prose_scores_high_and_garbage_low() -> None:
     assert text_signals("").score == 0.0 and text_signals("   ").chars == 0
 
 
+def test_technical_text_is_not_mistaken_for_garbage() -> None:
+    index = "asn1_array2tree . . . . 6\nasn1_get_bit_der . . . . 19\n4 CARD32 N_PARENTS 4xN_PARENTS\n" * 10
+    assert text_signals(index + "See http://www.freedesktop.org/standards for details.").score > 0.9
+    # A font whose codes are shifted by three (a common broken encoding) stays garbage.
+    shifted = "".join(chr(ord(c) + 3) if c != "\n" else c for c in " ".join(samples.SENTENCES))
+    assert text_signals(shifted).score < 0.5
+
+
 def test_dominant_script() -> None:
     assert dominant_script("Привет, мир, hello") == "Cyrillic"
     assert dominant_script("12345 !!") == ""

@@ -32,12 +32,14 @@ _CID = regex.compile(r"\(cid:\d+\)")
 _MOJIBAKE = r"Ã[\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]"
 _GARBAGE = regex.compile(rf"\p{{Co}}|\ufffd|\(cid:\d+\)|{_MOJIBAKE}")
 # A token, stripped of edge punctuation, is word-like when it is letters (with marks),
-# possibly joined by hyphens, apostrophes or dots; numbers count on neither side; long
+# possibly joined by hyphens, apostrophes or dots, or a technical term (asn1_read_value,
+# CARD32, www.example.org); numbers count on neither side; long
 # ASCII runs without a vowel ("Xqzrtpl") are almost always font-encoding junk. Tokens are
 # checked with str methods first: regular expressions over a whole page cost more than the
 # text extraction itself.
 _EDGE_CHARS = string.punctuation + "“”‘’«»„‚‹›…–—·•§¶°©®™¡¿、。，：；！？「」『』（）"
 _WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’\-.][\p{L}\p{M}]+)*")
+_TERM = re.compile(r"\w+(?:[./:@\-]+\w+)*")
 _NUMBER = re.compile(r"[+\-]?\d+(?:[.,:/\-]\d+)*%?")
 _NO_VOWEL = re.compile(r"[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]+")
 _PROSE_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}]")
@@ -114,12 +116,15 @@ def _unprintable(text: str) -> int:
 
 def _is_word(core: str) -> bool:
     """A token stripped of edge punctuation is a word: letters (and marks), possibly
-    joined by hyphens or apostrophes; long ASCII runs without a vowel are not."""
+    joined by hyphens or apostrophes, or a technical term (identifier, path, address:
+    letters with digits and _ . / : @ -); long ASCII runs without a vowel are not."""
     if core.isalpha():
         if len(core) > 5 and core.isascii():
             return not _NO_VOWEL.fullmatch(core)
         return True
-    return bool(_WORD.fullmatch(core))
+    if _WORD.fullmatch(core):
+        return True
+    return bool(_TERM.fullmatch(core)) and not core.isdigit() and any(c.isalpha() for c in core)
 
 
 def _wordlike(text: str, script: str, nonspace: int) -> float:
