@@ -98,7 +98,7 @@ def ours_isolated(pdfs: list[tuple[bytes, str]], config: PdfConfig, repeat: int 
 def cer(pdfs: list[tuple[bytes, str]], texts: list[str]) -> float:
     """Character error rate over the whole set (each PDF weighted by its length)."""
     total = sum(len(expected) for _, expected in pdfs)
-    return sum(char_error_rate(expected, text) * len(expected) for (_, expected), text in zip(pdfs, texts)) / total
+    return sum(char_error_rate(expected, text) * len(expected) for (_, expected), text in zip(pdfs, texts, strict=True)) / total
 
 
 def main() -> None:

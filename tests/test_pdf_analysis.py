@@ -41,7 +41,7 @@ def test_dominant_script() -> None:
     assert dominant_script("12345 !!") == ""
 
 
-def _first_page_route(data: bytes, policy: RoutePolicy = RoutePolicy()) -> tuple[str, str]:
+def _first_page_route(data: bytes) -> tuple[str, str]:
     _, pages = read_in_process(data)
     return pages[0].route, pages[0].why
 

@@ -54,7 +54,7 @@ def _reasons(result) -> list[tuple[str, str]]:
     ("name", "make", "reason"),
     [
         ("corrupt", lambda: b"%PDF-1.7\n" + random.Random(0).randbytes(4000), "corrupt_pdf"),
-        ("not_pdf", lambda: "just some text, not a PDF at all\n".encode() * 20, "not_a_pdf"),
+        ("not_pdf", lambda: b"just some text, not a PDF at all\n" * 20, "not_a_pdf"),
         ("png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(200), "not_a_pdf"),
         ("empty", lambda: b"", "not_a_pdf"),
         ("zero_pages", _zero_page_pdf, "no_pages"),

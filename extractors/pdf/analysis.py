@@ -1,7 +1,7 @@
 """Per-page analysis: how trustworthy is a page's text layer, and is there anything to OCR?
 
-The signals are cheap (one pass of regular expressions over the page text) because every
-page of every PDF gets them, and the text route has to stay close to a bare
+The signals are cheap (string tests on a sample of the page's tokens, a few regular
+expressions) because every page of every PDF gets them, and the text route has to stay close to a bare
 `page.get_text()` in speed. The score is a number in [0, 1]: roughly the share of the
 page's text that looks like real words of its own script, minus a heavy penalty for the
 marks of a broken font encoding (private-use code points, `(cid:NN)` tokens, U+FFFD,
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,6 @@ class PageAnalysis:
     text: TextSignals
     image_coverage: float  # share of the page area covered by images, clipped to 1
     rotation: int  # the page's /Rotate, degrees clockwise
-    image_rotation: int  # rotation of the largest image's placement, degrees (0/90/180/270)
     drawings: int  # vector path items (0 when they were not listed)
 
     def as_meta(self) -> dict[str, Any]:
@@ -159,36 +159,21 @@ def text_signals(text: str) -> TextSignals:
     return TextSignals(nonspace, printable, garbage, wordlike, script, score)
 
 
-def analyze_page(page: Any, text: str, paths: list[dict[str, Any]] = ()) -> PageAnalysis:  # type: ignore[assignment]
+def analyze_page(page: Any, text: str, paths: Sequence[dict[str, Any]] = ()) -> PageAnalysis:
     """Analyze a pymupdf page whose text layer (as plain text) is `text` and whose vector
     paths (`page.get_cdrawings()`, when listed) are `paths`."""
     area = abs(page.rect) or 1.0
-    coverage, image_rotation = 0.0, 0
+    coverage = 0.0
     if page.get_images():  # cheap check first: get_image_info() costs a layout pass
-        largest = 0.0
         for info in page.get_image_info():
             box = page.rect & info["bbox"]
-            if box.is_empty:
-                continue
-            coverage += abs(box)
-            if abs(box) > largest:
-                largest, image_rotation = abs(box), _matrix_rotation(info.get("transform"))
+            if not box.is_empty:
+                coverage += abs(box)
     drawings = sum(len(path["items"]) for path in paths)
     return PageAnalysis(
         number=page.number,
         text=text_signals(text),
         image_coverage=min(1.0, coverage / area),
         rotation=page.rotation % 360,
-        image_rotation=image_rotation,
         drawings=drawings,
     )
-
-
-def _matrix_rotation(transform: Any) -> int:
-    """Clockwise rotation (multiple of 90) of an image placement matrix (a, b, c, d, e, f)."""
-    if not transform:
-        return 0
-    a, b = transform[0], transform[1]
-    if abs(a) >= abs(b):
-        return 0 if a >= 0 else 180
-    return 90 if b > 0 else 270

@@ -77,7 +77,7 @@ class PdfExtractor:
         cache = storage.join(self.cache_dir, name) if self.cache_dir else None
         return LLMClient(ClientConfig(urls=(url,), model=model, cache_dir=cache)).open()
 
-    def setup(self) -> "PdfExtractor":
+    def setup(self) -> PdfExtractor:
         self._runner = IsolatedRunner(memory_limit_mb=self.config.memory_limit_mb, preload=(self.worker.__module__,))
         if self.config.ocr_engine == VLM and self._vlm is None:
             self._vlm = self._client(self.config.llm_url, self.config.vlm_model, "vlm")  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ class PdfExtractor:
                 closeable.close()
         self._runner = self._vlm = self._rewriter = None
 
-    def __enter__(self) -> "PdfExtractor":
+    def __enter__(self) -> PdfExtractor:
         return self.setup()
 
     def __exit__(self, *exc: object) -> None:
@@ -130,7 +130,7 @@ class PdfExtractor:
         if not text.strip():
             reasons = sorted({p.error[0] for p in pages if p.error}) or ["blank_pages"]
             raise RecordError("no_text", f"no page yielded text ({', '.join(reasons)})")
-        page_meta = [_page_meta(p, s, d, rewrites.get(p.number)) for p, s, d in zip(pages, spans, dropped)]
+        page_meta = [_page_meta(p, s, d, rewrites.get(p.number)) for p, s, d in zip(pages, spans, dropped, strict=True)]
         meta = _doc_meta(info, page_meta)
         self._count(pages, rewrites)
         row = {"id": doc_id, "text": text, "source": SOURCE, "uri": uri, "meta": meta_json(meta)}
@@ -182,9 +182,9 @@ class PdfExtractor:
             self._rewriter, [texts[i] for i in todo], [f"{uri}#page={pages[i].number + 1}" for i in todo],
             model=self.config.rewrite_model,
         )
-        for i, outcome in zip(todo, outcomes):
+        for i, outcome in zip(todo, outcomes, strict=True):
             texts[i] = outcome.text
-        return {pages[i].number: o for i, o in zip(todo, outcomes)}
+        return {pages[i].number: o for i, o in zip(todo, outcomes, strict=True)}
 
     def _page_dead_letter(self, uri: str, doc_id: str, page: PageResult) -> dict[str, Any]:
         reason, message = page.error  # type: ignore[misc]

@@ -29,6 +29,9 @@ class GuardPolicy:
     cjk_ngram: int = 2
 
 
+DEFAULT_GUARD = GuardPolicy()
+
+
 def ngrams(text: str, n: int) -> set[str]:
     """Character n-grams of `text`, lowercased, whitespace collapsed."""
     flat = " ".join(text.lower().split())
@@ -43,7 +46,7 @@ def _ngram_size(text: str, policy: GuardPolicy) -> int:
     return policy.cjk_ngram if sample and cjk * 2 > len(sample) else policy.ngram
 
 
-def check_rewrite(source: str, rewrite: str, policy: GuardPolicy = GuardPolicy()) -> str | None:
+def check_rewrite(source: str, rewrite: str, policy: GuardPolicy = DEFAULT_GUARD) -> str | None:
     """None when `rewrite` may replace `source`, else the snake_case reason it may not."""
     if not rewrite.strip():
         return "empty_rewrite"

@@ -24,13 +24,13 @@ from __future__ import annotations
 import logging
 import mmap
 import os
-import tempfile
 import pickle
 import select
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass

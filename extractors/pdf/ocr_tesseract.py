@@ -14,8 +14,8 @@ from typing import Any
 import pymupdf
 
 from corpusmill.errors import ConfigError
-from extractors.pdf.layout import Block
 from extractors.pdf.analysis import text_signals
+from extractors.pdf.layout import Block
 from extractors.pdf.render import render, render_upright
 from extractors.pdf.text_layer import raw_blocks, to_blocks
 

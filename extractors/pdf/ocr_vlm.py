@@ -54,7 +54,7 @@ def read_pages(client: LLMClient, pages: list[PageResult], uri: str, settings: V
     if not todo:
         return
     results = client.run_batch([request_for(p, f"{uri}#page={p.number + 1}", settings) for p in todo])
-    for page, result in zip(todo, results):
+    for page, result in zip(todo, results, strict=True):
         page.image = None
         if not result.ok:
             page.error = (f"vlm_{result.reason}", result.message)

@@ -31,11 +31,9 @@ def tesseract_binary() -> str | None:
     return shutil.which("tesseract")
 
 
-def zoom_for(page: Any, *, dpi: int | None = None, longest_side: int | None = None) -> float:
-    """Scale factor from points to pixels, by dpi or by the image's longest side in pixels."""
-    if longest_side:
-        return longest_side / max(page.rect.width, page.rect.height, 1.0)
-    return (dpi or 150) / 72.0
+def zoom_for(page: Any, longest_side: int) -> float:
+    """Scale factor from points to pixels that gives the rendered page this longest side."""
+    return longest_side / max(page.rect.width, page.rect.height, 1.0)
 
 
 def render(page: Any, zoom: float, rotate: int = 0) -> Any:

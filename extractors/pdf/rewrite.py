@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corpusmill.llm import LLMClient, Request, system, user
-from extractors.pdf.guard import GUARD_NAME, GUARD_VERSION, GuardPolicy, check_rewrite
+from extractors.pdf.guard import DEFAULT_GUARD, GUARD_NAME, GUARD_VERSION, GuardPolicy, check_rewrite
 from extractors.pdf.ocr_vlm import clean_answer
 
 PROMPT_VERSION = "1"
@@ -55,12 +55,12 @@ def request_for(text: str, tag: str, model: str | None) -> Request:
 
 def rewrite_pages(
     client: LLMClient, texts: list[str], tags: list[str], *, model: str | None = None,
-    policy: GuardPolicy = GuardPolicy(),
+    policy: GuardPolicy = DEFAULT_GUARD,
 ) -> list[RewriteOutcome]:
     """Rewrite each text; each outcome holds the text to keep and why."""
-    results = client.run_batch([request_for(t, tag, model) for t, tag in zip(texts, tags)])
+    results = client.run_batch([request_for(t, tag, model) for t, tag in zip(texts, tags, strict=True)])
     outcomes = []
-    for source, result in zip(texts, results):
+    for source, result in zip(texts, results, strict=True):
         if not result.ok:
             outcomes.append(RewriteOutcome(source, "failed", result.reason))
             continue

@@ -74,7 +74,7 @@ def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
 
 
 def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
-    x0, y0, x1, y1 = zip(*(p["rect"] for p in paths))
+    x0, y0, x1, y1 = zip(*(p["rect"] for p in paths), strict=True)
     # Only over the area the rules cover, with a margin: less than half the whole-page cost.
     clip = pymupdf.Rect(min(x0) - 2, min(y0) - 2, max(x1) + 2, max(y1) + 2)
     try:

@@ -52,7 +52,7 @@ def join_pair(prev: str, nxt: str) -> str:
 
 def _plain_run(lines: list[str]) -> bool:
     """True when no line break needs a decision (hyphen, list item, CJK): join with spaces."""
-    for prev, nxt in zip(lines, lines[1:]):
+    for prev, nxt in zip(lines, lines[1:], strict=False):
         if prev[-1] in _SPECIAL_ENDS or is_cjk(prev[-1]) or nxt[0] in _MARKER_STARTS or nxt[0].isdigit():
             return False
         if len(nxt) > 1 and nxt[1] in ".)":

@@ -106,15 +106,15 @@ def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str
         )
         result.engine, result.engine_version = TESSERACT_ENGINE, f"{ENGINE_VERSION} {langs}"
     elif engine == VLM:
-        zoom = zoom_for(page, longest_side=config.vlm_longest_side)
+        zoom = zoom_for(page, config.vlm_longest_side)
         pix, result.rotation = render_upright(page, zoom, detect=config.detect_orientation)
         result.image = pix.tobytes("png")
 
 
-def _guarded(page_no: int, height: float, work: Any) -> Any:
-    """Run `work()`; a page that raises becomes a failed PageResult instead of killing the document."""
+def _guarded(page_no: int, height: float, work: Any, *args: Any) -> Any:
+    """Run `work(*args)`; a page that raises becomes a failed PageResult instead of killing the document."""
     try:
-        return work()
+        return work(*args)
     except MemoryError:
         raise  # the child is in trouble: let the parent restart it
     except Exception as exc:
@@ -134,7 +134,7 @@ def extract_pages(
             if number in skip:
                 continue
             yield Progress(number)
-            result = _guarded(number, 0.0, lambda: _read_text_page(doc[number], config))
+            result = _guarded(number, 0.0, _read_text_page, doc[number], config)
             if info.repaired and result.why == "blank":
                 # In a file MuPDF had to rebuild, an empty page is most likely a lost one.
                 result.error = ("damaged_page", "page is empty in a damaged PDF (rebuilt on opening); content lost")
@@ -147,5 +147,5 @@ def extract_pages(
         script = scripts.most_common(1)[0][0] if scripts else ""
         for result in pending:
             yield Progress(result.number)
-            failed = _guarded(result.number, result.height, lambda: _read_ocr_page(doc[result.number], result, config, script))
+            failed = _guarded(result.number, result.height, _read_ocr_page, doc[result.number], result, config, script)
             yield failed if isinstance(failed, PageResult) else result
