@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
-# Debian packages: Tesseract with the language packs the tests and demo use.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
+# Debian packages: Tesseract with the language packs the tests and demo use; Chromium for the report test.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium
 
 .PHONY: demo test venv sysdeps bench clean
 

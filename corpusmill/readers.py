@@ -217,12 +217,23 @@ def _read_parquet(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
 
 
 def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | dict[str, Any]:
-    uri = f"{task.paths[0]}#{key}"
     text = row.get("text")
     if not isinstance(text, str):
-        return dead_letter(uri=uri, stage=STAGE, reason="missing_text", error="RecordError",
+        return dead_letter(uri=f"{task.paths[0]}#{key}", stage=STAGE, reason="missing_text", error="RecordError",
                            message=f"'text' is {type(text).__name__}, not a string")
-    meta = {k: v for k, v in row.items() if k not in RESERVED_FIELDS}
+    meta = {k: v for k, v in row.items() if k not in (*RESERVED_FIELDS, "uri", "meta")}
+    # corpusmill's own documents (extract-pdf, synth output) keep their uri and meta, so
+    # their outputs can be ingested into one corpus with everything else.
+    stored = row.get("meta")
+    if isinstance(stored, str):
+        try:
+            parsed = json.loads(stored)
+        except json.JSONDecodeError:
+            parsed = None
+        meta = {**parsed, **meta} if isinstance(parsed, dict) else {**meta, "meta": stored}
+    elif stored is not None:
+        meta["meta"] = stored
+    uri = row["uri"] if isinstance(row.get("uri"), str) and row["uri"] else f"{task.paths[0]}#{key}"
     doc_id = str(row["id"]) if row.get("id") is not None else _auto_id(task, key)
     return Record(text, doc_id, str(row.get("source") or task.source), uri, meta)
 

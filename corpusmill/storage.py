@@ -50,7 +50,13 @@ def expand(pattern: str) -> list[str]:
     if _glob.has_magic(p):
         found = [x for x in fs.glob(p) if fs.isfile(x)]
     elif fs.isdir(p):
-        found = [x for x in fs.find(p) if not os.path.basename(x).startswith((".", "_"))]
+        # Names starting with "_" or "." are bookkeeping (summaries, dead letters, staging,
+        # temp files), in the file's name or in any folder below `p`.
+        root = p.rstrip("/")
+        found = [
+            x for x in fs.find(p)
+            if not any(part.startswith((".", "_")) for part in x[len(root):].strip("/").split("/"))
+        ]
     elif fs.exists(p):
         found = [p]
     else:

@@ -179,3 +179,17 @@ def test_annotations_join_as_corpus_view(mixed_inputs: Path, tmp_path: Path) -> 
     with open_corpus(str(docs), str(ann)) as corpus:
         assert corpus.sql("SELECT count(*) FROM corpus WHERE lang = 'deu_Latn'").fetchall()[0][0] == 3
         assert corpus.sql("SELECT count(*) FROM corpus").fetchall()[0][0] == len(ids)
+
+
+def test_corpusmill_documents_reingest_with_uri_and_meta(mixed_inputs: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    run_ingest([str(mixed_inputs / "a.jsonl")], str(first), workers=1)
+    again = tmp_path / "again"
+    s = run_ingest([str(first)], str(again), workers=1)
+    assert s["dead_letters_total"] == 0  # the first run's _dead_letters/ are not inputs
+    before = {r["id"]: r for r in _all_rows(first)}
+    after = {r["id"]: r for r in _all_rows(again)}
+    assert after.keys() == before.keys()
+    for doc_id, row in after.items():
+        assert (row["uri"], row["source"], json.loads(row["meta"])) == (
+            before[doc_id]["uri"], before[doc_id]["source"], json.loads(before[doc_id]["meta"]))

@@ -18,40 +18,42 @@ from corpusmill.llm import ClientConfig, LLMClient, Request, user
 from corpusmill.llm.testing import LLMTestServer
 from pipelines.common import WriteDeadLetters
 from pipelines.llm_inference import LLMInference, ledger_from_metrics
-from tests.beam_runners import runner_kwargs
+from tests.beam_runners import RUNNERS, runner_kwargs
 
 SCHEMA = {
     "type": "object",
     "properties": {"quality": {"type": "integer", "minimum": 0, "maximum": 3}, "lang": {"enum": ["en", "de", "fr"]}},
     "required": ["quality", "lang"],
 }
+WINDOW = 256  # tokens (words): small, so that overlong test prompts stay small too
 RESULT_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("parsed", pa.string())])
 
 
-def elements(n: int) -> list[tuple[str, Request]]:
+def element(i: int) -> tuple[str, Request]:
     """Mixed per-element requests: guided JSON, plain chat with its own max_tokens, overlong prompts."""
-    out = []
-    for i in range(n):
-        key = f"doc-{i:05d}"
-        if i % 50 == 7:
-            request = Request(messages=(user(f"long document {i} " + "word " * 5000),))  # over the 4,096-token window
-        elif i % 2:
-            request = Request(messages=(user(f"label document {i} about topic {i % 13}"),), json_schema=SCHEMA, seed=i)
-        else:
-            request = Request(messages=(user(f"summarize document {i} in a few words"),), max_tokens=4 + i % 5)
-        out.append((key, request))
-    return out
+    key = f"doc-{i:05d}"
+    if i % 50 == 7:
+        return key, Request(messages=(user(f"long document {i} " + "word " * 300),))  # over WINDOW
+    if i % 2:
+        return key, Request(messages=(user(f"label document {i} about topic {i % 13}"),), json_schema=SCHEMA, seed=i)
+    return key, Request(messages=(user(f"summarize document {i} in a few words"),), max_tokens=4 + i % 5)
 
 
-def run_job(pairs, config: ClientConfig, out_dir: str, batch_size: int) -> dict:
-    """Run LLMInference; write results, dead letters (the shared writer) and the ledger."""
+def elements(n: int) -> list[tuple[str, Request]]:
+    return [element(i) for i in range(n)]
+
+
+def run_job(n: int, config: ClientConfig, out_dir: str, batch_size: int) -> dict:
+    """Run LLMInference on `n` elements built in the pipeline (as a job builds them from documents);
+    write results, dead letters (the shared writer) and the ledger."""
 
     def write_results(rows: list[dict]) -> None:
         table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["id"]), schema=RESULT_SCHEMA)
         storage.write_parquet(table, storage.join(out_dir, "results.parquet"))
 
     with beam.Pipeline(options=pipeline_options([], workers=1)) as pipeline:
-        outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="label", batch_size=batch_size)
+        pairs = pipeline | beam.Create(range(n)) | "Request" >> beam.Map(element)
+        outputs = pairs | LLMInference(config, stage="label", batch_size=batch_size)
         (outputs.results
          | "Row" >> beam.MapTuple(lambda k, r: {"id": k, "text": r.text, "parsed": json.dumps(r.parsed, sort_keys=True)})
          | "Gather" >> beam.combiners.ToList()
@@ -65,13 +67,13 @@ def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
     rates = {"500": 0.06, "429": 0.04, "malformed": 0.03, "drop": 0.03, "hang": 0.01, "off_schema": 0.03}
     pairs = elements(2000)
     outs = [str(tmp_path / "run1"), str(tmp_path / "run2")]
-    with LLMTestServer(rates=rates, hang_seconds=30) as server:
+    with LLMTestServer(rates=rates, hang_seconds=30, context_window=WINDOW) as server:
         # Large batches let the hung requests of one batch time out together.
-        config = ClientConfig(urls=(server.url,), model="test-model", timeout=2.0, retries=5, backoff=0.02,
+        config = ClientConfig(urls=(server.url,), model="test-model", timeout=1.0, retries=5, backoff=0.02,
                               backoff_max=0.2, cache_dir=str(tmp_path / "_llm_cache"))  # fmt: skip
-        first = run_job(pairs, config, outs[0], batch_size=1000)
+        first = run_job(2000, config, outs[0], batch_size=1000)
         sent_first = server.completions
-        second = run_job(pairs, config, outs[1], batch_size=1000)
+        second = run_job(2000, config, outs[1], batch_size=1000)
         assert server.completions == sent_first  # the re-run sent nothing
     results = storage.read_parquet(f"{outs[0]}/results.parquet").to_pylist()
     dead = storage.read_parquet(f"{outs[0]}/_dead_letters/label-00000.parquet").to_pylist()
@@ -87,10 +89,10 @@ def test_2000_requests_with_20_percent_faults_then_a_rerun_from_cache(tmp_path):
             assert a.read() == b.read(), name
 
 
-@pytest.mark.parametrize("runner", ["in_process", "portable"])
+@pytest.mark.parametrize("runner", RUNNERS)
 def test_transform_routes_failures_to_dead_letters(runner):
     pairs = elements(60)
-    with LLMTestServer() as server:
+    with LLMTestServer(context_window=WINDOW) as server:
         config = ClientConfig(urls=(server.url,), backoff=0.01, retries=1)
         server.inject("500", 2)  # transient: retried, never seen downstream
         kw = runner_kwargs(runner)
@@ -114,7 +116,7 @@ def test_transform_routes_failures_to_dead_letters(runner):
 
 def test_any_backend_with_run_batch_can_serve_the_transform():
     pairs = elements(10)
-    with LLMTestServer() as server:
+    with LLMTestServer(context_window=WINDOW) as server:
         backend = functools.partial(LLMClient, ClientConfig(urls=(server.url,)))
         with beam.Pipeline(options=pipeline_options([], workers=1)) as pipeline:
             outputs = pipeline | beam.Create(pairs) | LLMInference(stage="x", backend=backend, batch_size=4)

@@ -19,6 +19,7 @@ COMMANDS = [
     "corpusmill.cli.extract_pdf",
     "corpusmill.cli.demo",
     "corpusmill.cli.llm",
+    "corpusmill.cli.report",
 ]
 
 

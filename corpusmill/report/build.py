@@ -1,0 +1,72 @@
+"""`build_report`: DuckDB aggregates + manifests + run summaries -> one HTML file."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corpusmill import storage
+from corpusmill.corpus import open_corpus
+from corpusmill.report import corpus_sections as cs
+from corpusmill.report import run_sections as rs
+from corpusmill.report.html import Chart, Section, render_page
+from corpusmill.report.inputs import LEDGER_FILE, dead_letter_files, run_summaries, stage_manifests, token_files
+from corpusmill.report.queries import Composition, composition, dead_letters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: str
+    sections: list[str]
+    charts: list[str]  # `data-chart` keys, in page order
+    documents: int
+    elapsed_s: float
+
+
+def _corpus_sections(comp: Composition) -> list[Section | None]:
+    return [
+        cs.languages(comp),
+        cs.by_dimension(comp, "domain", "domain", "domain", "no domain label"),
+        cs.education(comp),
+        cs.by_dimension(comp, "safety", "safety", "safety category", "no safety label"),
+        cs.by_dimension(comp, "source", "source", "source", "(none)"),
+    ]
+
+
+def build_report(
+    docs: str,
+    out: str,
+    *,
+    annotations: str | None = None,
+    shards: str | None = None,
+    runs: Sequence[str] = (),
+) -> ReportResult:
+    """Write the report of DOCS_DIR (and the optional inputs) to `out`; sections without input are left out."""
+    start = time.monotonic()
+    folders = [p for p in (docs, annotations, shards, *runs) if p]
+    manifests = stage_manifests(shards)
+    with open_corpus(docs, annotations) as corpus:
+        # DuckDB draws a progress bar on long scans; a report run prints only its summary.
+        corpus.con.execute("SET enable_progress_bar = false")
+        comp = composition(corpus, token_files(shards, manifests))
+        dl_files = dead_letter_files(folders)
+        dl_groups = dead_letters(corpus.con, dl_files)
+    summaries = run_summaries(folders)
+    ledger_files = run_summaries(folders, LEDGER_FILE)
+    sections = [cs.overview(comp, sum(g.count for g in dl_groups)), *_corpus_sections(comp)]
+    sections += [rs.stage_section(m, comp) for m in manifests]
+    sections += [rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,
+                 rs.pdf_section(summaries), rs.llm_section([*summaries, *ledger_files]), rs.runs_section(summaries)]
+    present = [s for s in sections if s is not None]
+    inputs = ", ".join(f"{k} {v}" for k, v in (("docs", docs), ("annotations", annotations), ("shards", shards)) if v)
+    page = render_page("corpusmill corpus report", inputs, present)
+    with storage.atomic_write(out) as fh:
+        fh.write(page.encode("utf-8"))
+    charts = [b.key for s in present for b in s.blocks if isinstance(b, Chart)]
+    elapsed = time.monotonic() - start
+    log.info("report %s: %d sections, %d charts in %.2fs", out, len(present), len(charts), elapsed)
+    return ReportResult(out, [s.key for s in present], charts, comp.docs, round(elapsed, 3))
