@@ -93,6 +93,8 @@ def test_job_with_vlm_ocr_and_rewrite(pdf_folder: Path, tmp_path: Path) -> None:
         s = run_extract_pdf([str(pdf_folder / "sub")], str(tmp_path / "docs"), config, workers=1, progress=False)
     assert s["records_in"] == s["docs"] == 1
     assert s["engines"] == {"text_layer": 1, "vlm": 1} and s["rewrites"] == {"accepted": 1}
-    assert s["llm_tokens"]["vlm_prompt"] > 0 and s["llm_tokens"]["rewrite_completion"] > 0
+    # The client's ledgers, per step, summed over parts: what the report's LLM section reads.
+    assert s["llm"]["vlm"]["requests"] == s["llm"]["rewrite"]["requests"] == 1
+    assert s["llm"]["vlm"]["prompt_tokens"] > 0 and s["llm"]["rewrite"]["completion_tokens"] > 0
     assert s["config"]["llm_url"] is True and s["config"]["ocr_engine"] == "vlm"
     assert (tmp_path / "docs" / "_llm_cache").is_dir()

@@ -70,6 +70,10 @@ def print_pdf_counts(summary: dict[str, Any], out: str) -> None:
     print(f"  pages by route: {routes or 'none'}; by engine: {engines or 'none'}")
     if summary.get("rewrites"):
         print("  rewrites: " + ", ".join(f"{k}={v:,}" for k, v in summary["rewrites"].items()))
+    for step, ledger in summary.get("llm", {}).items():
+        print(f"  LLM {step}: {ledger.get('requests', 0):,} requests ({ledger.get('cache_hits', 0):,} from cache, "
+              f"{ledger.get('failures', 0):,} failed), {ledger.get('prompt_tokens', 0):,} prompt + "
+              f"{ledger.get('completion_tokens', 0):,} completion tokens")
     for reason, n in dead.items():
         print(f"  dead letter {reason}: {n:,}")
     for reason, n in summary.get("page_dead_letters", {}).items():

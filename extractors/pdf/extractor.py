@@ -19,7 +19,7 @@ import pymupdf
 
 from corpusmill import storage
 from corpusmill.errors import RecordError
-from corpusmill.llm import ClientConfig, LLMClient
+from corpusmill.llm import ClientConfig, Ledger, LLMClient
 from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import dead_letter, meta_json, stable_id
 from extractors.pdf import ocr_vlm
@@ -72,6 +72,7 @@ class PdfExtractor:
         self._runner: IsolatedRunner | None = None
         self._vlm: LLMClient | None = None
         self._rewriter: LLMClient | None = None
+        self._ledgers: dict[str, Ledger] = {}
 
     def _client(self, url: str, model: str | None, name: str) -> LLMClient:
         cache = storage.join(self.cache_dir, name) if self.cache_dir else None
@@ -84,6 +85,15 @@ class PdfExtractor:
         if self.config.rewrite_url and self._rewriter is None:
             self._rewriter = self._client(self.config.rewrite_url, self.config.rewrite_model, "rewrite")
         return self
+
+    def take_ledgers(self) -> dict[str, dict[str, Any]]:
+        """LLM usage since the last call, per step ("vlm", "rewrite"), as ledger dicts."""
+        taken = {step: ledger.as_dict() for step, ledger in sorted(self._ledgers.items()) if ledger.requests}
+        self._ledgers = {}
+        return taken
+
+    def _ledger(self, step: str) -> Ledger:
+        return self._ledgers.setdefault(step, Ledger())
 
     @property
     def child_pid(self) -> int | None:
@@ -122,7 +132,8 @@ class PdfExtractor:
             raise RecordError("file_too_large", f"{len(data)} bytes, limit is {self.config.max_bytes} (max_bytes)")
         info, pages = self._read_pages(data)
         if self._vlm is not None:
-            ocr_vlm.read_pages(self._vlm, pages, uri, ocr_vlm.VlmSettings(model=self.config.vlm_model))
+            settings = ocr_vlm.VlmSettings(model=self.config.vlm_model)
+            ocr_vlm.read_pages(self._vlm, pages, uri, settings, self._ledger("vlm"))
         texts, dropped = self._page_texts(pages)
         rewrites = self._rewrite(uri, pages, texts)
         text, spans = join_pages(texts)
@@ -180,7 +191,7 @@ class PdfExtractor:
             return {}
         outcomes = rewrite_pages(
             self._rewriter, [texts[i] for i in todo], [f"{uri}#page={pages[i].number + 1}" for i in todo],
-            model=self.config.rewrite_model,
+            model=self.config.rewrite_model, ledger=self._ledger("rewrite"),
         )
         for i, outcome in zip(todo, outcomes, strict=True):
             texts[i] = outcome.text

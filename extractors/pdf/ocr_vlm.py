@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpusmill.llm import Image, LLMClient, Request, system, user
+from corpusmill.llm import Image, Ledger, LLMClient, Request, system, user
 from extractors.pdf.layout import Block
 from extractors.pdf.worker import PageResult
 
@@ -48,13 +48,15 @@ def request_for(page: PageResult, tag: str, settings: VlmSettings) -> Request:
     )
 
 
-def read_pages(client: LLMClient, pages: list[PageResult], uri: str, settings: VlmSettings) -> None:
-    """Fill `blocks` (or `error`) of every page that carries an image; drops the images."""
+def read_pages(client: LLMClient, pages: list[PageResult], uri: str, settings: VlmSettings, ledger: Ledger) -> None:
+    """Fill `blocks` (or `error`) of every page that carries an image; drops the images.
+    Every result is added to `ledger`."""
     todo = [p for p in pages if p.image is not None]
     if not todo:
         return
     results = client.run_batch([request_for(p, f"{uri}#page={p.number + 1}", settings) for p in todo])
     for page, result in zip(todo, results, strict=True):
+        ledger.add(result)
         page.image = None
         if not result.ok:
             page.error = (f"vlm_{result.reason}", result.message)

@@ -23,6 +23,9 @@ from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
 from extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 
 PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
+# LLM usage per part, beside the part files: it holds timings, so it stays out of the
+# (byte-identical) Parquet footers.
+LEDGERS_DIR = "_llm_ledgers"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ def plan_parts(inputs: list[PdfInput], per_part: int = PDFS_PER_PART) -> list[tu
     return [tuple(inputs[i : i + per_part]) for i in range(0, len(inputs), per_part)]
 
 
+def ledger_path(out_dir: str, index: int) -> str:
+    return storage.join(out_dir, LEDGERS_DIR, f"part-{index:05d}.json")
+
+
 def dead_letters_path(out_dir: str, index: int) -> str:
     return storage.join(out_dir, DEAD_LETTERS_DIR, f"{STAGE}-{index:05d}.parquet")
 
@@ -68,21 +75,15 @@ def _read(pdf: PdfInput) -> bytes | dict[str, Any]:
 
 
 def _page_counts(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
-    """Pages by route and engine, rewrites by outcome, LLM tokens: from the documents' meta."""
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites", "llm_tokens")}
+    """Pages by route and by engine, rewrites by outcome: from the documents' meta."""
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites")}
     for row in rows:
         for page in json.loads(row["meta"])["pages"]:
             counts["routes"]["failed" if page.get("error") else page["route"]] += 1
             if page.get("engine") and not page.get("error"):
                 counts["engines"][page["engine"]] += 1
-            spent = [("vlm", page.get("llm_tokens"))]
             if "rewrite" in page:
                 counts["rewrites"][page["rewrite"]["status"]] += 1
-                spent.append(("rewrite", page["rewrite"].get("tokens")))
-            for step, tokens in spent:
-                if tokens:
-                    counts["llm_tokens"][f"{step}_prompt"] += tokens[0]
-                    counts["llm_tokens"][f"{step}_completion"] += tokens[1]
     return counts
 
 
@@ -109,6 +110,9 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
         "pages": sum(counts["routes"].values()),
     }
     stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
+    ledgers = extractor.take_ledgers()
+    if ledgers:
+        storage.write_json(ledgers, ledger_path(out_dir, index))
     if dead:
         table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
         storage.write_parquet(table, dead_letters_path(out_dir, index))
@@ -126,7 +130,7 @@ def _add(total: dict[str, int], more: dict[str, int]) -> None:
 def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
     """Sum the per-part counts of a finished run."""
     total: dict[str, Any] = {"records_in": 0, "docs": 0, "chars": 0, "pages": 0}
-    maps = ("routes", "engines", "rewrites", "llm_tokens", "dead_letters", "page_dead_letters")
+    maps = ("routes", "engines", "rewrites", "dead_letters", "page_dead_letters")
     total.update({key: {} for key in maps})
     for i in range(n_parts):
         stats = file_stats(part_path(out_dir, i))
@@ -137,4 +141,24 @@ def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
     for key in maps:
         total[key] = dict(sorted(total[key].items()))
     total["dead_letters_total"] = sum(total["dead_letters"].values())
+    llm = _sum_ledgers(out_dir, n_parts)
+    if llm:
+        total["llm"] = llm
+    return total
+
+
+def _sum_ledgers(out_dir: str, n_parts: int) -> dict[str, dict[str, Any]]:
+    """The parts' LLM ledgers added up per step (the same fields as `corpusmill.llm.Ledger`)."""
+    total: dict[str, dict[str, Any]] = {}
+    for i in range(n_parts):
+        path = ledger_path(out_dir, i)
+        if not storage.exists(path):
+            continue
+        for step, ledger in storage.read_json(path).items():
+            into = total.setdefault(step, {"failure_reasons": {}})
+            for key, value in ledger.items():
+                if isinstance(value, dict):
+                    _add(into["failure_reasons"], value)
+                else:
+                    into[key] = round(into.get(key, 0) + value, 3)
     return total

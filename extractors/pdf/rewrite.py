@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corpusmill.llm import LLMClient, Request, system, user
+from corpusmill.llm import Ledger, LLMClient, Request, system, user
 from extractors.pdf.guard import DEFAULT_GUARD, GUARD_NAME, GUARD_VERSION, GuardPolicy, check_rewrite
 from extractors.pdf.ocr_vlm import clean_answer
 
@@ -55,12 +55,15 @@ def request_for(text: str, tag: str, model: str | None) -> Request:
 
 def rewrite_pages(
     client: LLMClient, texts: list[str], tags: list[str], *, model: str | None = None,
-    policy: GuardPolicy = DEFAULT_GUARD,
+    policy: GuardPolicy = DEFAULT_GUARD, ledger: Ledger | None = None,
 ) -> list[RewriteOutcome]:
-    """Rewrite each text; each outcome holds the text to keep and why."""
+    """Rewrite each text; each outcome holds the text to keep and why. Results are added
+    to `ledger` when one is given."""
     results = client.run_batch([request_for(t, tag, model) for t, tag in zip(texts, tags, strict=True)])
     outcomes = []
     for source, result in zip(texts, results, strict=True):
+        if ledger is not None:
+            ledger.add(result)
         if not result.ok:
             outcomes.append(RewriteOutcome(source, "failed", result.reason))
             continue
