@@ -98,3 +98,15 @@ def test_job_with_vlm_ocr_and_rewrite(pdf_folder: Path, tmp_path: Path) -> None:
     assert s["llm"]["vlm"]["prompt_tokens"] > 0 and s["llm"]["rewrite"]["completion_tokens"] > 0
     assert s["config"]["llm_url"] is True and s["config"]["ocr_engine"] == "vlm"
     assert (tmp_path / "docs" / "_llm_cache").is_dir()
+
+
+def test_same_file_name_in_two_inputs_gets_two_ids(tmp_path: Path) -> None:
+    from extractors.pdf.extractor import document_id
+    from extractors.pdf.parts import plan_pdfs
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.pdf").write_bytes(b"%PDF-1.7\n")
+    inputs = plan_pdfs([str(tmp_path / "a"), str(tmp_path / "b" / "x.pdf")])
+    assert [p.name for p in inputs] == ["a/x.pdf", "b/x.pdf"]
+    assert len({document_id(p.name) for p in inputs}) == 2

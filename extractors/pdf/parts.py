@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ LEDGERS_DIR = "_llm_ledgers"
 @dataclass(frozen=True)
 class PdfInput:
     uri: str  # where the file is read from
-    name: str  # stable name (relative to the source folder) the document id derives from
+    name: str  # stable name ("folder/relative/path.pdf") the document id derives from
 
 
 def plan_pdfs(sources: list[str]) -> list[PdfInput]:
@@ -45,9 +46,15 @@ def plan_pdfs(sources: list[str]) -> list[PdfInput]:
             files = [f for f in files if f.lower().endswith(".pdf")]
         if not files:
             raise InputNotFoundError(f"input not found: {src} (no PDF file, folder or glob match)")
+        base = root.rstrip("/") if is_dir else None
         for f in files:
             path = storage.filesystem(f)[1]
-            name = os.path.relpath(path, root) if is_dir else os.path.basename(path)
+            # The folder's own name (or the file's parent's) keeps x.pdf in two inputs apart
+            # while the ids stay independent of where the inputs are stored.
+            if base is not None:
+                name = posixpath.join(posixpath.basename(base), os.path.relpath(path, base))
+            else:
+                name = posixpath.join(posixpath.basename(posixpath.dirname(path)), posixpath.basename(path))
             found.setdefault(f, PdfInput(f, name))
     return sorted(found.values(), key=lambda x: x.uri)
 
