@@ -20,6 +20,9 @@ COMMANDS = [
     "corpusmill.cli.demo",
     "corpusmill.cli.llm",
     "corpusmill.cli.report",
+    "corpusmill.cli.mix",
+    "corpusmill.cli.shards",
+    "corpusmill.cli.synth",
 ]
 
 
