@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ocr-dpi", type=int, default=200, help="Tesseract render resolution (default: 200)")
     p.add_argument("--pdfs-per-part", type=int, default=None, help="PDFs per output part file (default: 8)")
     p.add_argument("--max-pages", type=int, default=5000, help="dead-letter PDFs with more pages (default: 5000)")
-    p.add_argument("--time-limit", type=float, default=900.0, help="seconds per PDF (default: 900)")
+    p.add_argument("--time-limit", type=float, default=3600.0,
+                   help="seconds per PDF (default: 3600; a scanned book needs ~4 s a page with Tesseract)")
     p.add_argument("--page-time-limit", type=float, default=180.0, help="seconds per page (default: 180)")
     p.add_argument("--memory-limit-mb", type=int, default=3072, help="memory of the parsing process (default: 3072)")
     add_job_flags(p)

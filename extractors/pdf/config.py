@@ -31,7 +31,9 @@ class PdfConfig:
     route: RoutePolicy = field(default_factory=RoutePolicy)
     max_pages: int = 5000
     max_bytes: int = 512 * 2**20
-    time_limit_s: float = 900.0  # per document, in the child process
+    # Per document, in the child process. Each page has its own limit too, so this is a cap
+    # for pathological files; a scanned book needs ~4 s a page with Tesseract at 200 dpi.
+    time_limit_s: float = 3600.0
     page_time_limit_s: float = 180.0  # per page
     memory_limit_mb: int = 3072  # address-space limit of the child process
 
