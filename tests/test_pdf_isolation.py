@@ -64,3 +64,14 @@ def test_a_pdf_that_hangs_the_parser_is_a_dead_letter() -> None:
         # The same extractor goes on with the next file in a fresh child.
         extractor.worker = extract_pages
         assert extractor.extract("mem://ok.pdf", data).document is not None
+
+
+def test_document_time_limit_keeps_the_pages_already_read() -> None:
+    data, _ = samples.single_column_pdf(pages=3, running_head=False)
+    config = PdfConfig(ocr="off", page_time_limit_s=60.0, time_limit_s=2.0)
+    with PdfExtractor(config, worker=pdf_workers.hang_on_second_page) as extractor:
+        extractor.extract("mem://warm-up.pdf", samples.single_column_pdf(pages=1)[0])  # child started
+        result = extractor.extract("mem://slow.pdf", data)
+    pages = json.loads(result.document["meta"])["pages"]
+    assert [(p["route"], p.get("error")) for p in pages] == [("text", None), ("failed", "timeout"), ("failed", "timeout")]
+    assert [d["uri"] for d in result.dead_letters] == ["mem://slow.pdf#page=2", "mem://slow.pdf#page=3"]
