@@ -41,3 +41,10 @@ def hang_while_opening(*args: Any) -> Iterator[Any]:
 
 def count_up(n: int) -> Iterator[int]:
     yield from range(n)
+
+
+def yield_nonsense(*args: Any) -> Iterator[Any]:
+    """A worker with a bug: its second item is not a page."""
+    items = extract_pages(*args)
+    yield next(items)
+    yield "not a page"

@@ -75,3 +75,13 @@ def test_document_time_limit_keeps_the_pages_already_read() -> None:
     pages = json.loads(result.document["meta"])["pages"]
     assert [(p["route"], p.get("error")) for p in pages] == [("text", None), ("failed", "timeout"), ("failed", "timeout")]
     assert [d["uri"] for d in result.dead_letters] == ["mem://slow.pdf#page=2", "mem://slow.pdf#page=3"]
+
+
+def test_a_bug_met_by_one_file_is_a_dead_letter_not_a_crash() -> None:
+    data, _ = samples.single_column_pdf(pages=1)
+    with PdfExtractor(CONFIG, worker=pdf_workers.yield_nonsense) as extractor:
+        result = extractor.extract("mem://odd.pdf", data)
+        assert result.document is None
+        assert [(d["stage"], d["reason"]) for d in result.dead_letters] == [(STAGE, "internal_error")]
+        extractor.worker = extract_pages
+        assert extractor.extract("mem://fine.pdf", data).document is not None

@@ -122,10 +122,14 @@ class PdfExtractor:
         try:
             return self._extract(uri, doc_id, data)
         except RecordError as exc:
-            self.counters.inc("docs_dead")
-            self.counters.inc(f"dead_{exc.reason}")
-            row = dead_letter(uri=uri, stage=STAGE, reason=exc.reason, error=type(exc).__name__, message=str(exc), id=doc_id)
-            return Extraction(None, [row])
+            reason, error = exc.reason, exc
+        except Exception as exc:  # a bug met by one file must not stop the job: log it, go on
+            log.exception("extracting %s failed", uri)
+            reason, error = "internal_error", exc
+        self.counters.inc("docs_dead")
+        self.counters.inc(f"dead_{reason}")
+        row = dead_letter(uri=uri, stage=STAGE, reason=reason, error=type(error).__name__, message=str(error), id=doc_id)
+        return Extraction(None, [row])
 
     def _extract(self, uri: str, doc_id: str, data: bytes) -> Extraction:
         if len(data) > self.config.max_bytes:
