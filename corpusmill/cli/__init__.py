@@ -16,6 +16,7 @@ from corpusmill.errors import CorpusmillError
 COMMANDS = [
     "corpusmill.cli.ingest",
     "corpusmill.cli.query",
+    "corpusmill.cli.extract_pdf",
     "corpusmill.cli.demo",
     "corpusmill.cli.llm",
     "corpusmill.cli.report",
