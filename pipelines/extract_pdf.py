@@ -24,8 +24,7 @@ from corpusmill.progress import ProgressLine
 from extractors.pdf.config import PdfConfig
 from extractors.pdf.extractor import NAME, VERSION, PdfExtractor
 from extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
-from pipelines.common import BeamCounters, run
-from pipelines.ingest import SUMMARY_FILE, _prepare_output
+from pipelines.common import SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ def run_extract_pdf(
     options = pipeline_options(beam_args, workers=workers)
     job_config = _job_config(config, pdfs_per_part)
     run_info = {"job": JOB, "sources": sources, "config": job_config, "fingerprint": fingerprint(parts, job_config)}
-    finished = _prepare_output(out_dir, run_info, overwrite)
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
     if finished is not None:
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}

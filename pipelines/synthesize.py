@@ -25,19 +25,25 @@ import pyarrow as pa
 
 from corpusmill import storage
 from corpusmill.beam_options import pipeline_options
-from corpusmill.errors import ConfigError, OutputExistsError
+from corpusmill.errors import ConfigError
 from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
-from pipelines.common import DEAD_LETTER_TAG, DEAD_LETTERS_DIR, BeamCounters, WriteDeadLetters, run
+from pipelines.common import (
+    DEAD_LETTER_TAG,
+    DEAD_LETTERS_DIR,
+    SUMMARY_FILE,
+    BeamCounters,
+    WriteDeadLetters,
+    prepare_output,
+    run,
+)
 from synth.base import Generator
 from synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
 from synth.dedup import NearDupConfig, Selection, select, signature
 
 log = logging.getLogger(__name__)
 
-RUN_FILE = "_run.json"
 LEDGER_FILE = "_llm_ledger.json"  # written by the job, folded into the summary, then removed
 LEDGER_TAG = "ledger"
-SUMMARY_FILE = "_summary.json"
 ROWS_PER_PART = 50_000
 
 
@@ -167,26 +173,13 @@ class Synthesize(beam.PTransform):
 
 
 def _prepare_output(out_dir: str, run_info: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
-    """The earlier summary when this exact run already finished; raises when the folder holds another."""
-    summary_path, run_path = storage.join(out_dir, SUMMARY_FILE), storage.join(out_dir, RUN_FILE)
-    if overwrite:
-        storage.remove_tree(out_dir)
-    elif storage.exists(summary_path):
-        summary = storage.read_json(summary_path)
-        if summary.get("fingerprint") == run_info["fingerprint"]:
-            return summary
-        raise OutputExistsError(f"{out_dir} already holds a finished run with other settings; "
-                                "choose a new output folder or pass --overwrite")
-    elif storage.exists(out_dir) and storage.expand(out_dir) and not storage.exists(run_path):
-        raise OutputExistsError(f"{out_dir} is not empty and holds no corpusmill run; choose a new output folder")
-    elif storage.exists(run_path) and storage.read_json(run_path).get("fingerprint") != run_info["fingerprint"]:
-        raise OutputExistsError(f"{out_dir} holds an unfinished run with other settings; "
-                                "choose a new output folder or pass --overwrite")
-    # An unfinished run of the same settings starts over: parts are rewritten atomically.
-    for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)) if storage.exists(out_dir) else []:
-        storage.remove_tree(stale)
-    storage.write_json(run_info, run_path)
-    return None
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
+    if finished is None:
+        # An unfinished run of the same settings starts over: its dead letters are written as
+        # one sorted set at the end, so stale files of the earlier attempt must go.
+        for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)):
+            storage.remove_tree(stale)
+    return finished
 
 
 def _counts(out_dir: str) -> dict[str, Any]:
