@@ -42,7 +42,7 @@ class Corpus:
         self.close()
 
 
-def _register_fs(con: duckdb.DuckDBPyConnection, path: str) -> str:
+def register_filesystem(con: duckdb.DuckDBPyConnection, path: str) -> str:
     """Register the fsspec filesystem of a remote path on `con`; returns the path DuckDB reads."""
     if "://" not in path or path.startswith("file://"):
         return path.removeprefix("file://")
@@ -56,7 +56,7 @@ def _register_fs(con: duckdb.DuckDBPyConnection, path: str) -> str:
 def _parquet_view(con: duckdb.DuckDBPyConnection, name: str, folder: str) -> bool:
     if not storage.expand(storage.join(folder, DOCUMENTS_GLOB)):
         return False
-    target = _register_fs(con, folder)
+    target = register_filesystem(con, folder)
     con.execute(
         f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_str(storage.join(target, DOCUMENTS_GLOB))})"
     )

@@ -12,6 +12,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
+from corpusmill.errors import OutputExistsError
 from corpusmill.schema import DEAD_LETTER_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 DEAD_LETTER_TAG = "dead_letter"
 DEAD_LETTERS_DIR = "_dead_letters"
 DEAD_LETTER_ROWS_PER_FILE = 100_000
+RUN_FILE = "_run.json"
+SUMMARY_FILE = "_summary.json"
 
 
 class BeamCounters:
@@ -75,3 +78,33 @@ def run(build: Callable[[beam.Pipeline], None], options: PipelineOptions) -> Non
     state = result.wait_until_finish()
     if state not in (None, "DONE", beam.runners.runner.PipelineState.DONE):
         raise RuntimeError(f"pipeline ended in state {state}")
+
+
+def prepare_output(out_dir: str, run_info: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | None:
+    """Claim `out_dir` for a run identified by `run_info["fingerprint"]`.
+
+    Returns the earlier summary when this exact run already finished there (the caller skips
+    the work); raises OutputExistsError when the folder holds another run or foreign files;
+    otherwise writes `_run.json` so that an interrupted run can be resumed by the same command.
+    """
+    summary_path, run_path = storage.join(out_dir, SUMMARY_FILE), storage.join(out_dir, RUN_FILE)
+    if overwrite:
+        storage.remove_tree(out_dir)
+    elif storage.exists(summary_path):
+        summary = storage.read_json(summary_path)
+        if summary.get("fingerprint") == run_info["fingerprint"]:
+            return summary
+        raise OutputExistsError(
+            f"{out_dir} already holds a finished run of other inputs or options; "
+            "choose a new output folder or pass --overwrite"
+        )
+    elif storage.exists(run_path):
+        if storage.read_json(run_path).get("fingerprint") != run_info["fingerprint"]:
+            raise OutputExistsError(
+                f"{out_dir} holds an unfinished run of other inputs or options; "
+                "choose a new output folder or pass --overwrite"
+            )
+    elif storage.exists(out_dir) and storage.expand(out_dir):
+        raise OutputExistsError(f"{out_dir} is not empty and holds no corpusmill run; choose a new output folder")
+    storage.write_json(run_info, run_path)
+    return None

@@ -21,7 +21,6 @@ import numpy as np
 
 from corpusmill import storage
 from corpusmill.beam_options import pipeline_options
-from corpusmill.errors import OutputExistsError
 from corpusmill.ingest_tasks import (
     STAGING_DIR,
     HashSlice,
@@ -35,12 +34,9 @@ from corpusmill.ingest_tasks import (
 )
 from corpusmill.progress import ProgressLine
 from corpusmill.readers import ReadTask, plan
-from pipelines.common import BeamCounters, run
+from pipelines.common import SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
-
-RUN_FILE = "_run.json"
-SUMMARY_FILE = "_summary.json"
 
 
 class _StageFn(beam.DoFn):
@@ -108,31 +104,6 @@ def fingerprint(tasks: list[ReadTask], config: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _prepare_output(out_dir: str, run_info: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
-    """Returns the earlier summary when this exact run already finished; raises on a clash."""
-    summary_path, run_path = storage.join(out_dir, SUMMARY_FILE), storage.join(out_dir, RUN_FILE)
-    if overwrite:
-        storage.remove_tree(out_dir)
-    elif storage.exists(summary_path):
-        summary = storage.read_json(summary_path)
-        if summary.get("fingerprint") == run_info["fingerprint"]:
-            return summary
-        raise OutputExistsError(
-            f"{out_dir} already holds a finished run of other inputs or options; "
-            "choose a new output folder or pass --overwrite"
-        )
-    elif storage.exists(run_path):
-        if storage.read_json(run_path).get("fingerprint") != run_info["fingerprint"]:
-            raise OutputExistsError(
-                f"{out_dir} holds an unfinished run of other inputs or options; "
-                "choose a new output folder or pass --overwrite"
-            )
-    elif storage.exists(out_dir) and storage.expand(out_dir):
-        raise OutputExistsError(f"{out_dir} is not empty and holds no corpusmill run; choose a new output folder")
-    storage.write_json(run_info, run_path)
-    return None
-
-
 def _poll_records(out_dir: str, n_tasks: int, dedup: bool):
     def poll() -> int:
         done = 0
@@ -162,7 +133,7 @@ def run_ingest(
     options = pipeline_options(beam_args, workers=workers)
     config = {"dedup": dedup, "source": source}
     run_info = {"job": "ingest", "sources": sources, "config": config, "fingerprint": fingerprint(tasks, config)}
-    finished = _prepare_output(out_dir, run_info, overwrite)
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
     if finished is not None:
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}

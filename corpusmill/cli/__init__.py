@@ -16,10 +16,14 @@ from corpusmill.errors import CorpusmillError
 COMMANDS = [
     "corpusmill.cli.ingest",
     "corpusmill.cli.query",
+    "corpusmill.cli.extract_pdf",
     "corpusmill.cli.demo",
     "corpusmill.cli.annotate",
     "corpusmill.cli.llm",
     "corpusmill.cli.report",
+    "corpusmill.cli.mix",
+    "corpusmill.cli.shards",
+    "corpusmill.cli.synth",
 ]
 
 

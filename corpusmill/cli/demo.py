@@ -1,4 +1,9 @@
-"""`corpusmill demo`: the main job end to end on the bundled sample data."""
+"""`corpusmill demo`: the whole pipeline end to end on bundled sample data.
+
+PDFs (generated) -> extract-pdf; programmatic math -> synth; both plus the bundled
+multilingual sample -> ingest (one corpus, exact dedup) -> annotate -> mix (three Qwen3-style
+stages at a small budget) -> report. Every step is the same job the CLI runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,12 @@ import argparse
 import os
 
 from corpusmill.cli.common import print_counts
+
+# Small enough to finish in about a minute on 2 cores, large enough that every stage of the
+# default recipes gets sequences.
+DEMO_BUDGET_TOKENS = 300_000
+DEMO_S3_BUDGET_TOKENS = 150_000
+DEMO_MATH_ITEMS = 200
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,23 +26,76 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
+def _step(n: int, text: str) -> None:
+    print(f"\n[{n}] {text}", flush=True)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from corpusmill.corpus import open_corpus
-    from corpusmill.sample_data import sample_jsonl
+    from extractors.pdf.samples import write_sample_pdfs
+    from pipelines.annotate import run_annotate
+    from pipelines.extract_pdf import run_extract_pdf
     from pipelines.ingest import run_ingest
+    from pipelines.synthesize import overshoot, run_synthesize
+    from synth.math_programmatic import ProgrammaticMath
 
-    out = os.path.abspath(args.out)
-    docs = os.path.join(out, "docs")
-    print(f"[1] ingest the bundled sample -> {docs}")
-    summary = run_ingest([sample_jsonl()], docs, source="sample", workers=args.workers, overwrite=True)
-    print_counts("ingest", summary, docs)
+    from corpusmill.sample_data import sample_jsonl
 
-    print("[2] query: documents by language (meta.lang) with DuckDB")
-    with open_corpus(docs) as corpus:
-        print(corpus.sql(
-            "SELECT json_extract_string(meta, '$.lang') AS lang, count(*) AS docs, sum(length(text)) AS chars "
-            "FROM documents GROUP BY lang ORDER BY chars DESC LIMIT 10"
-        ))
-    print(f"demo finished; outputs under {out}")
-    print(f"try: corpusmill query \"SELECT source, count(*) FROM documents GROUP BY 1\" --docs {docs}")
+    out, w = os.path.abspath(args.out), args.workers
+    paths = {k: os.path.join(out, k) for k in ("pdfs", "pdf_docs", "synth_math", "docs", "annotations", "shards")}
+
+    _step(1, f"extract-pdf: generated sample PDFs -> {paths['pdf_docs']}")
+    pdfs = write_sample_pdfs(paths["pdfs"])
+    summary = run_extract_pdf(pdfs, paths["pdf_docs"], workers=w, overwrite=True, progress=False)
+    print_counts("extract-pdf", summary, paths["pdf_docs"])
+
+    _step(2, f"synth math --programmatic: {DEMO_MATH_ITEMS} verified problems -> {paths['synth_math']}")
+    summary = run_synthesize(ProgrammaticMath(seed=0, langs=["en", "zh", "fr", "ar"]), paths["synth_math"],
+                             n=overshoot(DEMO_MATH_ITEMS), target=DEMO_MATH_ITEMS, workers=w, overwrite=True)
+    print_counts("synth", summary, paths["synth_math"])
+
+    _step(3, f"ingest: bundled sample + PDF documents + synthetic math -> {paths['docs']}")
+    summary = run_ingest([sample_jsonl(), paths["pdf_docs"], paths["synth_math"]], paths["docs"],
+                         workers=w, overwrite=True, progress=False)
+    print_counts("ingest", summary, paths["docs"])
+
+    _step(4, f"annotate: language, quality, education value, domain, safety -> {paths['annotations']}")
+    summary = run_annotate(paths["docs"], paths["annotations"], workers=w, overwrite=True, progress=False)
+    print_counts("annotate", summary, paths["annotations"])
+
+    _step(5, f"mix: Qwen3-style stages s1/s2/s3 at a demo budget -> {paths['shards']}")
+    _mix(paths, w)
+
+    _step(6, "query: the labeled corpus with DuckDB")
+    _queries(paths)
+
+    _step(7, "report")
+    from corpusmill.report import build_report
+
+    report = build_report(paths["docs"], os.path.join(out, "report.html"), annotations=paths["annotations"],
+                          shards=paths["shards"], runs=[paths["pdf_docs"], paths["synth_math"]])
+    print(f"report: {report.path} ({len(report.charts)} charts)")
+    print(f"\ndemo finished; outputs under {out}")
+    print(f'try: corpusmill query "SELECT lang, count(*) FROM corpus GROUP BY 1 ORDER BY 2 DESC" '
+          f'--docs {paths["docs"]} --annotations {paths["annotations"]}')
     return 0
+
+
+def _mix(paths: dict[str, str], workers: int | None) -> None:
+    from mixers.recipe import default_recipe
+    from pipelines.mix import run_mix
+
+    recipe = default_recipe("qwen3").with_budget(DEMO_BUDGET_TOKENS).with_stage_budgets({"s3": DEMO_S3_BUDGET_TOKENS})
+    result = run_mix(recipe, paths["docs"], paths["annotations"], paths["shards"],
+                     workers=workers, overwrite=True, progress=False)
+    print(result.describe())
+
+
+def _queries(paths: dict[str, str]) -> None:
+    from corpusmill.corpus import open_corpus
+
+    with open_corpus(paths["docs"], paths["annotations"]) as corpus:
+        print(corpus.sql(
+            "SELECT lang, count(*) AS docs, round(avg(edu_score), 2) AS edu, sum(n_chars) AS chars "
+            "FROM corpus GROUP BY lang ORDER BY chars DESC LIMIT 8"
+        ))
+        print(corpus.sql("SELECT domain, count(*) AS docs FROM corpus GROUP BY domain ORDER BY docs DESC"))

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from corpusmill import storage
-from corpusmill.corpus import Corpus
+from corpusmill.corpus import Corpus, register_filesystem
 
 # Education value is 0..5; half-point bins, the top bin closed so 5.0 lands in [4.5, 5].
 EDU_BIN_WIDTH = 0.5
@@ -87,13 +86,7 @@ def _facts_sql(doc_cols: set[str], ann_cols: set[str], with_tokens: bool) -> tup
 
 def _file_list(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> str:
     """A DuckDB list literal of `files`, registering the fsspec filesystem of remote ones on `con`."""
-    for path in files:
-        if "://" in path and not path.startswith("file://"):
-            fs, _ = storage.filesystem(path)
-            protocols = [fs.protocol] if isinstance(fs.protocol, str) else list(fs.protocol)
-            if not any(con.filesystem_is_registered(p) for p in protocols):
-                con.register_filesystem(fs)
-    return "[" + ", ".join(_sql_str(f.removeprefix("file://")) for f in files) + "]"
+    return "[" + ", ".join(_sql_str(register_filesystem(con, f)) for f in files) + "]"
 
 
 def _register_tokens(con: duckdb.DuckDBPyConnection, token_files: Sequence[str]) -> None:

@@ -1,0 +1,261 @@
+"""Run untrusted parsing in a child process with a time limit and a memory limit.
+
+`IsolatedRunner` keeps one child Python process (started on first use, restarted after it
+is killed) and streams the items of a generator function run inside it back to the
+parent. The child has its own session (so a kill also reaches programs it started, such
+as `tesseract`) and an address-space limit; the parent waits for each item at most
+`item_timeout` seconds and for the whole call at most until `deadline`. A hung or crashed
+child is killed and reported as an exception naming what happened; the next call starts a
+fresh child.
+
+The function marks the unit of work it starts (a page) by yielding `Progress(n)`. Markers
+are not sent as messages: the child writes them into 8 bytes of memory shared with the
+parent (no system call, so marking every page costs nothing), and the parent reads them
+only when something goes wrong, to say which unit hung or crashed the child (`.progress`
+of the exception).
+
+We use `subprocess` and pickled frames on the child's stdin/stdout rather than
+`multiprocessing`: the latter re-imports the parent's `__main__` in "spawn" children (the
+CLI, a Beam worker), and "fork" would copy a Beam worker's threads and locks.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from corpusmill.errors import RecordError
+
+log = logging.getLogger(__name__)
+
+FRAME_HEADER = struct.Struct("!Q")
+PROGRESS = struct.Struct("=q")
+# A fresh interpreter importing pymupdf takes a second or more on a loaded machine; that
+# wait is not the document's fault, so it has its own, generous limit.
+STARTUP_TIMEOUT_S = 120.0
+
+
+NO_PROGRESS = -1
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Yielded by a child function when it starts unit `unit` (kept in shared memory)."""
+
+    unit: int
+
+
+class ChildFailure(Exception):
+    """The child failed; `progress` is the unit it had started last (None if none)."""
+
+    def __init__(self, message: str, *, progress: int | None = None) -> None:
+        super().__init__(message)
+        self.progress = progress
+
+
+class ChildTimeout(ChildFailure):
+    """The child did not answer in time; `whole` is True when the overall deadline passed."""
+
+    def __init__(self, message: str, *, whole: bool, progress: int | None = None) -> None:
+        super().__init__(message, progress=progress)
+        self.whole = whole
+
+
+class ChildCrashed(ChildFailure):
+    """The child died (a signal, the out-of-memory killer, a crash in C code)."""
+
+
+class ChildMemoryError(ChildFailure):
+    """The child ran out of its memory allowance."""
+
+
+class ChildError(Exception):
+    """The child's function raised an unexpected exception; the message names it."""
+
+
+class ProgressCell:
+    """8 bytes of a file mapped into memory by parent and child: the last unit started.
+
+    The parent makes one (`ProgressCell()`, an unnamed temporary file) and passes its file
+    descriptor to the child, which attaches to it (`ProgressCell(fd)`).
+    """
+
+    def __init__(self, fd: int | None = None) -> None:
+        self._file = tempfile.TemporaryFile() if fd is None else None
+        self.fd = self._file.fileno() if self._file is not None else fd  # type: ignore[assignment]
+        if self._file is not None:
+            os.ftruncate(self.fd, PROGRESS.size)
+        self.map = mmap.mmap(self.fd, PROGRESS.size)
+
+    def close(self) -> None:
+        self.map.close()
+        if self._file is not None:
+            self._file.close()
+
+    def set(self, unit: int) -> None:
+        PROGRESS.pack_into(self.map, 0, unit)
+
+    def get(self) -> int | None:
+        unit = PROGRESS.unpack_from(self.map, 0)[0]
+        return None if unit == NO_PROGRESS else unit
+
+
+def write_frame(stream: Any, obj: Any) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(FRAME_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+class _FrameReader:
+    """Reads frames from a child's stdout with deadlines, buffering whatever arrives: one
+    `select` and one `read` usually bring a whole frame, often several."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, n: int, deadline: float) -> bool | None:
+        """Buffer at least `n` bytes: True; None on timeout; False on end of file."""
+        while len(self.buffer) < n:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.fd], [], [], wait)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def frame(self, deadline: float) -> bytes | bool | None:
+        """The next frame's payload; None on timeout; False on end of file."""
+        size = FRAME_HEADER.size
+        got = self._fill(size, deadline)
+        if got:
+            size += FRAME_HEADER.unpack_from(self.buffer)[0]
+            got = self._fill(size, deadline)
+        if not got:
+            return got
+        payload = bytes(self.buffer[FRAME_HEADER.size : size])
+        del self.buffer[:size]
+        return payload
+
+
+class IsolatedRunner:
+    """One reusable child process; see the module docstring."""
+
+    def __init__(self, *, memory_limit_mb: int | None = None, preload: tuple[str, ...] = ()) -> None:
+        self.memory_limit_mb = memory_limit_mb
+        self.preload = preload  # modules the child imports before it says it is ready
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: _FrameReader | None = None
+        self._progress: ProgressCell | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        env = dict(os.environ)
+        # The child must import the same code as the parent, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        if self._progress is None:
+            self._progress = ProgressCell()
+        fd = self._progress.fd
+        self._proc = proc = subprocess.Popen(
+            [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0), str(fd), *self.preload],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, env=env, pass_fds=(fd,),
+        )
+        self._reader = _FrameReader(proc.stdout.fileno())  # type: ignore[union-attr]
+        try:
+            kind, _ = self._receive(proc, STARTUP_TIMEOUT_S, time.monotonic() + STARTUP_TIMEOUT_S)
+        except (ChildTimeout, ChildCrashed) as exc:
+            self.kill()
+            raise ChildCrashed(f"child process did not start: {exc}") from exc
+        if kind != "ready":
+            self.kill()
+            raise ChildCrashed(f"child process sent {kind!r} instead of ready")
+        return proc
+
+    @property
+    def child_pid(self) -> int | None:
+        """Process id of the running child, if any (for monitoring and benchmarks)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def kill(self) -> None:
+        """Kill the child and everything it started; the next call starts a new one."""
+        proc, self._proc, self._reader = self._proc, None, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream:
+                stream.close()
+
+    def close(self) -> None:
+        """Kill the child and free the shared progress cell."""
+        self.kill()
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+    def _last_started(self) -> int | None:
+        return self._progress.get() if self._progress is not None else None
+
+    def stream(self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float) -> Iterator[Any]:
+        """Yield what `fn(*args)` yields in the child; raise a Child* error or RecordError."""
+        proc = self._start()
+        assert self._progress is not None
+        self._progress.set(NO_PROGRESS)
+        finished = False
+        try:
+            try:
+                write_frame(proc.stdin, (fn, args))
+            except (BrokenPipeError, OSError) as exc:
+                raise ChildCrashed(f"child process not accepting work: {exc}") from exc
+            while True:
+                kind, payload = self._receive(proc, item_timeout, deadline)
+                if kind == "item":
+                    yield payload
+                    continue
+                finished = True
+                if kind == "done":
+                    return
+                self._raise(kind, payload, self._last_started())
+        finally:
+            if not finished:  # a timeout, a crash, or a caller that stopped early
+                self.kill()
+
+    def _receive(self, proc: subprocess.Popen[bytes], item_timeout: float, deadline: float) -> tuple[str, Any]:
+        until = min(time.monotonic() + item_timeout, deadline)
+        assert self._reader is not None
+        body = self._reader.frame(until)
+        if body is None:
+            whole = until >= deadline
+            message = "time limit of the whole document" if whole else "time limit of one page"
+            raise ChildTimeout(message, whole=whole, progress=self._last_started())
+        if body is False:
+            raise ChildCrashed(f"child process died (exit code {proc.wait()})", progress=self._last_started())
+        return pickle.loads(body)
+
+    @staticmethod
+    def _raise(kind: str, payload: Any, progress: int | None) -> None:
+        if kind == "record_error":
+            raise RecordError(*payload)
+        if kind == "memory":
+            raise ChildMemoryError(payload, progress=progress)
+        raise ChildError(payload)

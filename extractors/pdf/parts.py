@@ -1,0 +1,171 @@
+"""The work of the PDF job, one output part at a time, free of any Beam code.
+
+Inputs are planned into parts of a few PDFs each, in a fixed order. A part reads its PDFs,
+extracts them and writes `part-NNNNN.parquet` (documents, with the part's counts in the
+footer metadata, as the ingest job does) plus `_dead_letters/extract_pdf-NNNNN.parquet`.
+A part file that exists is finished: a re-run skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from corpusmill import storage
+from corpusmill.errors import InputNotFoundError
+from corpusmill.ingest_tasks import DEAD_LETTERS_DIR, STATS_KEY, file_stats, part_path
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
+from extractors.pdf.extractor import STAGE, PdfExtractor, document_id
+
+PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
+# LLM usage per part, beside the part files: it holds timings, so it stays out of the
+# (byte-identical) Parquet footers.
+LEDGERS_DIR = "_llm_ledgers"
+
+
+@dataclass(frozen=True)
+class PdfInput:
+    uri: str  # where the file is read from
+    name: str  # stable name ("folder/relative/path.pdf") the document id derives from
+
+
+def plan_pdfs(sources: list[str]) -> list[PdfInput]:
+    """PDF inputs named by files, folders (their *.pdf files) or globs, in a fixed order."""
+    found: dict[str, PdfInput] = {}
+    for src in sources:
+        files = storage.expand(src)
+        fs, root = storage.filesystem(src)
+        is_dir = fs.isdir(root)
+        if is_dir:
+            files = [f for f in files if f.lower().endswith(".pdf")]
+        if not files:
+            raise InputNotFoundError(f"input not found: {src} (no PDF file, folder or glob match)")
+        base = root.rstrip("/") if is_dir else None
+        for f in files:
+            path = storage.filesystem(f)[1]
+            # The folder's own name (or the file's parent's) keeps x.pdf in two inputs apart
+            # while the ids stay independent of where the inputs are stored.
+            if base is not None:
+                name = posixpath.join(posixpath.basename(base), os.path.relpath(path, base))
+            else:
+                name = posixpath.join(posixpath.basename(posixpath.dirname(path)), posixpath.basename(path))
+            found.setdefault(f, PdfInput(f, name))
+    return sorted(found.values(), key=lambda x: x.uri)
+
+
+def plan_parts(inputs: list[PdfInput], per_part: int = PDFS_PER_PART) -> list[tuple[PdfInput, ...]]:
+    return [tuple(inputs[i : i + per_part]) for i in range(0, len(inputs), per_part)]
+
+
+def ledger_path(out_dir: str, index: int) -> str:
+    return storage.join(out_dir, LEDGERS_DIR, f"part-{index:05d}.json")
+
+
+def dead_letters_path(out_dir: str, index: int) -> str:
+    return storage.join(out_dir, DEAD_LETTERS_DIR, f"{STAGE}-{index:05d}.parquet")
+
+
+def _read(pdf: PdfInput) -> bytes | dict[str, Any]:
+    try:
+        fs, path = storage.filesystem(pdf.uri)
+        with fs.open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        return dead_letter(uri=pdf.uri, stage=STAGE, reason="unreadable", error=type(exc).__name__,
+                           message=str(exc), id=document_id(pdf.name))
+
+
+def _page_counts(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Pages by route and by engine, rewrites by outcome: from the documents' meta."""
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites")}
+    for row in rows:
+        for page in json.loads(row["meta"])["pages"]:
+            counts["routes"]["failed" if page.get("error") else page["route"]] += 1
+            if page.get("engine") and not page.get("error"):
+                counts["engines"][page["engine"]] += 1
+            if "rewrite" in page:
+                counts["rewrites"][page["rewrite"]["status"]] += 1
+    return counts
+
+
+def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor: PdfExtractor) -> dict[str, Any]:
+    """Extract one part's PDFs and write its files; returns the part's counts."""
+    final = part_path(out_dir, index)
+    if storage.exists(final):
+        return file_stats(final)
+    rows, dead = [], []
+    for pdf in pdfs:
+        data = _read(pdf)
+        if isinstance(data, dict):
+            dead.append(data)
+            continue
+        result = extractor.extract(pdf.uri, data, name=pdf.name)
+        dead.extend(result.dead_letters)
+        if result.document is not None:
+            rows.append(result.document)
+    counts = _page_counts(rows)
+    counts["dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] == STAGE)
+    counts["page_dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] != STAGE)
+    stats: dict[str, Any] = {
+        "records_in": len(pdfs), "docs": len(rows), "chars": sum(len(r["text"]) for r in rows),
+        "pages": sum(counts["routes"].values()),
+    }
+    stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
+    ledgers = extractor.take_ledgers()
+    if ledgers:
+        storage.write_json(ledgers, ledger_path(out_dir, index))
+    if dead:
+        table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
+        storage.write_parquet(table, dead_letters_path(out_dir, index))
+    table = pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
+    table = table.replace_schema_metadata({STATS_KEY: json.dumps(stats, sort_keys=True)})
+    storage.write_parquet(table, final)  # last: its existence marks the part finished
+    return stats
+
+
+def _add(total: dict[str, int], more: dict[str, int]) -> None:
+    for key, n in more.items():
+        total[key] = total.get(key, 0) + n
+
+
+def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
+    """Sum the per-part counts of a finished run."""
+    total: dict[str, Any] = {"records_in": 0, "docs": 0, "chars": 0, "pages": 0}
+    maps = ("routes", "engines", "rewrites", "dead_letters", "page_dead_letters")
+    total.update({key: {} for key in maps})
+    for i in range(n_parts):
+        stats = file_stats(part_path(out_dir, i))
+        for key in ("records_in", "docs", "chars", "pages"):
+            total[key] += stats.get(key, 0)
+        for key in maps:
+            _add(total[key], stats.get(key, {}))
+    for key in maps:
+        total[key] = dict(sorted(total[key].items()))
+    total["dead_letters_total"] = sum(total["dead_letters"].values())
+    llm = _sum_ledgers(out_dir, n_parts)
+    if llm:
+        total["llm"] = llm
+    return total
+
+
+def _sum_ledgers(out_dir: str, n_parts: int) -> dict[str, dict[str, Any]]:
+    """The parts' LLM ledgers added up per step (the same fields as `corpusmill.llm.Ledger`)."""
+    total: dict[str, dict[str, Any]] = {}
+    for i in range(n_parts):
+        path = ledger_path(out_dir, i)
+        if not storage.exists(path):
+            continue
+        for step, ledger in storage.read_json(path).items():
+            into = total.setdefault(step, {"failure_reasons": {}})
+            for key, value in ledger.items():
+                if isinstance(value, dict):
+                    _add(into["failure_reasons"], value)
+                else:
+                    into[key] = round(into.get(key, 0) + value, 3)
+    return total

@@ -1,0 +1,50 @@
+"""The text route: a page's own text layer as blocks in reading order, tables as Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pymupdf
+
+from extractors.pdf.layout import Block, reading_order
+from extractors.pdf.tables import find_tables
+from extractors.pdf.textclean import join_lines
+
+# Clip to the page, expand ligatures (no PRESERVE_LIGATURES), glyphs without a Unicode
+# mapping become U+FFFD (no CID_FOR_UNKNOWN_UNICODE) so that page analysis can count them.
+TEXT_FLAGS = pymupdf.TEXT_MEDIABOX_CLIP
+
+
+def raw_blocks(page: Any, textpage: Any = None) -> list[tuple]:
+    """pymupdf's text blocks `(x0, y0, x1, y1, text, no, type)`, text blocks only."""
+    tp = textpage if textpage is not None else page.get_textpage(flags=TEXT_FLAGS)
+    return [b for b in page.get_text("blocks", textpage=tp) if b[6] == 0]
+
+
+def _inside(block: tuple, tables: Sequence[Block]) -> bool:
+    cx, cy = (block[0] + block[2]) / 2, (block[1] + block[3]) / 2
+    return any(t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in tables)
+
+
+def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> list[Block]:
+    """Raw blocks (minus those inside `tables`) plus tables, in reading order.
+
+    Coordinates stay those of the unrotated page: text is laid out horizontally there, and
+    a page's /Rotate only turns how it is shown (a landscape table on a portrait page).
+    """
+    blocks = []
+    for b in raw:
+        if tables and _inside(b, tables):
+            continue
+        lines = b[4].split("\n")
+        text = join_lines(lines)
+        if not text:
+            continue
+        blocks.append(Block(*b[:4], text, "text", sum(1 for x in lines if x.strip())))
+    return reading_order(blocks + list(tables))
+
+
+def text_layer_blocks(page: Any, raw: list[tuple], paths: list[dict[str, Any]]) -> list[Block]:
+    """The text route for one page whose raw blocks (and maybe vector paths) were read already."""
+    return to_blocks(page, raw, tables=find_tables(page, paths) if paths else [])

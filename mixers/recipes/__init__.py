@@ -1,0 +1,1 @@
+"""Default stage recipes (YAML data), modeled on the Qwen3 report."""

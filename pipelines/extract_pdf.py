@@ -1,0 +1,129 @@
+"""The PDF extraction job: PDFs -> documents (+ dead letters, a run summary).
+
+    parts (a few PDF paths each) -> Reshuffle -> _ExtractPartFn (read, extract, write part)
+
+Only paths move through the runner; each worker reads its PDFs, extracts them in an
+isolated child process (see `extractors.pdf`) and writes `part-NNNNN.parquet` itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from typing import Any
+
+import apache_beam as beam
+
+from corpusmill import storage
+from corpusmill.beam_options import pipeline_options
+from corpusmill.ingest_tasks import file_stats, part_path
+from corpusmill.progress import ProgressLine
+from extractors.pdf.config import PdfConfig
+from extractors.pdf.extractor import NAME, VERSION, PdfExtractor
+from extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
+from pipelines.common import SUMMARY_FILE, BeamCounters, prepare_output, run
+
+log = logging.getLogger(__name__)
+
+JOB = "extract_pdf"
+LLM_CACHE_DIR = "_llm_cache"
+
+
+class _ExtractPartFn(beam.DoFn):
+    def __init__(self, config: PdfConfig, out_dir: str) -> None:
+        self.config, self.out_dir = config, out_dir
+
+    def setup(self) -> None:
+        counters = BeamCounters(JOB)
+        cache = storage.join(self.out_dir, LLM_CACHE_DIR)
+        self.extractor = PdfExtractor(self.config, cache_dir=cache, counters=counters).setup()
+
+    def process(self, element: tuple[int, tuple[PdfInput, ...]]):
+        index, pdfs = element
+        extract_part(index, pdfs, self.out_dir, self.extractor)
+        yield index
+
+    def teardown(self) -> None:
+        # Only frees the child process early; it also exits when this process does.
+        self.extractor.close()
+
+
+class ExtractPdfs(beam.PTransform):
+    """Extracts `parts` into `out_dir/part-NNNNN.parquet`, one file per part."""
+
+    def __init__(self, parts: list[tuple[PdfInput, ...]], out_dir: str, config: PdfConfig) -> None:
+        super().__init__()
+        self.parts, self.out_dir, self.config = parts, out_dir, config
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            pbegin
+            | "Parts" >> beam.Create(list(enumerate(self.parts)), reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Extract" >> beam.ParDo(_ExtractPartFn(self.config, self.out_dir))
+        )
+
+
+def _job_config(config: PdfConfig, per_part: int) -> dict[str, Any]:
+    """What decides the output bytes (server URLs do not: the same model elsewhere is fine)."""
+    out = asdict(config)
+    for key in ("llm_url", "rewrite_url"):
+        out[key] = bool(out[key])
+    out.update(ocr_engine=config.ocr_engine, pdfs_per_part=per_part, extractor=f"{NAME}-{VERSION}")
+    return out
+
+
+def fingerprint(parts: list[tuple[PdfInput, ...]], config: dict[str, Any]) -> str:
+    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    for part in parts:
+        h.update(repr([(p.uri, p.name) for p in part]).encode())
+    return h.hexdigest()
+
+
+def _poll_pdfs(out_dir: str, n_parts: int):
+    def poll() -> int:
+        paths = (part_path(out_dir, i) for i in range(n_parts))
+        return sum(file_stats(p).get("records_in", 0) for p in paths if storage.exists(p))
+
+    return poll
+
+
+def run_extract_pdf(
+    sources: list[str],
+    out_dir: str,
+    config: PdfConfig | None = None,
+    *,
+    pdfs_per_part: int = PDFS_PER_PART,
+    workers: int | None = None,
+    beam_args: list[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run the PDF job and return its summary (also written to `out_dir/_summary.json`)."""
+    config = config or PdfConfig()
+    parts = plan_parts(plan_pdfs(sources), pdfs_per_part)
+    options = pipeline_options(beam_args, workers=workers)
+    job_config = _job_config(config, pdfs_per_part)
+    run_info = {"job": JOB, "sources": sources, "config": job_config, "fingerprint": fingerprint(parts, job_config)}
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
+    if finished is not None:
+        log.info("%s already holds this finished run; nothing to do", out_dir)
+        return {**finished, "skipped": True}
+    start = time.monotonic()
+    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir, len(parts)), interval=5.0 if progress else 1e9):
+        run(lambda p: p | ExtractPdfs(parts, out_dir, config), options)
+    elapsed = time.monotonic() - start
+    counts = summarize(out_dir, len(parts))
+    summary = {
+        **run_info, **counts, "parts": len(parts), "elapsed_s": round(elapsed, 3),
+        "docs_per_s": round(counts["records_in"] / elapsed, 2) if elapsed > 0 else None,
+        "pages_per_s": round(counts["pages"] / elapsed, 2) if elapsed > 0 else None,
+        "runner": options.get_all_options().get("runner"),
+        "workers": options.get_all_options().get("direct_num_workers"),
+    }
+    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
+    return summary
+

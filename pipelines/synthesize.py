@@ -1,0 +1,271 @@
+"""The synthesize job: generator -> decontamination -> near-duplicate removal -> documents.
+
+    index ranges -> Reshuffle -> _GenerateFn (room generator: documents | dead letters)
+        -> _CheckFn (benchmark n-gram overlap -> dead letter; MinHash signature)
+        -> (index, id, signature) -> ToList -> select (one place: dedup in index order, target)
+        -> _ApplyFn (side input: kept | near-duplicate dead letter | surplus)
+        -> by part -> write DOCS_DIR/part-NNNNN.parquet;  dead letters -> _dead_letters/
+
+Only signatures (num_perm 64-bit values per item) meet in one place, never document text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import apache_beam as beam
+import duckdb
+import pyarrow as pa
+
+from corpusmill import storage
+from corpusmill.beam_options import pipeline_options
+from corpusmill.errors import ConfigError
+from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
+from pipelines.common import (
+    DEAD_LETTER_TAG,
+    DEAD_LETTERS_DIR,
+    SUMMARY_FILE,
+    BeamCounters,
+    WriteDeadLetters,
+    prepare_output,
+    run,
+)
+from synth.base import Generator
+from synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
+from synth.dedup import NearDupConfig, Selection, select, signature
+
+log = logging.getLogger(__name__)
+
+LEDGER_FILE = "_llm_ledger.json"  # written by the job, folded into the summary, then removed
+LEDGER_TAG = "ledger"
+ROWS_PER_PART = 50_000
+
+
+class _GenerateFn(beam.DoFn):
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+
+    def setup(self) -> None:
+        self.generator.setup()
+        self.counters = BeamCounters(f"synth_{self.generator.kind}")
+
+    def process(self, span: tuple[int, int]):
+        for outcome in self.generator.outcomes(*span, counters=self.counters):
+            if outcome.document is not None:
+                yield outcome.index, outcome.document
+            else:
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, outcome.dead_letter)
+        ledger = self.generator.take_ledger()
+        if ledger is not None:
+            yield beam.pvalue.TaggedOutput(LEDGER_TAG, ledger)
+
+    def teardown(self) -> None:
+        self.generator.close()
+
+
+class _CheckFn(beam.DoFn):
+    """Removes benchmark copies; attaches the MinHash signature to the rest."""
+
+    def __init__(self, benchmarks: tuple[str, ...] | None, ngram: int, near_dup: NearDupConfig | None) -> None:
+        self.benchmarks, self.ngram, self.near_dup = benchmarks, ngram, near_dup
+
+    def setup(self) -> None:
+        self.decontaminator = Decontaminator(self.benchmarks, ngram=self.ngram) if self.benchmarks is not None else None
+        self.counters = BeamCounters("synth_filter")
+
+    def process(self, element: tuple[int, dict[str, Any]]):
+        index, doc = element
+        hit = self.decontaminator.check(doc["text"]) if self.decontaminator else None
+        if hit is not None:
+            self.counters.inc("benchmark_overlap")
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter(
+                id=doc["id"], uri=doc["uri"], stage="decontaminate", reason="benchmark_overlap", error="Contamination",
+                message=f"shares {hit.overlapping_ngrams} {self.ngram}-grams with {hit.benchmark}"))
+            return
+        sig = signature(doc["text"], self.near_dup) if self.near_dup else None
+        yield index, doc, sig
+
+
+def _select(entries: list[tuple[int, str, Any]], near_dup: NearDupConfig | None, target: int | None) -> Selection:
+    if near_dup is None:  # dedup off: keep everything up to the target, in index order
+        ordered = [doc_id for _, doc_id, _ in sorted(entries, key=lambda e: (e[0], e[1]))]
+        cut = len(ordered) if target is None else target
+        return Selection(frozenset(ordered[:cut]), {}, frozenset(ordered[cut:]))
+    return select(entries, config=near_dup, target=target)
+
+
+class _ApplyFn(beam.DoFn):
+    def process(self, element: tuple[int, dict[str, Any], Any], selection: Selection):
+        index, doc, _ = element
+        if doc["id"] in selection.keep:
+            yield index, doc
+        elif doc["id"] in selection.duplicates:
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter(
+                id=doc["id"], uri=doc["uri"], stage="dedup", reason="near_duplicate", error="NearDuplicate",
+                message=f"near-duplicate of {selection.duplicates[doc['id']]}"))
+        # else: surplus, generated only to cover removals; counted in the summary
+
+
+def _sum_ledgers(ledgers: Any) -> Any:
+    ledgers = list(ledgers)
+    total = type(ledgers[0])()
+    for ledger in ledgers:
+        total.merge(ledger)
+    return total
+
+
+def _write_part(element: tuple[int, list[tuple[int, dict[str, Any]]]], out_dir: str) -> str:
+    part, rows = element
+    ordered = [doc for _, doc in sorted(rows, key=lambda r: r[0])]
+    path = storage.join(out_dir, f"part-{part:05d}.parquet")
+    storage.write_parquet(pa.Table.from_pylist(ordered, schema=DOCUMENT_SCHEMA), path)
+    return path
+
+
+class Synthesize(beam.PTransform):
+    """Generates items `0..n-1` and writes the kept ones as documents under `out_dir`."""
+
+    def __init__(self, generator: Generator, out_dir: str, *, n: int, target: int | None,
+                 near_dup: NearDupConfig | None, benchmarks: tuple[str, ...] | None, ngram: int) -> None:
+        super().__init__()
+        self.generator, self.out_dir, self.n, self.target = generator, out_dir, n, target
+        self.near_dup, self.benchmarks, self.ngram = near_dup, benchmarks, ngram
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        size = self.generator.batch_size
+        spans = [(s, min(s + size, self.n)) for s in range(0, self.n, size)]
+        generated = (
+            pbegin
+            | "Spans" >> beam.Create(spans, reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Generate" >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
+        )
+        _ = (
+            generated[LEDGER_TAG]
+            | "SumLedgers" >> beam.CombineGlobally(_sum_ledgers).without_defaults()
+            | "WriteLedger" >> beam.Map(lambda ledger, out: storage.write_json(ledger.as_dict(), storage.join(out, LEDGER_FILE)),
+                                        self.out_dir)
+        )
+        checked = generated.docs | "Check" >> beam.ParDo(
+            _CheckFn(self.benchmarks, self.ngram, self.near_dup)).with_outputs(DEAD_LETTER_TAG, main="docs")
+        selection = (
+            checked.docs
+            | "Signatures" >> beam.Map(lambda e: (e[0], e[1]["id"], e[2]))
+            | "Gather" >> beam.combiners.ToList()
+            | "Select" >> beam.Map(_select, self.near_dup, self.target)
+        )
+        applied = checked.docs | "Apply" >> beam.ParDo(
+            _ApplyFn(), beam.pvalue.AsSingleton(selection)).with_outputs(DEAD_LETTER_TAG, main="docs")
+        _ = (
+            applied.docs
+            | "ByPart" >> beam.Map(lambda e: (e[0] // ROWS_PER_PART, e))
+            | "GroupParts" >> beam.GroupByKey()
+            | "WriteParts" >> beam.Map(_write_part, self.out_dir)
+        )
+        dead = (generated[DEAD_LETTER_TAG], checked[DEAD_LETTER_TAG], applied[DEAD_LETTER_TAG]) | "AllDead" >> beam.Flatten()
+        return dead | "WriteDeadLetters" >> WriteDeadLetters(self.out_dir, "synthesize")
+
+
+def _prepare_output(out_dir: str, run_info: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
+    if finished is None:
+        # An unfinished run of the same settings starts over: its dead letters are written as
+        # one sorted set at the end, so stale files of the earlier attempt must go.
+        for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)):
+            storage.remove_tree(stale)
+    return finished
+
+
+def _counts(out_dir: str) -> dict[str, Any]:
+    """Documents, languages and dead letters by reason, read back from the written files."""
+    con = duckdb.connect()
+    parts = storage.expand(storage.join(out_dir, "part-*.parquet"))
+    docs, by_language = 0, {}
+    if parts:
+        rows = con.execute("SELECT json_extract_string(meta, '$.language') AS l, count(*) FROM read_parquet(?) "
+                           "GROUP BY l ORDER BY l", [parts]).fetchall()
+        by_language = {str(lang): int(n) for lang, n in rows}
+        docs = sum(by_language.values())
+    dead: dict[str, int] = {}
+    files = storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR, "*.parquet"))
+    if files:
+        for stage, reason, n in con.execute("SELECT stage, reason, count(*) FROM read_parquet(?) GROUP BY ALL",
+                                            [files]).fetchall():
+            dead[f"{stage}/{reason}"] = int(n)
+    return {"docs": docs, "by_language": by_language, "dead_letters": dict(sorted(dead.items()))}
+
+
+def fingerprint(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_synthesize(
+    generator: Generator,
+    out_dir: str,
+    *,
+    n: int,
+    target: int | None = None,
+    near_dup: NearDupConfig | None = NearDupConfig(),
+    decontaminate: bool = True,
+    benchmarks: Sequence[str] | None = None,
+    ngram: int = DEFAULT_NGRAM,
+    workers: int | None = None,
+    beam_args: list[str] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Generate items `0..n-1` with `generator`, write the kept ones to `out_dir`, return the summary.
+
+    `target` keeps at most that many documents (the first ones by index after dedup): pass
+    `n` a little above `target` to make up for duplicates. `benchmarks` replaces the shipped
+    GSM8K/HumanEval files for decontamination; `decontaminate=False` turns it off.
+    """
+    if n < 1 or (target is not None and not 1 <= target <= n):
+        raise ConfigError(f"need n >= 1 and 1 <= target <= n (got n={n}, target={target})")
+    bench = (tuple(benchmarks) if benchmarks else shipped_benchmarks()) if decontaminate else None
+    if bench is not None:
+        Decontaminator(bench, ngram=ngram)  # fail before the job starts on a missing or bad file
+    options = pipeline_options(beam_args, workers=workers)
+    config = {"generator": generator.config(), "kind": generator.kind, "n": n, "target": target,
+              "near_dup": None if near_dup is None else vars(near_dup), "benchmarks": list(bench or []), "ngram": ngram}
+    run_info = {"job": "synthesize", "config": config, "fingerprint": fingerprint(config)}
+    finished = _prepare_output(out_dir, run_info, overwrite)
+    if finished is not None:
+        log.info("%s already holds this finished run; nothing to do", out_dir)
+        return {**finished, "skipped": True}
+    start = time.monotonic()
+    run(lambda p: p | Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup,
+                                 benchmarks=bench, ngram=ngram), options)
+    elapsed = time.monotonic() - start
+    summary = {**run_info, **_tally(_counts(out_dir), n), "elapsed_s": round(elapsed, 3),
+               "runner": options.get_all_options().get("runner")}
+    summary["items_per_s"] = round(summary["docs"] / elapsed, 1) if elapsed > 0 else None
+    ledger_path = storage.join(out_dir, LEDGER_FILE)
+    if storage.exists(ledger_path):  # LLM generators: what the model calls cost, in the summary
+        summary["llm_ledger"] = storage.read_json(ledger_path)
+        storage.remove_tree(ledger_path)
+    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
+    return summary
+
+
+def _tally(counts: dict[str, Any], n: int) -> dict[str, Any]:
+    """Adds the accounting: candidates = docs + dead letters + surplus, and the removal rates."""
+    dead = counts["dead_letters"]
+    total_dead = sum(dead.values())
+    dups = dead.get("dedup/near_duplicate", 0)
+    contaminated = dead.get("decontaminate/benchmark_overlap", 0)
+    surplus = n - counts["docs"] - total_dead
+    checked = counts["docs"] + dups
+    return {**counts, "records_in": n, "dead_letters_total": total_dead, "surplus": surplus,
+            "duplicates": dups, "removed_by_dedup": dups, "removed_by_decontamination": contaminated,
+            "duplicate_rate": round(dups / checked, 6) if checked else 0.0}
+
+
+def overshoot(target: int) -> int:
+    """How many items to generate for `target` documents: 2 % more, at least 20 more."""
+    return target + max(20, math.ceil(0.02 * target))
