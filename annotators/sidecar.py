@@ -100,7 +100,7 @@ def write_sidecar(
 
 def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
     """Counts over a finished run: documents in, sidecar rows, label dead letters by stage/reason."""
-    docs_in = sum(storage.parquet_rows(p) for p in document_files(docs_dir))
+    records_in = sum(storage.parquet_rows(p) for p in document_files(docs_dir))
     rows = sum(storage.parquet_rows(p) for p in storage.expand(storage.join(ann_dir, "*.parquet")))
     dead: dict[str, int] = {}
     for path in storage.expand(storage.join(ann_dir, DEAD_LETTERS_DIR, "*.parquet")):
@@ -108,5 +108,5 @@ def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
         for stage, reason in zip(table.column("stage").to_pylist(), table.column("reason").to_pylist()):
             key = f"{stage}:{reason}"
             dead[key] = dead.get(key, 0) + 1
-    return {"docs_in": docs_in, "rows_out": rows, "dead_letters": dict(sorted(dead.items())),
+    return {"records_in": records_in, "docs": rows, "dead_letters": dict(sorted(dead.items())),
             "dead_letters_total": sum(dead.values())}

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         summary = run_annotate(docs, os.path.join(work, "ann"), workers=1, progress=False)
         ours = n / (time.perf_counter() - start)
-        assert summary["rows_out"] == n
+        assert summary["docs"] == n
         print(f"documents: {n} of ~{DOC_CHARS} chars, 1 worker each")
         print(f"datatrove LID + fastText classifier + Gopher quality: {peer:,.1f} docs/s")
         print(f"corpusmill annotate (all labelers, {len(summary['annotators'])}): {ours:,.1f} docs/s")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import posixpath
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -26,17 +27,15 @@ from apache_beam.utils import shared
 from annotators import registry
 from annotators.base import Annotator
 from annotators.labeling import batch_hint, label_batch, sidecar_schema
-from annotators.sidecar import FileTask, plan, read_batches, summarize, write_sidecar
+from annotators.sidecar import FileTask, document_files, plan, read_batches, summarize, write_sidecar
 from corpusmill import storage
 from corpusmill.beam_options import pipeline_options
-from corpusmill.errors import ModelNotFoundError, OutputExistsError
+from corpusmill.errors import ModelNotFoundError
 from corpusmill.progress import ProgressLine
-from pipelines.common import DEAD_LETTER_TAG, BeamCounters, run
+from pipelines.common import DEAD_LETTER_TAG, SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
 
-SUMMARY_FILE = "_summary.json"
-RUN_FILE = "_run.json"
 LEDGER_FILE = "_llm_ledger.json"
 USAGE_TAG = "llm_usage"
 
@@ -153,17 +152,6 @@ def build_annotators(names: Sequence[str] | None = None, **options: Any) -> list
     return [registry.create(name, **options) for name in (names or registry.DEFAULT_ANNOTATORS)]
 
 
-def _prepare_output(ann_dir: str, run_info: dict[str, Any], overwrite: bool) -> None:
-    run_path = storage.join(ann_dir, RUN_FILE)
-    if overwrite:
-        storage.remove_tree(ann_dir)
-    elif storage.exists(run_path) and storage.read_json(run_path) != run_info:
-        raise OutputExistsError(
-            f"{ann_dir} holds labels of other documents or annotators; choose a new folder or pass --overwrite"
-        )
-    storage.write_json(run_info, run_path)
-
-
 def run_annotate(
     docs_dir: str,
     ann_dir: str,
@@ -176,9 +164,13 @@ def run_annotate(
 ) -> dict[str, Any]:
     """Label every document of `docs_dir` into `ann_dir`; returns the run summary."""
     annotators = list(annotators) if annotators is not None else build_annotators()
-    run_info = {"job": "annotate", "docs": docs_dir, "annotators": [[a.name, a.version] for a in annotators],
-                "fingerprint": fingerprint(annotators)}
-    _prepare_output(ann_dir, run_info, overwrite)
+    inputs = [(posixpath.basename(p), storage.parquet_rows(p)) for p in document_files(docs_dir)]
+    run_info = {"job": "annotate", "docs_dir": docs_dir, "annotators": [[a.name, a.version] for a in annotators],
+                "fingerprint": hashlib.sha256(json.dumps([fingerprint(annotators), inputs]).encode()).hexdigest()}
+    finished = prepare_output(ann_dir, run_info, overwrite=overwrite)
+    if finished is not None:
+        log.info("%s already holds this finished run; nothing to do", ann_dir)
+        return {**finished, "skipped": True}
     tasks, n_files = plan(docs_dir, ann_dir)
     options = pipeline_options(beam_args, workers=workers)
     start = time.monotonic()
@@ -191,8 +183,8 @@ def run_annotate(
     labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)
     summary = {
         **run_info, **counts,
-        "files": n_files, "files_labeled": len(tasks), "skipped": not tasks,
-        "labels_total": counts["docs_in"] * len(annotators),
+        "files": n_files, "files_labeled": len(tasks), "skipped": False,
+        "labels_total": counts["records_in"] * len(annotators),
         "elapsed_s": round(elapsed, 3),
         "docs_per_s": round(labeled_now / elapsed, 1) if tasks and elapsed > 0 else None,
         "runner": options.get_all_options().get("runner"),

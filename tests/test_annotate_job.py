@@ -63,7 +63,7 @@ def test_one_row_per_document_and_dead_letters(docs: Path, tmp_path: Path, runne
     ann = tmp_path / "ann"
     annotators = [*build_annotators(BUILTIN), Fussy()]
     summary = run_annotate(str(docs), str(ann), annotators=annotators, progress=False, **runner_kwargs(runner))
-    assert summary["docs_in"] == summary["rows_out"] == 32
+    assert summary["records_in"] == summary["docs"] == 32
     assert summary["dead_letters"] == {"annotate/fussy:boom_found": 2}
     assert summary["labels_total"] == 32 * 6
     corpus = open_corpus(str(docs), str(ann))
@@ -81,7 +81,8 @@ def test_deterministic_and_rerun_skips(docs: Path, tmp_path: Path) -> None:
     first = run_annotate(str(docs), str(a), annotators=build_annotators(BUILTIN), workers=1, progress=False)
     run_annotate(str(docs), str(b), annotators=build_annotators(BUILTIN), workers=2, progress=False)
     assert first["files_labeled"] == 2 and _digest(a) == _digest(b)
-    (a / "part-00001.parquet").unlink()  # as if the job died before this file
+    (a / "part-00001.parquet").unlink()  # as if the job died before this file (and its summary)
+    (a / "_summary.json").unlink()
     again = run_annotate(str(docs), str(a), annotators=build_annotators(BUILTIN), workers=1, progress=False)
     assert again["files_labeled"] == 1 and _digest(a) == _digest(b)
     assert run_annotate(str(docs), str(a), annotators=build_annotators(BUILTIN), workers=1, progress=False)["skipped"]
@@ -105,7 +106,7 @@ def test_cli_annotate_with_every_default_labeler(docs: Path, tmp_path: Path, cap
         pytest.skip("lang_id lands from its own branch")
     ann = tmp_path / "ann"
     assert cli_main(["annotate", str(docs), "-o", str(ann), "--workers", "1", "--quiet"]) == 0
-    assert "docs=32 rows=32" in capsys.readouterr().out
+    assert "annotate: in=32 out=32 dead_letters=0" in capsys.readouterr().out
     summary = storage.read_json(str(ann / "_summary.json"))
     assert [a for a, _ in summary["annotators"]] == list(DEFAULT_ANNOTATORS)
     row = open_corpus(str(docs), str(ann)).sql(

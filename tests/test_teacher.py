@@ -51,7 +51,7 @@ def test_teacher_labels_in_the_annotate_job(docs: Path, tmp_path: Path) -> None:
     with LLMTestServer() as server:
         annotators = build_annotators(["n_chars", "teacher"], teacher_url=server.url)
         summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=annotators, workers=1, progress=False)
-    assert summary["rows_out"] == 160 and summary["dead_letters_total"] == 0
+    assert summary["docs"] == 160 and summary["dead_letters_total"] == 0
     rows = open_corpus(str(docs), str(tmp_path / "ann")).sql(
         "SELECT count(*), min(teacher_edu), max(teacher_edu), count(DISTINCT teacher_field) FROM corpus").fetchall()[0]
     assert rows[0] == 160 and 0 <= rows[1] <= rows[2] <= 5 and rows[3] > 1
@@ -65,7 +65,7 @@ def test_failing_teacher_is_dead_lettered_and_the_job_goes_on(docs: Path, tmp_pa
     with LLMTestServer(rates={fault: 0.33}, fault_repeats=1000) as server:
         annotators = build_annotators(["n_chars", "teacher"], teacher_url=server.url, teacher_retries=0)
         summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=annotators, workers=1, progress=False)
-    assert summary["rows_out"] == 160
+    assert summary["docs"] == 160
     dead = summary["dead_letters"]
     assert len(dead) == 1 and next(iter(dead)).startswith("annotate/teacher:teacher_")
     failed = summary["dead_letters_total"]
@@ -80,7 +80,7 @@ def test_failing_teacher_is_dead_lettered_and_the_job_goes_on(docs: Path, tmp_pa
 def test_unreachable_teacher(docs: Path, tmp_path: Path) -> None:
     annotators = build_annotators(["n_chars", "teacher"], teacher_url="http://127.0.0.1:9/v1", teacher_retries=0)
     summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=annotators, workers=1, progress=False)
-    assert summary["rows_out"] == 160 and summary["dead_letters_total"] == 160
+    assert summary["docs"] == 160 and summary["dead_letters_total"] == 160
 
 
 def test_teacher_to_student_end_to_end(docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -98,7 +98,7 @@ def test_teacher_to_student_end_to_end(docs: Path, tmp_path: Path, capsys: pytes
     assert "Spearman vs teacher on held-out" in card and "test-model" in card
     summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=build_annotators(
         ["edu", "domain", "safety"], models_dir=str(models)), workers=1, progress=False)
-    assert summary["rows_out"] == 160
+    assert summary["docs"] == 160
     row = open_corpus(str(docs), str(tmp_path / "ann")).sql(
         "SELECT any_value(edu_model), count(field), any_value(field_model), any_value(safety_model) FROM corpus").fetchall()[0]
     assert row[0] == "edu_student" and row[1] == 160 and row[2] == "field_student"

@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 
-from corpusmill.cli.common import add_job_flags
+from corpusmill.cli.common import add_job_flags, print_counts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,14 +66,7 @@ def _annotate(args: argparse.Namespace) -> int:
                                   teacher_cache_dir=os.path.join(args.out, "_llm_cache", "teacher"))
     s = run_annotate(args.docs, args.out, annotators=annotators, workers=args.workers,
                      beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet)
-    if s["skipped"]:
-        print(f"annotate: {args.out} already holds labels for every file; nothing to do")
-    print(f"annotate: docs={s['docs_in']:,} rows={s['rows_out']:,} labels={s['labels_total']:,} "
-          f"label_dead_letters={s['dead_letters_total']:,} elapsed={s['elapsed_s']:.1f}s "
-          f"({s['docs_per_s'] or 0:,.0f} docs/s)")
-    for key, n in s["dead_letters"].items():
-        print(f"  dead letter {key}: {n:,}")
-    print(f"  output: {args.out}")
+    print_counts("annotate", s, args.out)
     return 0
 
 
