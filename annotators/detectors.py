@@ -46,10 +46,15 @@ def code_score(text: str) -> float:
     return sum(1 for ln in lines if _CODE_LINE.match(ln)) / len(lines)
 
 
-@functools.lru_cache(maxsize=1024)  # edu and domain both ask, per document of a batch
 def math_score(text: str) -> float:
     """Math markers per 100 characters of a bounded sample, squashed into 0..1."""
-    sample = text[:SAMPLE_CHARS]
+    return _math_score(text[:SAMPLE_CHARS])
+
+
+# edu and domain both ask, per document of a batch; keyed by the bounded sample so the
+# cache never keeps a huge document alive.
+@functools.lru_cache(maxsize=512)
+def _math_score(sample: str) -> float:
     if not sample:
         return 0.0
     hits = len(_MATH.findall(sample))

@@ -81,7 +81,7 @@ SAMPLE_CHARS = 100_000
 FEATURE_CHARS = 1000
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=512)
 def _cached_words(sample: str) -> tuple[str, ...]:
     return tuple(split_words(sample))
 
@@ -89,8 +89,9 @@ def _cached_words(sample: str) -> tuple[str, ...]:
 def sample_words(text: str) -> tuple[str, ...]:
     """Words of the first `SAMPLE_CHARS` characters, memoized.
 
-    Every labeler of a batch asks for the same documents' words; the cache (sized above
-    the largest batch) makes that one split per document instead of one per labeler.
+    Every labeler of a batch asks for the same documents' words; the cache (sized to the
+    largest batch, 512 documents, and keyed by the bounded sample) makes that one split per
+    document instead of one per labeler, and never holds more than 512 samples.
     """
     return _cached_words(text[:SAMPLE_CHARS])
 
