@@ -15,7 +15,12 @@ from annotators.langid.sample import sample_texts
 from annotators.langid.scripts import detect_script
 from corpusmill.errors import ModelNotFoundError
 
-SIB200 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sib200"
+# shared/ sits beside the checkout (CI) or beside the folder of worktrees.
+_REPO = Path(__file__).resolve().parents[1]
+SIB200 = next(
+    (d / "shared/data/sib200" for d in (_REPO.parent, _REPO.parent.parent) if (d / "shared/data/sib200").is_dir()),
+    _REPO.parent / "shared/data/sib200",
+)
 
 # Written for these tests (not from SIB-200), two or three sentences each.
 TEXTS = {

@@ -50,11 +50,9 @@ def write_training_file(root: Path, codes: list[str], path: Path) -> int:
     return len(lines)
 
 
-def train_model(train_file: Path, out_file: Path, threads: int) -> None:
+def train_model(train_file: Path, out_file: Path, threads: int, params: dict) -> None:
     started = time.monotonic()
-    model = fasttext.train_supervised(
-        str(train_file), thread=threads, seed=SEED, verbose=0, **FASTTEXT_PARAMS
-    )
+    model = fasttext.train_supervised(str(train_file), thread=threads, seed=SEED, verbose=0, **params)
     log.info("trained in %.0f s", time.monotonic() - started)
     model.quantize(input=str(train_file), thread=threads, verbose=0, **QUANTIZE_PARAMS)
     model.save_model(str(out_file))
@@ -71,8 +69,15 @@ def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, d
     return lid.thresholds, sentence, paragraph
 
 
-def build(root: Path, out: Path, qwen3_path: Path, threads: int) -> dict:
-    """Train, calibrate, evaluate and write the three files into `out`; returns the metadata."""
+def build(
+    root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: dict | None = None
+) -> dict:
+    """Train, calibrate, evaluate and write the three files into `out`; returns the metadata.
+
+    `params` overrides FASTTEXT_PARAMS (tests use a small hash bucket). Train once per
+    process: a second fastText training in the same process can diverge (NaN).
+    """
+    params = {**FASTTEXT_PARAMS, **(params or {})}
     codes = languages(root)
     qwen3 = card.qwen3_languages(qwen3_path)
     missing = sorted(set(qwen3) - set(codes))
@@ -83,7 +88,7 @@ def build(root: Path, out: Path, qwen3_path: Path, threads: int) -> dict:
         train_file = Path(tmp) / "train.txt"
         n_sentences = write_training_file(root, codes, train_file)
         model_tmp = out / ".lid.ftz.tmp"
-        train_model(train_file, model_tmp, threads)
+        train_model(train_file, model_tmp, threads, params)
     data = model_tmp.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     lid = LidModel(fasttext.load_model(str(model_tmp)), {})
@@ -99,7 +104,7 @@ def build(root: Path, out: Path, qwen3_path: Path, threads: int) -> dict:
             "data": "SIB-200 train split",
             "sentences": n_sentences,
             "seed": SEED,
-            "fasttext": FASTTEXT_PARAMS,
+            "fasttext": params,
             "quantize": ", ".join(f"{k}={v}" for k, v in QUANTIZE_PARAMS.items()),
         },
     }
@@ -124,10 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         help="qwen3_languages.tsv (default: two folders above --sib200, as in shared/)",
     )
     parser.add_argument("--threads", type=int, default=1, help="fastText threads; >1 is not reproducible")
+    for key in ("dim", "epoch", "bucket", "lr"):
+        kind = float if key == "lr" else int
+        parser.add_argument(f"--{key}", type=kind, default=FASTTEXT_PARAMS[key], help="fastText %(dest)s (default %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     qwen3_path = args.qwen3 or args.sib200.resolve().parent.parent / "qwen3_languages.tsv"
-    meta = build(args.sib200, args.out, qwen3_path, args.threads)
+    params = {key: getattr(args, key) for key in ("dim", "epoch", "bucket", "lr")}
+    meta = build(args.sib200, args.out, qwen3_path, threads=args.threads, params=params)
     print(f"wrote {args.out}/lid.ftz ({meta['size_bytes']:,} bytes), lid.json, lid.md: version {meta['version']}")
     return 0
 
