@@ -15,6 +15,7 @@ from pathlib import Path
 
 import fasttext
 
+from annotators.langid.rules import is_written_cantonese
 from annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
 from annotators.langid.text import chunks as split_chunks
 from annotators.langid.text import normalize, not_text_share
@@ -108,6 +109,9 @@ class LidModel:
             labels, probs = self._model.predict(texts, k=-1)
             for (i, candidates, counted), row_labels, row_probs in zip(pending, labels, probs):
                 label, score = _best_of(candidates, row_labels, row_probs)
+                if counted.script == "Hani" and label.startswith(("zho_", "yue_")):
+                    if is_written_cantonese(chunks[i], counted.letters):
+                        label, score = "yue_Hant", _chinese_mass(candidates, row_labels, row_probs)
                 found[i] = ChunkLabel(label, score, counted.script, counted.letters)
         return [label for label in found if label is not None]
 
@@ -171,3 +175,13 @@ def _best_of(candidates: list[str], labels, probs) -> tuple[str, float]:
     if mass <= 0.0:
         return UND, 0.0
     return best, best_p / mass
+
+
+def _chinese_mass(candidates: list[str], labels, probs) -> float:
+    """Probability of any Chinese label among the candidates (the rule picks which)."""
+    allowed = set(candidates)
+    mass = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in allowed)
+    chinese = sum(
+        float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX)[:4] in ("zho_", "yue_")
+    )
+    return chinese / mass if mass > 0 else 0.0

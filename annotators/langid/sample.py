@@ -45,7 +45,8 @@ def _sample_array(array: pa.Array, max_bytes: int, windows: int) -> list[str]:
         elif stop - start <= max_bytes:
             texts.append(bytes(data[start:stop]).decode("utf-8", errors="replace"))
         else:
-            texts.append(_windows(data, start, stop, max_bytes // windows, windows))
+            # Room for the newlines that join the windows keeps the total within max_bytes.
+            texts.append(_windows(data, start, stop, (max_bytes - windows + 1) // windows, windows))
     return texts
 
 
@@ -55,7 +56,7 @@ def _windows(data: memoryview, start: int, stop: int, width: int, windows: int) 
     parts = []
     for k in range(windows):
         lo = _char_start(data, start + round(k * step), stop)
-        hi = _char_start(data, lo + width, stop)
+        hi = _char_end(data, min(lo + width, stop), lo)
         parts.append(bytes(data[lo:hi]).decode("utf-8", errors="replace"))
     return "\n".join(parts)
 
@@ -68,3 +69,12 @@ def _char_start(data: memoryview, pos: int, stop: int) -> int:
             break
         pos += 1
     return min(pos, stop)
+
+
+def _char_end(data: memoryview, pos: int, lo: int) -> int:
+    """The last position at or before `pos` where a UTF-8 character starts (or ends the data)."""
+    for _ in range(3):
+        if pos <= lo or pos >= len(data) or data[pos] & 0xC0 != 0x80:
+            break
+        pos -= 1
+    return max(pos, lo)

@@ -20,10 +20,12 @@ _EDGE_APOSTROPHES = regex.compile(r"(?<!\S)['’‘]+|['’‘]+(?!\S)")
 # replacement character (bad UTF-8 decoded leniently) and private-use code points.
 _NOT_TEXT = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\p{Co}]")
 
-# Chunks: paragraphs are merged until they hold MIN_CHUNK characters (headings and
-# list items alone say little) and split at MAX_CHUNK (fastText averages, so longer
-# chunks only cost time).
+# Chunks: lines are merged until they hold MIN_CHUNK characters (headings and list
+# items alone say little) and split at MAX_CHUNK (fastText averages, so longer chunks
+# only cost time). A blank line ends a chunk of MIN_PARAGRAPH characters or more, so
+# paragraphs in different languages stay apart.
 MIN_CHUNK = 200
+MIN_PARAGRAPH = 100
 MAX_CHUNK = 2_000
 
 
@@ -48,6 +50,9 @@ def chunks(text: str) -> list[str]:
     for line in text.splitlines():
         line = line.strip()
         if not line:
+            if len(pending) >= MIN_PARAGRAPH:
+                out.append(pending)
+                pending = ""
             continue
         pending = f"{pending} {line}" if pending else line
         while len(pending) > MAX_CHUNK:
