@@ -72,11 +72,9 @@ class LidModel:
         self._candidates = _candidates_by_script(self.labels)
 
     @classmethod
-    def load(cls, model_path: Path, *, with_thresholds: bool = True) -> LidModel:
-        # fastText prints a warning on load; the C++ side does not go through logging.
-        model = fasttext.load_model(str(model_path))
-        thresholds = read_metadata(model_path)["thresholds"] if with_thresholds else {}
-        return cls(model, thresholds)
+    def load(cls, model_path: Path) -> LidModel:
+        """The model and the thresholds of its metadata file."""
+        return cls(fasttext.load_model(str(model_path)), read_metadata(model_path)["thresholds"])
 
     def label_text(self, text: str) -> DocLabel:
         """The language of a (sampled) document: chunk, classify, vote, threshold."""
