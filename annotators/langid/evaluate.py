@@ -16,6 +16,8 @@ from annotators.langid.sib200 import read_split
 PARAGRAPH_SENTENCES = 5
 # Thresholds above this would also reject long, clean paragraphs of close languages.
 MAX_THRESHOLD = 0.5
+# A threshold may turn at most this share of a language's right answers into `und`.
+MAX_REJECTED = 0.05
 _GRID = [round(0.05 * i, 2) for i in range(int(MAX_THRESHOLD / 0.05) + 1)]
 
 
@@ -43,21 +45,38 @@ def accuracy(predictions: dict[str, list[DocLabel]]) -> dict[str, float]:
     }
 
 
-def calibrate(predictions: dict[str, list[DocLabel]], ambiguous: dict[str, set[int]]) -> dict[str, float]:
-    """Per predicted language, the threshold that maximizes right minus wrong answers kept.
+def calibrate(
+    sentences: dict[str, list[DocLabel]], paragraphs: dict[str, list[DocLabel]], ambiguous: dict[str, set[int]]
+) -> dict[str, float]:
+    """Per predicted language, the threshold that maximizes right minus wrong sentences kept.
 
-    Answers below a language's threshold become `und`; an answer is kept only where, on
-    dev, answers of that score were more often right than wrong. Ties go to the lower
-    threshold, and thresholds are capped at MAX_THRESHOLD. `ambiguous` lines (the same
-    sentence under several labels) are left out: no answer to them can be right.
+    Answers below a language's threshold become `und`; an answer is kept where, on dev
+    sentences, answers of that score were more often right than wrong. Two bounds keep
+    close varieties (which take some of each other's probability) from losing their own
+    text: at most MAX_REJECTED of a language's right answers on dev paragraphs may fall
+    below its threshold, and no threshold exceeds MAX_THRESHOLD. Ties go to the lower
+    threshold. `ambiguous` sentences (the same line under several labels) are left out.
     """
+    answers = _scored(sentences, ambiguous)
+    right_paragraphs = {
+        lang: [score for score, ok in scored if ok] for lang, scored in _scored(paragraphs, {}).items()
+    }
+    return {
+        lang: _threshold(scored, right_paragraphs.get(lang, [])) for lang, scored in sorted(answers.items())
+    }
+
+
+def _scored(predictions: dict[str, list[DocLabel]], ambiguous: dict[str, set[int]]) -> dict:
+    """Per predicted language, (score, right?) of its answers."""
     answers: dict[str, list[tuple[float, bool]]] = {}
     for code, docs in predictions.items():
         for i, doc in enumerate(docs):
             if doc.lang != UND and i not in ambiguous.get(code, ()):
                 answers.setdefault(doc.lang, []).append((doc.score, doc.lang == code))
-    thresholds = {}
-    for lang, scored in sorted(answers.items()):
-        gains = [sum(1 if right else -1 for score, right in scored if score >= t) for t in _GRID]
-        thresholds[lang] = _GRID[gains.index(max(gains))]
-    return thresholds
+    return answers
+
+
+def _threshold(scored: list[tuple[float, bool]], right: list[float]) -> float:
+    allowed = [t for t in _GRID if sum(score < t for score in right) <= MAX_REJECTED * len(right)]
+    gains = [sum(1 if ok else -1 for score, ok in scored if score >= t) for t in allowed]
+    return allowed[gains.index(max(gains))]

@@ -39,7 +39,7 @@ FASTTEXT_PARAMS = {
     "loss": "softmax", "dim": 64, "minn": 2, "maxn": 5, "wordNgrams": 1, "minCount": 1,
     "epoch": 15, "lr": 0.5, "bucket": 1_000_000,
 }
-QUANTIZE_PARAMS = {"qnorm": True, "retrain": True, "cutoff": 150_000, "dsub": 2}
+QUANTIZE_PARAMS = {"qnorm": True, "retrain": True, "cutoff": 100_000, "dsub": 2}
 
 
 def write_training_file(root: Path, codes: list[str], path: Path) -> int:
@@ -63,7 +63,8 @@ def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, d
     """Thresholds from dev sentences, then sentence and paragraph accuracy with them."""
     lid.thresholds = {}
     sentences = dev_predictions(lid.label_text, root, codes, paragraph=False)
-    lid.thresholds = calibrate(sentences, shared_lines(root, codes, "dev"))
+    paragraphs = dev_predictions(lid.label_text, root, codes, paragraph=True)
+    lid.thresholds = calibrate(sentences, paragraphs, shared_lines(root, codes, "dev"))
     sentence = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=False))
     paragraph = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=True))
     return lid.thresholds, sentence, paragraph
@@ -107,6 +108,7 @@ def build(
             "fasttext": params,
             "quantize": ", ".join(f"{k}={v}" for k, v in QUANTIZE_PARAMS.items()),
         },
+        "dev_accuracy": {"sentence": sentence, "paragraph": paragraph},
     }
     _write_text(out / "lid.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     _write_text(out / "lid.md", card.render(meta, sentence, paragraph, qwen3))
