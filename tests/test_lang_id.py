@@ -156,3 +156,14 @@ def test_sib200_dev_paragraphs() -> None:
     lid = LidModel.load(DEFAULT_MODEL)
     scores = accuracy(dev_predictions(lid.label_text, SIB200, codes, paragraph=True))
     assert min(scores.values()) >= 0.9, scores
+
+
+def test_sliced_and_chunked_input(lang_id: LangId) -> None:
+    codes = ["fra_Latn", "rus_Cyrl", "ell_Grek", "hin_Deva"]
+    chunked = pa.chunked_array([[TEXTS[codes[0]], TEXTS[codes[1]]], [TEXTS[codes[2]], TEXTS[codes[3]]]])
+    table = pa.table({"id": codes, "text": chunked})
+    assert lang_id.label(table).column("lang").to_pylist() == codes
+    # A slice starts inside the Arrow buffers (offset != 0).
+    assert lang_id.label(table.slice(1, 2)).column("lang").to_pylist() == codes[1:3]
+    sliced = pa.array([TEXTS[c] for c in codes]).slice(1, 2)
+    assert lang_id.label(pa.table({"id": ["a", "b"], "text": sliced})).column("lang").to_pylist() == codes[1:3]
