@@ -49,7 +49,8 @@ def _header(meta: dict) -> list[str]:
         "a script written by one known language is answered directly; unknown scripts give `und`",
         "- thresholds: per predicted language, chosen on dev sentences to keep answers only "
         "where they are more often right than wrong; bounded so that at most 5 % of the "
-        "language's correctly labeled dev paragraphs fall below it, and never above 0.5 "
+        "language's correctly labeled dev paragraphs fall below it, never above 0.5, and 0 "
+        "unless it gains at least 3 answers "
         "(lines of `ars_Arab`/`acq_Arab` and lines shared between labels left out); below "
         "it the answer is `und`",
         "- rebuild: `python -m annotators.langid.train --sib200 DATA/sib200 --out annotators/models` "

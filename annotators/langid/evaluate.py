@@ -18,6 +18,9 @@ PARAGRAPH_SENTENCES = 5
 MAX_THRESHOLD = 0.5
 # A threshold may turn at most this share of a language's right answers into `und`.
 MAX_REJECTED = 0.05
+# A threshold above 0 must gain at least this many answers (wrong ones dropped minus
+# right ones lost) over no threshold.
+MIN_GAIN = 3
 _GRID = [round(0.05 * i, 2) for i in range(int(MAX_THRESHOLD / 0.05) + 1)]
 
 
@@ -55,7 +58,8 @@ def calibrate(
     close varieties (which take some of each other's probability) from losing their own
     text: at most MAX_REJECTED of a language's right answers on dev paragraphs may fall
     below its threshold, and no threshold exceeds MAX_THRESHOLD. Ties go to the lower
-    threshold. `ambiguous` sentences (the same line under several labels) are left out.
+    threshold, and a threshold must gain at least MIN_GAIN answers over none. `ambiguous`
+    sentences (the same line under several labels) are left out.
     """
     answers = _scored(sentences, ambiguous)
     right_paragraphs = {
@@ -79,4 +83,6 @@ def _scored(predictions: dict[str, list[DocLabel]], ambiguous: dict[str, set[int
 def _threshold(scored: list[tuple[float, bool]], right: list[float]) -> float:
     allowed = [t for t in _GRID if sum(score < t for score in right) <= MAX_REJECTED * len(right)]
     gains = [sum(1 if ok else -1 for score, ok in scored if score >= t) for t in allowed]
-    return allowed[gains.index(max(gains))]
+    best = gains.index(max(gains))
+    # One or two wrong answers on dev are noise, not evidence for a threshold.
+    return allowed[best] if gains[best] - gains[0] >= MIN_GAIN else 0.0
