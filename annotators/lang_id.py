@@ -1,0 +1,96 @@
+"""`LangId`: language, script and confidence of every document (119 Qwen3 languages and more).
+
+The model is corpusmill's own fastText classifier, trained on SIB-200 (205 languages;
+languages outside Qwen3's list keep their own labels), shipped in `annotators/models/`
+with its model card (`lid.md`). See `docs/lang_id.md` for the columns and rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+
+from annotators.langid.model import LidModel, read_metadata
+from annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
+from corpusmill.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path(__file__).parent / "models" / "lid.ftz"
+
+
+class LangId:
+    """Labels `lang` (FLORES-200-style code or `und`), `lang_score`, `lang_mix`, `script`.
+
+    `lang_score` is the mean probability of `lang` over the parts of the document given
+    that language; `lang_mix` is the share of the document's letters in those parts
+    (1.0: one language throughout). Documents longer than `sample_bytes` are read as
+    `windows` windows spread over the text, so cost and memory stay bounded.
+    """
+
+    name = "lang_id"
+    columns = pa.schema(
+        [
+            ("lang", pa.string()),
+            ("lang_score", pa.float32()),
+            ("lang_mix", pa.float32()),
+            ("script", pa.string()),
+            ("lang_model", pa.string()),
+            ("lang_model_version", pa.string()),
+        ]
+    )
+
+    def __init__(
+        self, *, model_path: str | None = None, sample_bytes: int = SAMPLE_BYTES, windows: int = WINDOWS
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
+        meta_path = self.model_path.with_suffix(".json")
+        for path in (self.model_path, meta_path):
+            if not path.is_file():
+                raise ModelNotFoundError(
+                    f"language-ID model file {path} not found: pass the .ftz of "
+                    "`python -m annotators.langid.train --sib200 DIR --out DIR` (its .json "
+                    "must sit beside it), or omit the model path to use the shipped model"
+                )
+        meta = read_metadata(self.model_path)
+        self.model_name: str = meta["name"]
+        self.version: str = meta["version"]
+        self.sample_bytes = sample_bytes
+        self.windows = windows
+        self._model: LidModel | None = None
+
+    def setup(self) -> None:
+        """Load the model (once per worker process)."""
+        if self._model is None:
+            self._model = LidModel.load(self.model_path)
+            log.info("loaded %s %s from %s", self.model_name, self.version, self.model_path)
+
+    def label(self, batch: pa.Table) -> pa.Table:
+        """One row of `columns` per row of `batch` (same order), from its `text` column."""
+        self.setup()
+        assert self._model is not None
+        column = batch.column("text")
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            column = column.cast(pa.large_string())
+        texts = sample_texts(column, max_bytes=self.sample_bytes, windows=self.windows)
+        labels = [self._model.label_text(text) for text in texts]
+        n = len(labels)
+        return pa.table(
+            [
+                pa.array([doc.lang for doc in labels], pa.string()),
+                pa.array([doc.score for doc in labels], pa.float32()),
+                pa.array([doc.mix for doc in labels], pa.float32()),
+                pa.array([doc.script for doc in labels], pa.string()),
+                pa.array([self.model_name] * n, pa.string()),
+                pa.array([self.version] * n, pa.string()),
+            ],
+            schema=self.columns,
+        )
+
+    def __getstate__(self) -> dict:
+        # Beam pickles annotators before setup(); the fastText model is loaded per process.
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state

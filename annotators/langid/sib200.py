@@ -1,0 +1,76 @@
+"""Reading SIB-200 (`<root>/<code>/{train,dev}.tsv`) for language identification.
+
+SIB-200 is parallel: sentence `index_id` is the same sentence in every language. Some
+varieties share sentences byte for byte with another label (Najdi Arabic with Standard
+Arabic for two thirds of its lines); those lines cannot teach a difference, so in the
+training set a shared sentence is kept once, under the preferred label.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from corpusmill.errors import InputNotFoundError
+
+# When one sentence is listed under several labels it stays with the standard variety.
+PREFERRED_ON_TIES = ("arb_Arab",)
+# Varieties whose SIB-200 lines are mostly Standard Arabic, byte for byte or nearly
+# (shared/DATA.md): their labels say nothing about the text, so thresholds ignore them.
+LIKE_STANDARD_ARABIC = ("ars_Arab", "acq_Arab")
+
+
+def languages(root: Path) -> list[str]:
+    """Codes of the languages under `root`, sorted."""
+    codes = sorted(p.parent.name for p in root.glob("*/train.tsv"))
+    if not codes:
+        raise InputNotFoundError(f"no SIB-200 data under {root}: expected <code>/train.tsv files")
+    return codes
+
+
+def read_split(root: Path, code: str, split: str) -> list[str]:
+    """Sentences of one language and split, in file order."""
+    with open(root / code / f"{split}.tsv", newline="", encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+
+
+def training_pairs(root: Path, codes: list[str]) -> list[tuple[str, str]]:
+    """(label, sentence) pairs of the train split, shared sentences kept once."""
+    owners: dict[str, list[str]] = defaultdict(list)
+    sentences = {code: read_split(root, code, "train") for code in codes}
+    for code in codes:
+        for text in dict.fromkeys(sentences[code]):
+            owners[text].append(code)
+    pairs = []
+    for code in codes:
+        for text in dict.fromkeys(sentences[code]):
+            if _owner(owners[text]) == code:
+                pairs.append((code, text))
+    return pairs
+
+
+def shared_lines(root: Path, codes: list[str], split: str) -> dict[str, set[int]]:
+    """Per language, the line numbers of sentences also listed under another label.
+
+    All lines of LIKE_STANDARD_ARABIC count as shared.
+    """
+    sentences = {code: read_split(root, code, split) for code in codes}
+    owners: dict[str, set[str]] = defaultdict(set)
+    for code in codes:
+        for text in sentences[code]:
+            owners[text].add(code)
+    return {
+        code: {
+            i for i, text in enumerate(sentences[code])
+            if len(owners[text]) > 1 or code in LIKE_STANDARD_ARABIC
+        }
+        for code in codes
+    }
+
+
+def _owner(codes: list[str]) -> str:
+    for preferred in PREFERRED_ON_TIES:
+        if preferred in codes:
+            return preferred
+    return codes[0]

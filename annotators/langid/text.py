@@ -1,0 +1,78 @@
+"""Text preparation for language identification: normalization, chunking, bounded sampling.
+
+Training and prediction both go through `normalize`, so the model only ever sees
+lowercase letters, marks and in-word apostrophes: digits, punctuation and markup carry
+no language and would only teach the model the topics of SIB-200.
+"""
+
+from __future__ import annotations
+
+import regex
+
+# Letters and combining marks (Indic vowel signs are marks, not letters), plus the
+# apostrophes several Latin orthographies use inside words (o‘zbek, ʻokina).
+_NOT_WORD = regex.compile(r"[^\p{L}\p{M}'’‘ʼʻ]+")
+# Chinese and Japanese are written without spaces: one token per character lets
+# fastText learn character and (with word n-grams) character-pair features.
+_CJK_CHAR = regex.compile(r"([\p{Han}\p{Hiragana}\p{Katakana}])")
+_EDGE_APOSTROPHES = regex.compile(r"(?<!\S)['’‘]+|['’‘]+(?!\S)")
+# Characters that do not occur in text: C0/C1 controls other than whitespace, the
+# replacement character (bad UTF-8 decoded leniently) and private-use code points.
+_NOT_TEXT = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\p{Co}]")
+
+# Chunks: lines are merged until they hold MIN_CHUNK characters (headings and list
+# items alone say little) and split at MAX_CHUNK (fastText averages, so longer chunks
+# only cost time). A blank line ends a chunk of MIN_PARAGRAPH characters or more, so
+# paragraphs in different languages stay apart.
+MIN_CHUNK = 200
+MIN_PARAGRAPH = 100
+MAX_CHUNK = 2_000
+
+
+def normalize(text: str) -> str:
+    """Lowercase letters and marks separated by single spaces, as the model is trained."""
+    words = _EDGE_APOSTROPHES.sub(" ", _NOT_WORD.sub(" ", text))
+    words = _CJK_CHAR.sub(r" \1 ", words)
+    return " ".join(words.lower().split())
+
+
+def not_text_share(text: str) -> float:
+    """Share of characters that never occur in real text (controls, U+FFFD, private use)."""
+    if not text:
+        return 0.0
+    return len(_NOT_TEXT.findall(text)) / len(text)
+
+
+def chunks(text: str) -> list[str]:
+    """Paragraph-sized pieces of `text`, each at most MAX_CHUNK characters."""
+    out: list[str] = []
+    pending = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            if len(pending) >= MIN_PARAGRAPH:
+                out.append(pending)
+                pending = ""
+            continue
+        pending = f"{pending} {line}" if pending else line
+        while len(pending) > MAX_CHUNK:
+            head, pending = _split(pending, MAX_CHUNK)
+            out.append(head)
+        if len(pending) >= MIN_CHUNK:
+            out.append(pending)
+            pending = ""
+    if pending:
+        # A short tail joins the previous chunk when that stays within bounds.
+        if out and len(out[-1]) + len(pending) < MAX_CHUNK:
+            out[-1] = f"{out[-1]} {pending}"
+        else:
+            out.append(pending)
+    return out
+
+
+def _split(text: str, limit: int) -> tuple[str, str]:
+    """Split before `limit` at the last space, or hard at `limit` (CJK, Thai)."""
+    cut = text.rfind(" ", limit // 2, limit)
+    if cut <= 0:
+        cut = limit
+    return text[:cut].rstrip(), text[cut:].lstrip()

@@ -1,0 +1,147 @@
+"""Rebuild the language-ID model, its thresholds and its card from SIB-200.
+
+    python -m annotators.langid.train --sib200 ../shared/data/sib200 --out annotators/models
+
+Trains on the train split only, quantizes, calibrates per-language thresholds on dev,
+evaluates on dev sentences and paragraphs and writes `lid.ftz`, `lid.json` and `lid.md`.
+With one thread (the default) the same data gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import fasttext
+
+from annotators.langid import card
+from annotators.langid.evaluate import accuracy, calibrate, dev_predictions
+from annotators.langid.model import LidModel
+from annotators.langid.sib200 import languages, shared_lines, training_pairs
+from annotators.langid.text import normalize
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "corpusmill-lid-sib200"
+# Bump when training data, rules or parameters change; the file hash is appended.
+RELEASE = "1"
+SEED = 0
+# Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
+# signal; more epochs help the close pairs, word bigrams did not.
+FASTTEXT_PARAMS = {
+    "loss": "softmax", "dim": 64, "minn": 2, "maxn": 5, "wordNgrams": 1, "minCount": 1,
+    "epoch": 15, "lr": 0.5, "bucket": 1_000_000,
+}
+QUANTIZE_PARAMS = {"qnorm": True, "retrain": True, "cutoff": 100_000, "dsub": 2}
+
+
+def write_training_file(root: Path, codes: list[str], path: Path) -> int:
+    """fastText's `__label__code text` lines, shuffled with a fixed seed."""
+    lines = [f"__label__{code} {normalize(text)}" for code, text in training_pairs(root, codes)]
+    random.Random(SEED).shuffle(lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def train_model(train_file: Path, out_file: Path, threads: int, params: dict) -> None:
+    started = time.monotonic()
+    model = fasttext.train_supervised(str(train_file), thread=threads, seed=SEED, verbose=0, **params)
+    log.info("trained in %.0f s", time.monotonic() - started)
+    model.quantize(input=str(train_file), thread=threads, verbose=0, **QUANTIZE_PARAMS)
+    model.save_model(str(out_file))
+    log.info("quantized in %.0f s total", time.monotonic() - started)
+
+
+def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, dict]:
+    """Thresholds from dev sentences, then sentence and paragraph accuracy with them."""
+    lid.thresholds = {}
+    sentences = dev_predictions(lid.label_text, root, codes, paragraph=False)
+    paragraphs = dev_predictions(lid.label_text, root, codes, paragraph=True)
+    lid.thresholds = calibrate(sentences, paragraphs, shared_lines(root, codes, "dev"))
+    sentence = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=False))
+    paragraph = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=True))
+    return lid.thresholds, sentence, paragraph
+
+
+def build(
+    root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: dict | None = None
+) -> dict:
+    """Train, calibrate, evaluate and write the three files into `out`; returns the metadata.
+
+    `params` overrides FASTTEXT_PARAMS (tests use a small hash bucket). Train once per
+    process: a second fastText training in the same process can diverge (NaN).
+    """
+    params = {**FASTTEXT_PARAMS, **(params or {})}
+    codes = languages(root)
+    qwen3 = card.qwen3_languages(qwen3_path)
+    missing = sorted(set(qwen3) - set(codes))
+    if missing:
+        raise SystemExit(f"SIB-200 under {root} lacks Qwen3 languages: {', '.join(missing)}")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file = Path(tmp) / "train.txt"
+        n_sentences = write_training_file(root, codes, train_file)
+        model_tmp = out / ".lid.ftz.tmp"
+        train_model(train_file, model_tmp, threads, params)
+    data = model_tmp.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    lid = LidModel(fasttext.load_model(str(model_tmp)), {})
+    thresholds, sentence, paragraph = evaluate(lid, root, codes)
+    meta = {
+        "name": MODEL_NAME,
+        "version": f"{RELEASE}+{sha[:12]}",
+        "sha256": sha,
+        "size_bytes": len(data),
+        "labels": sorted(lid.labels),
+        "thresholds": thresholds,
+        "train": {
+            "data": "SIB-200 train split",
+            "sentences": n_sentences,
+            "seed": SEED,
+            "fasttext": params,
+            "quantize": ", ".join(f"{k}={v}" for k, v in QUANTIZE_PARAMS.items()),
+        },
+        "dev_accuracy": {"sentence": sentence, "paragraph": paragraph},
+    }
+    _write_text(out / "lid.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    _write_text(out / "lid.md", card.render(meta, sentence, paragraph, qwen3))
+    os.replace(model_tmp, out / "lid.ftz")
+    return meta
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m annotators.langid.train", description=__doc__.split("\n")[1])
+    parser.add_argument("--sib200", type=Path, required=True, help="folder with <code>/{train,dev}.tsv")
+    parser.add_argument("--out", type=Path, required=True, help="folder for lid.ftz, lid.json, lid.md")
+    parser.add_argument(
+        "--qwen3", type=Path, default=None,
+        help="qwen3_languages.tsv (default: two folders above --sib200, as in shared/)",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="fastText threads; >1 is not reproducible")
+    for key in ("dim", "epoch", "bucket", "lr"):
+        kind = float if key == "lr" else int
+        parser.add_argument(f"--{key}", type=kind, default=FASTTEXT_PARAMS[key], help="fastText %(dest)s (default %(default)s)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    qwen3_path = args.qwen3 or args.sib200.resolve().parent.parent / "qwen3_languages.tsv"
+    params = {key: getattr(args, key) for key in ("dim", "epoch", "bucket", "lr")}
+    meta = build(args.sib200, args.out, qwen3_path, threads=args.threads, params=params)
+    print(f"wrote {args.out}/lid.ftz ({meta['size_bytes']:,} bytes), lid.json, lid.md: version {meta['version']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Models shipped with corpusmill (data files; see each model card `*.md`)."""
