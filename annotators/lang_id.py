@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from annotators.langid.model import LidModel, read_metadata
 from annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
+from annotators.base import Annotator
 from corpusmill.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = Path(__file__).parent / "models" / "lid.ftz"
 
 
-class LangId:
+class LangId(Annotator):
     """Labels `lang` (FLORES-200-style code or `und`), `lang_score`, `lang_mix`, `script`.
 
     `lang_score` is the mean probability of `lang` over the parts of the document given
@@ -89,8 +90,3 @@ class LangId:
             schema=self.columns,
         )
 
-    def __getstate__(self) -> dict:
-        # Beam pickles annotators before setup(); the fastText model is loaded per process.
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
