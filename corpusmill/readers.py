@@ -8,6 +8,7 @@ parallel without moving document text through the runner. `read_task` yields one
 
 from __future__ import annotations
 
+import glob as _glob
 import gzip
 import io
 import json
@@ -65,7 +66,11 @@ def _kind(path: str) -> str:
 
 
 def _stem(path: str) -> str:
-    base = os.path.basename(path.rstrip("/"))
+    """Default source name of an input: its file or folder name; a glob's folder name."""
+    path = path.rstrip("/")
+    while _glob.has_magic(os.path.basename(path)):
+        path = os.path.dirname(path)
+    base = os.path.basename(path)
     return base.split(".", 1)[0] or base
 
 

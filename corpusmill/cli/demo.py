@@ -53,8 +53,10 @@ def _run(args: argparse.Namespace) -> int:
                              n=overshoot(DEMO_MATH_ITEMS), target=DEMO_MATH_ITEMS, workers=w, overwrite=True)
     print_counts("synth", summary, paths["synth_math"])
 
-    _step(3, f"ingest: bundled sample + PDF documents + synthetic math -> {paths['docs']}")
-    summary = run_ingest([sample_jsonl(), paths["pdf_docs"], paths["synth_math"]], paths["docs"],
+    # corpusmill's own Python source stands in for a code crawl.
+    code = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "*.py")
+    _step(3, f"ingest: bundled sample + PDF documents + synthetic math + Python code -> {paths['docs']}")
+    summary = run_ingest([sample_jsonl(), paths["pdf_docs"], paths["synth_math"], code], paths["docs"],
                          workers=w, overwrite=True, progress=False)
     print_counts("ingest", summary, paths["docs"])
 
