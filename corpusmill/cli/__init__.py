@@ -27,6 +27,14 @@ COMMANDS = [
 ]
 
 
+class _QuietBeamImport(logging.Filter):
+    """Drops Beam's import-time warning about missing GCP client libraries: corpusmill reaches
+    cloud storage through fsspec, so the warning only confuses a new user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("apitools not found")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corpusmill",
@@ -55,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_QuietBeamImport())
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

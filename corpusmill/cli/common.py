@@ -26,10 +26,14 @@ def print_counts(job: str, summary: dict[str, Any], out: str) -> None:
     if summary.get("skipped"):
         print(f"{job}: {out} already holds this finished run; nothing to do", file=sys.stderr)
     dead = summary.get("dead_letters", {})
+    elapsed = summary.get("elapsed_s") or 0
+    rate = summary.get("docs_per_s") or (summary.get("records_in", 0) / elapsed if elapsed else 0)
+    # Synthesis generates more than it keeps: the surplus closes its books.
+    surplus = f"surplus={summary['surplus']:,} " if "surplus" in summary else ""
     print(
         f"{job}: in={summary.get('records_in', 0):,} out={summary.get('docs', 0):,} "
-        f"dead_letters={sum(dead.values()):,} duplicates={summary.get('duplicates', 0):,} "
-        f"elapsed={summary.get('elapsed_s', 0):.1f}s ({summary.get('docs_per_s') or 0:,.0f} docs/s)"
+        f"dead_letters={sum(dead.values()):,} duplicates={summary.get('duplicates', 0):,} {surplus}"
+        f"elapsed={elapsed:.1f}s ({rate:,.0f} docs/s)"
     )
     for reason, n in dead.items():
         print(f"  dead letter {reason}: {n:,}")

@@ -31,6 +31,7 @@ def _step(n: int, text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from corpusmill.cli.extract_pdf import print_pdf_counts
     from extractors.pdf.samples import write_sample_pdfs
     from pipelines.annotate import run_annotate
     from pipelines.extract_pdf import run_extract_pdf
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
     _step(1, f"extract-pdf: generated sample PDFs -> {paths['pdf_docs']}")
     pdfs = write_sample_pdfs(paths["pdfs"])
     summary = run_extract_pdf(pdfs, paths["pdf_docs"], workers=w, overwrite=True, progress=False)
-    print_counts("extract-pdf", summary, paths["pdf_docs"])
+    print_pdf_counts(summary, paths["pdf_docs"])
 
     _step(2, f"synth math --programmatic: {DEMO_MATH_ITEMS} verified problems -> {paths['synth_math']}")
     summary = run_synthesize(ProgrammaticMath(seed=0, langs=["en", "zh", "fr", "ar"]), paths["synth_math"],
