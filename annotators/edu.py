@@ -20,6 +20,7 @@ from the first 100,000 characters, lines and punctuation from the first `SAMPLE_
 from __future__ import annotations
 
 import os
+import re
 
 import pyarrow as pa
 
@@ -31,6 +32,8 @@ from annotators.words import SAMPLE_CHARS as WORDS_SAMPLE_CHARS
 from annotators.words import sample_words
 
 STUDENT_MODEL = "edu_student.ftz"
+# Control characters other than newlines and tabs, or U+FFFD: the text was mangled.
+_MANGLED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 SAMPLE_CHARS = 5000
 HEURISTIC_VERSION = "1"
 
@@ -47,9 +50,9 @@ def _clean_point(text: str, lines: list[str]) -> int:
     if not text:
         return 0
     dup = 1 - len(set(lines)) / len(lines) if lines else 0.0
-    digits = sum(ch.isdigit() for ch in text) / len(text)
+    digits = sum(map(str.isdigit, text)) / len(text)
     lower = text.lower()
-    control = any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\ufffd" in text
+    control = _MANGLED.search(text) is not None
     return int(dup < 0.1 and digits < 0.15 and not control and "lorem ipsum" not in lower and "javascript" not in lower)
 
 
