@@ -76,11 +76,12 @@ def tokenize_row_group(docs_path: str, row_group: int, target: str, tokenizer: T
 
 
 def read_token_rows(path: str, ids: set[str]) -> dict[str, np.ndarray]:
-    """Token arrays of the wanted ids in one sidecar file."""
+    """Token arrays of the wanted ids in one sidecar file (views into one buffer, no per-row copy)."""
     table = storage.read_parquet(path, columns=["id", "tokens"])
-    mask = pc.is_in(table.column("id"), value_set=pa.array(sorted(ids), pa.string()))
-    table = table.filter(mask)
+    wanted = pc.is_in(table.column("id"), value_set=pa.array(sorted(ids), pa.string()))
+    rows = np.flatnonzero(wanted.to_numpy(zero_copy_only=False)).tolist()
     tokens = table.column("tokens").combine_chunks()
     flat = tokens.values.to_numpy(zero_copy_only=False)
     offsets = tokens.offsets.to_numpy()
-    return {i: flat[offsets[k] : offsets[k + 1]] for k, i in enumerate(table.column("id").to_pylist())}
+    names = table.column("id").take(pa.array(rows, pa.int64())).to_pylist()
+    return {name: flat[offsets[k] : offsets[k + 1]] for name, k in zip(names, rows)}
