@@ -13,10 +13,12 @@ from __future__ import annotations
 import binascii
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -60,6 +62,10 @@ class Tokenizer(Protocol):
         """Ids of each text as ordinary text: no special tokens, no end-of-document marker."""
         ...
 
+    def encode_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The same ids as `encode_batch`, concatenated: (flat int32 ids, int64 length per text)."""
+        ...
+
     def decode(self, ids: Sequence[int]) -> str: ...
 
 
@@ -91,6 +97,17 @@ def load_ranks(path: str) -> dict[bytes, int]:
 def nfc(text: str) -> str:
     # The check is much cheaper than normalizing, and almost all text is already NFC.
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _split(texts: Sequence[str], parts: int) -> list[Sequence[str]]:
+    """`texts` cut into at most `parts` contiguous runs of about equal count."""
+    size = -(-len(texts) // max(1, parts)) or 1
+    return [texts[i : i + size] for i in range(0, len(texts), size)]
+
+
+def _encode_numpy(enc: "tiktoken.Encoding", texts: Sequence[str]) -> list[np.ndarray]:
+    # disallowed_special=() with no allowed specials encodes "<|endoftext|>" in text as ordinary text.
+    return [enc.encode_to_numpy(nfc(t), disallowed_special=()) for t in texts]
 
 
 class QwenTokenizer:
@@ -132,6 +149,21 @@ class QwenTokenizer:
             return [enc.encode_ordinary(t) for t in normalized]
         return enc.encode_ordinary_batch(normalized, num_threads=self.threads)
 
+    def encode_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        # Each thread encodes a contiguous run of texts straight into numpy buffers: no Python int
+        # per token (building those lists holds the GIL and cost as much as a fifth of the encoding).
+        enc = self._enc()
+        chunks = _split(texts, self.threads)
+        if len(chunks) < 2:
+            arrays = [_encode_numpy(enc, chunk) for chunk in chunks]
+        else:
+            with ThreadPoolExecutor(len(chunks)) as pool:
+                arrays = list(pool.map(lambda chunk: _encode_numpy(enc, chunk), chunks))
+        docs = [a for part in arrays for a in part]
+        lengths = np.fromiter((a.size for a in docs), dtype=np.int64, count=len(docs))
+        flat = np.concatenate(docs) if docs else np.empty(0, np.uint32)
+        return flat.view(TOKEN_DTYPE), lengths  # ids < 2**31: the uint32 bits are the int32 values
+
     def decode(self, ids: Sequence[int]) -> str:
         return self._enc().decode([int(i) for i in ids], errors="replace")
 
@@ -172,6 +204,11 @@ class JsonTokenizer:
         if self._tok is None:
             self._tok = self._load()
         return [e.ids for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def encode_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        ids = self.encode_batch(texts)
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        return np.fromiter(itertools.chain.from_iterable(ids), dtype=TOKEN_DTYPE, count=int(lengths.sum())), lengths
 
     def decode(self, ids: Sequence[int]) -> str:
         if self._tok is None:

@@ -49,36 +49,60 @@ def finished_shards(stage_dir: str) -> set[int]:
 
 
 @dataclass(frozen=True)
-class Slice:
-    """Tokens placed at (seq, offset) of a shard, with the provenance row they came from."""
+class SliceGroup:
+    """Token slices bound for one shard: their tokens back to back and one provenance row each.
 
-    seq: int
-    offset: int
-    tokens: np.ndarray
-    row: tuple  # provenance values in PROVENANCE_SCHEMA order
+    One numpy array and one Arrow table per (token file, shard) rather than an object per slice:
+    Beam serializes what crosses the GroupByKey, and two buffers cost a copy, not a pickle each.
+    """
+
+    tokens: np.ndarray  # int32, slices back to back in provenance order
+    provenance: pa.Table  # PROVENANCE_SCHEMA; `length` is each slice's token count
 
 
-def assemble(slices: Iterable[Slice], *, pad_to: int | None, pad_id: int) -> tuple[np.ndarray, np.ndarray, pa.Table]:
+def cut_slices(placements: pa.Table, docs: dict[str, np.ndarray], eos_id: int) -> SliceGroup:
+    """The slices `placements` (rows of one shard) take from `docs` (ids without end-of-document token).
+
+    A slice that reaches one past its document's end is the last part and ends with `eos_id`.
+    """
+    lengths = placements.column("length").to_numpy()
+    tokens = np.empty(int(lengths.sum()), dtype=TOKEN_DTYPE)
+    pos = 0
+    for doc_id, start, length in zip(placements.column("id").to_pylist(), placements.column("start").to_pylist(), lengths.tolist()):
+        doc, end = docs[doc_id], start + length
+        if end <= len(doc):
+            tokens[pos : pos + length] = doc[start:end]
+        elif end == len(doc) + 1:
+            tokens[pos : pos + length - 1] = doc[start:]
+            tokens[pos + length - 1] = eos_id
+        else:
+            raise ShardFormatError(f"placement of {doc_id} ends at {end}, past its {len(doc)} tokens and end marker")
+        pos += length
+    return SliceGroup(tokens, placements.select(PROVENANCE_SCHEMA.names).cast(PROVENANCE_SCHEMA))
+
+
+def assemble(groups: Iterable[SliceGroup], *, pad_to: int | None, pad_id: int) -> tuple[np.ndarray, np.ndarray, pa.Table]:
     """(flat tokens, sequence lengths, provenance) of a shard from its slices, in (seq, offset) order."""
-    ordered = sorted(slices, key=lambda s: (s.seq, s.offset))
-    seqs = sorted({s.seq for s in ordered})
-    if seqs != list(range(len(seqs))):
-        raise ShardFormatError(f"shard sequences are not contiguous: {seqs[:5]}...")
+    groups = list(groups)
+    prov = pa.concat_tables([g.provenance for g in groups]).combine_chunks()
+    tokens = np.concatenate([g.tokens for g in groups])
+    seq, offset, length = (prov.column(c).to_numpy() for c in ("seq", "offset", "length"))
+    seqs = np.unique(seq)
+    if not np.array_equal(seqs, np.arange(len(seqs))):
+        raise ShardFormatError(f"shard sequences are not contiguous: {seqs[:5].tolist()}...")
     if pad_to is None:
         lengths = np.zeros(len(seqs), np.int64)
-        for s in ordered:
-            lengths[s.seq] = max(lengths[s.seq], s.offset + len(s.tokens))
+        np.maximum.at(lengths, seq, offset + length)
     else:
         lengths = np.full(len(seqs), pad_to, np.int64)
     starts = np.cumsum(lengths) - lengths
     flat = np.full(int(lengths.sum()), pad_id, dtype=TOKEN_DTYPE)
-    for s in ordered:
-        at = int(starts[s.seq]) + s.offset
-        flat[at : at + len(s.tokens)] = s.tokens
-    provenance = pa.Table.from_pylist(
-        [dict(zip(PROVENANCE_SCHEMA.names, s.row)) for s in ordered], schema=PROVENANCE_SCHEMA
-    )
-    return flat, lengths, provenance
+    src = np.cumsum(length) - length
+    dst = starts[seq] + offset
+    order = np.lexsort((offset, seq))
+    for i in order.tolist():
+        flat[dst[i] : dst[i] + length[i]] = tokens[src[i] : src[i] + length[i]]
+    return flat, lengths, prov.take(pa.array(order))
 
 
 def write_shard(stage_dir: str, shard: int, flat: np.ndarray, lengths: np.ndarray, provenance: pa.Table, *, vocab_size: int) -> None:

@@ -10,7 +10,6 @@ selection reads `n_tokens` from here; the shard writers read `tokens`.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 
@@ -20,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpusmill import storage
-from mixers.qwen_tokenizer import TOKEN_DTYPE, Tokenizer
+from mixers.qwen_tokenizer import Tokenizer
 
 TOKENS_DIR = "_tokens"
 TOKEN_SCHEMA = pa.schema(
@@ -30,7 +29,6 @@ TOKEN_SCHEMA = pa.schema(
         pa.field("tokens", pa.list_(pa.int32()), nullable=False),
     ]
 )
-ENCODE_BATCH_DOCS = 2048
 
 
 def cache_dir(out: str, tokenizer: Tokenizer) -> str:
@@ -58,13 +56,8 @@ def cache_file(folder: str, docs_path: str, row_group: int, key: str) -> str:
 
 def tokenize_table(docs: pa.Table, tokenizer: Tokenizer) -> pa.Table:
     """id, n_tokens, tokens for each row of a documents table (text encoded as ordinary text)."""
-    texts = docs.column("text").to_pylist()
-    ids: list[list[int]] = []
-    for i in range(0, len(texts), ENCODE_BATCH_DOCS):
-        ids.extend(tokenizer.encode_batch(texts[i : i + ENCODE_BATCH_DOCS]))
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=TOKEN_DTYPE, count=int(lengths.sum()))
-    offsets = np.zeros(len(ids) + 1, dtype=np.int32)
+    flat, lengths = tokenizer.encode_flat(docs.column("text").to_pylist())
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
     return pa.table({"id": docs.column("id"), "n_tokens": lengths, "tokens": tokens}, schema=TOKEN_SCHEMA)
@@ -83,11 +76,12 @@ def tokenize_row_group(docs_path: str, row_group: int, target: str, tokenizer: T
 
 
 def read_token_rows(path: str, ids: set[str]) -> dict[str, np.ndarray]:
-    """Token arrays of the wanted ids in one sidecar file."""
+    """Token arrays of the wanted ids in one sidecar file (views into one buffer, no per-row copy)."""
     table = storage.read_parquet(path, columns=["id", "tokens"])
-    mask = pc.is_in(table.column("id"), value_set=pa.array(sorted(ids), pa.string()))
-    table = table.filter(mask)
+    wanted = pc.is_in(table.column("id"), value_set=pa.array(sorted(ids), pa.string()))
+    rows = np.flatnonzero(wanted.to_numpy(zero_copy_only=False)).tolist()
     tokens = table.column("tokens").combine_chunks()
     flat = tokens.values.to_numpy(zero_copy_only=False)
     offsets = tokens.offsets.to_numpy()
-    return {i: flat[offsets[k] : offsets[k + 1]] for k, i in enumerate(table.column("id").to_pylist())}
+    names = table.column("id").take(pa.array(rows, pa.int64())).to_pylist()
+    return {name: flat[offsets[k] : offsets[k + 1]] for name, k in zip(names, rows)}

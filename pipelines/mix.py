@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -35,7 +34,7 @@ from mixers.plan import StagePlan, plan_stage
 from mixers.qwen_tokenizer import Tokenizer, load_tokenizer
 from mixers.recipe import MISSING_FAIL, Recipe
 from mixers.selection import check_unique_ids, create_mix_view, empty_buckets, missing_annotations, validate_sql
-from mixers.shards import Slice, assemble, finished_shards, write_shard
+from mixers.shards import SliceGroup, assemble, cut_slices, finished_shards, write_shard
 from pipelines.common import BeamCounters, run
 
 log = logging.getLogger(__name__)
@@ -67,20 +66,15 @@ class _ReadSlicesFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = BeamCounters("mix")
 
-    def process(self, item: tuple[str, str]) -> Iterable[tuple[int, list[Slice]]]:
+    def process(self, item: tuple[str, str]) -> Iterable[tuple[int, SliceGroup]]:
         token_file, placements_file = item
-        placements = storage.read_parquet(placements_file)
+        placements = storage.read_parquet(placements_file)  # sorted by shard, seq, offset
         tokens = token_cache.read_token_rows(token_file, set(placements.column("id").to_pylist()))
-        by_shard: dict[int, list[Slice]] = defaultdict(list)
-        eos = np.array([self.eos_id], dtype=np.int32)
-        for row in placements.to_pylist():
-            doc, start, end = tokens[row["id"]], row["start"], row["start"] + row["length"]
-            # The document's tokens plus its end-of-document token; only the last part has it.
-            piece = doc[start:end] if end <= len(doc) else np.concatenate([doc[start:], eos])
-            prov = (row["seq"], row["offset"], row["id"], row["repeat"], row["part"], row["start"], row["length"], row["bucket"])
-            by_shard[row["shard"]].append(Slice(row["seq"], row["offset"], piece, prov))
+        shards = placements.column("shard").to_numpy()
+        firsts = np.flatnonzero(np.r_[True, shards[1:] != shards[:-1]]).tolist()
+        for a, b in zip(firsts, firsts[1:] + [len(shards)]):
+            yield int(shards[a]), cut_slices(placements.slice(a, b - a), tokens, self.eos_id)
         self.counters.inc("slices_read", placements.num_rows)
-        yield from sorted(by_shard.items(), key=lambda kv: kv[0])
 
 
 class _WriteShardFn(beam.DoFn):
@@ -90,10 +84,9 @@ class _WriteShardFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = BeamCounters("mix")
 
-    def process(self, element: tuple[int, Iterable[list[Slice]]]) -> Iterable[int]:
+    def process(self, element: tuple[int, Iterable[SliceGroup]]) -> Iterable[int]:
         shard, groups = element
-        slices = [s for group in groups for s in group]
-        flat, lengths, provenance = assemble(slices, pad_to=self.pad_to, pad_id=self.eos_id)
+        flat, lengths, provenance = assemble(groups, pad_to=self.pad_to, pad_id=self.eos_id)
         write_shard(self.stage_dir, shard, flat, lengths, provenance, vocab_size=self.vocab_size)
         self.counters.inc("shards_written")
         self.counters.inc("tokens_written", int(flat.size))

@@ -1,5 +1,6 @@
 import pickle
 
+import numpy as np
 import pytest
 
 from corpusmill.errors import ConfigError, ModelNotFoundError
@@ -44,6 +45,19 @@ def test_ids_equal_hugging_face_reference(hf_json):
     ref = JsonTokenizer(hf_json).encode_batch(TEXTS)
     assert ours == ref
     assert sum(len(x) for x in ours) > 200
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_encode_flat_matches_encode_batch(hf_json, threads):
+    want = QwenTokenizer(threads=1).encode_batch(TEXTS)
+    for tok in (QwenTokenizer(threads=threads), JsonTokenizer(hf_json)):
+        flat, lengths = tok.encode_flat(TEXTS)
+        assert flat.dtype == np.int32 and lengths.tolist() == [len(x) for x in want]
+        assert flat.tolist() == [i for x in want for i in x]
+    flat, lengths = QwenTokenizer(threads=threads).encode_flat(["a <|endoftext|> b"])
+    assert flat.tolist() == QwenTokenizer(threads=1).encode_batch(["a <|endoftext|> b"])[0] and 151643 not in flat
+    flat, lengths = QwenTokenizer(threads=threads).encode_flat([])
+    assert flat.size == 0 and lengths.size == 0
 
 
 def test_specials_and_decode_roundtrip():
