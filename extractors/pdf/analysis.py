@@ -105,6 +105,8 @@ def dominant_script(text: str) -> str:
 
 
 def _garbage(text: str, nonspace: int) -> float:
+    if text.isascii() and "(cid:" not in text:
+        return 0.0  # every other mark is non-ASCII: skip the regex pass over the page
     return min(1.0, sum(len(m) for m in _GARBAGE.findall(text)) / nonspace)
 
 
