@@ -16,7 +16,7 @@ something goes wrong, to say which unit hung or crashed the child (`.progress` o
 exception).
 
 Items do not go through the pipe either: the child appends each one, pickled, to a file
-shared with the parent (`ItemLog`, in memory where the system allows). Appending to a
+shared with the parent (`ItemLog`, an unnamed temporary file). Appending to a
 file wakes nobody, where a pipe message per page woke the parent for every page; the
 parent reads the log once, when the call ends, however it ends: a page finished just
 before the child hung or crashed is still delivered. The pipe carries one frame per call
@@ -135,24 +135,15 @@ class ItemLog:
     """
 
     def __init__(self, fd: int | None = None) -> None:
-        self._file = None
-        if fd is None:
-            try:  # memory-backed, no disk involved (Linux)
-                fd = os.memfd_create("corpusmill-items")
-            except (AttributeError, OSError):
-                self._file = tempfile.TemporaryFile()
-                fd = self._file.fileno()
-            self._owned = True
-        else:
-            self._owned = False
-        self.fd: int = fd
+        # An unnamed file on disk rather than memory: its pages can be evicted, so a
+        # document's page images (VLM OCR) do not take their size in memory a second time.
+        self._file = tempfile.TemporaryFile() if fd is None else None
+        self.fd = self._file.fileno() if self._file is not None else fd  # type: ignore[assignment]
         self.size = 0
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-        elif self._owned:
-            os.close(self.fd)
 
     def clear(self) -> None:
         """Parent, before each call: empty the log."""
@@ -171,16 +162,14 @@ class ItemLog:
             frame = frame[written:]
 
     def items(self) -> Iterator[Any]:
-        """Parent: the objects of every complete frame, in order; then the log is emptied."""
-        data = memoryview(os.pread(self.fd, os.fstat(self.fd).st_size, 0))
-        self.clear()
-        pos = 0
-        while pos + FRAME_HEADER.size <= len(data):
-            end = pos + FRAME_HEADER.size + FRAME_HEADER.unpack_from(data, pos)[0]
-            if end > len(data):
+        """Parent: the objects of every complete frame, in order, read one at a time."""
+        length, pos = os.fstat(self.fd).st_size, 0
+        while pos + FRAME_HEADER.size <= length:
+            size = FRAME_HEADER.unpack(os.pread(self.fd, FRAME_HEADER.size, pos))[0]
+            start, pos = pos + FRAME_HEADER.size, pos + FRAME_HEADER.size + size
+            if pos > length:
                 break  # cut short by a crash
-            yield pickle.loads(data[pos + FRAME_HEADER.size : end])
-            pos = end
+            yield pickle.loads(os.pread(self.fd, size, start))
 
 
 def write_frame(stream: Any, obj: Any) -> None:
