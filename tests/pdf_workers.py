@@ -48,3 +48,11 @@ def yield_nonsense(*args: Any) -> Iterator[Any]:
     items = extract_pages(*args)
     yield next(items)
     yield "not a page"
+
+
+def slow_units(n: int, seconds: float) -> Iterator[Any]:
+    """`n` units of `seconds` each, marked with Progress, each yielding its number."""
+    for unit in range(n):
+        yield Progress(unit)
+        time.sleep(seconds)
+        yield unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from extractors.pdf import samples
 from extractors.pdf.config import PdfConfig
 from extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
-from extractors.pdf.isolate import ChildTimeout, IsolatedRunner
+from extractors.pdf.isolate import ChildTimeout, IsolatedRunner, ItemLog
 from extractors.pdf.metrics import char_error_rate
 from extractors.pdf.worker import extract_pages
 from tests import pdf_workers
@@ -29,6 +30,31 @@ def test_runner_streams_items_and_survives_a_timeout() -> None:
         assert list(runner.stream(pdf_workers.count_up, (2,), item_timeout=30, deadline=far)) == [0, 1]
     finally:
         runner.close()
+
+
+def test_the_time_limit_applies_to_each_unit_not_to_the_call() -> None:
+    runner = IsolatedRunner()
+    try:
+        far = time.monotonic() + 60
+        # Four units of 0.5 s: the call takes longer than one unit's limit, no unit does.
+        assert list(runner.stream(pdf_workers.slow_units, (4, 0.5), item_timeout=1.5, deadline=far)) == [0, 1, 2, 3]
+    finally:
+        runner.close()
+
+
+def test_item_log_drops_a_frame_cut_short() -> None:
+    log = ItemLog()
+    try:
+        log.clear()
+        log.append({"page": 0})
+        complete = log.size
+        log.append("x" * 100)
+        os.ftruncate(log.fd, log.size - 10)  # the child died while writing the second item
+        assert list(log.items()) == [{"page": 0}]
+        os.ftruncate(log.fd, complete)
+        assert list(log.items()) == [{"page": 0}]
+    finally:
+        log.close()
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ _PROSE_CHAR = regex.compile(r"[\p{L}\p{M}\p{N}\p{P}]")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _UNPRINTABLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Cn}--[\n\t\r\f]]", regex.V1)
 SCRIPT_SAMPLE = 2000  # characters the dominant script is judged on
-WORD_SAMPLE = 120  # about this many tokens of a page are checked for being words
+WORD_SAMPLE = 120  # at most this many tokens of a page are checked for being words
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,8 @@ def dominant_script(text: str) -> str:
 
 
 def _garbage(text: str, nonspace: int) -> float:
+    if text.isascii() and "(cid:" not in text:
+        return 0.0  # every other mark is non-ASCII: skip the regex pass over the page
     return min(1.0, sum(len(m) for m in _GARBAGE.findall(text)) / nonspace)
 
 
@@ -127,16 +129,16 @@ def _is_word(core: str) -> bool:
     return bool(_TERM.fullmatch(core)) and not core.isdigit() and any(c.isalpha() for c in core)
 
 
-def _wordlike(text: str, script: str, nonspace: int) -> float:
+def _wordlike(text: str, tokens: list[str], script: str, nonspace: int) -> float:
     if script in _UNSPACED_SCRIPTS:
         # No word boundaries to test: count characters that belong in prose (letters,
         # digits, punctuation) against symbols and (cid:..) junk.
         junk = sum(len(m) for m in _CID.findall(text))
         return max(0.0, (len(_PROSE_CHAR.findall(text)) - junk) / nonspace)
     counted = good = 0
-    tokens = text.split()
-    # An even sample of a page's tokens judges it as well as all of them, for less time.
-    for token in tokens[:: max(1, len(tokens) // WORD_SAMPLE)]:
+    # An even sample of at most WORD_SAMPLE of a page's tokens judges it as well as all of
+    # them, for less time.
+    for token in tokens[:: -(-len(tokens) // WORD_SAMPLE) or 1]:
         core = token.strip(_EDGE_CHARS)
         if not core or _NUMBER.fullmatch(core):
             continue  # punctuation and numbers count on neither side
@@ -147,13 +149,14 @@ def _wordlike(text: str, script: str, nonspace: int) -> float:
 
 def text_signals(text: str) -> TextSignals:
     """Score `text`: 1.0 for clean prose, towards 0 for encoding garbage or symbol soup."""
-    nonspace = len("".join(text.split()))
+    tokens = text.split()
+    nonspace = sum(map(len, tokens))
     if nonspace == 0:
         return TextSignals(0, 1.0, 0.0, 0.0, "", 0.0)
     printable = max(0.0, 1.0 - _unprintable(text) / nonspace)
     garbage = _garbage(text, nonspace)
     script = dominant_script(text)
-    wordlike = _wordlike(text, script, nonspace)
+    wordlike = _wordlike(text, tokens, script, nonspace)
     # Garbage marks weigh five times: a few percent of (cid:..) already means a broken font.
     score = max(0.0, min(1.0, wordlike * printable - 5.0 * garbage))
     return TextSignals(nonspace, printable, garbage, wordlike, script, score)

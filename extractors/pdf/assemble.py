@@ -52,7 +52,9 @@ def repeated_edges(pages: list[PageText]) -> set[str]:
 
 def page_text(page: PageText, boilerplate: set[str]) -> tuple[str, int]:
     """The page's text without boilerplate edge lines; also how many blocks were dropped."""
-    kept = [b.text for b in page.blocks if _edge_key(b, page.height) not in boilerplate or not boilerplate]
+    if not boilerplate:
+        return normalize_whitespace(join_blocks([b.text for b in page.blocks])), 0
+    kept = [b.text for b in page.blocks if _edge_key(b, page.height) not in boilerplate]
     return normalize_whitespace(join_blocks(kept)), len(page.blocks) - len(kept)
 
 

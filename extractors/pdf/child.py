@@ -1,10 +1,11 @@
 """Entry point of the isolated child process
-(`python -m extractors.pdf.child LIMIT_MB PROGRESS_FD [MODULE...]`).
+(`python -m extractors.pdf.child LIMIT_MB PROGRESS_FD LOG_FD [MODULE...]`).
 
 Imports the given modules, writes a `("ready", None)` frame, then reads pickled
-`(function, args)` frames from stdin, records `Progress` markers in the shared cell, runs each generator function and
-writes `("item", x)` frames, then one of `("done", None)`, `("record_error", (reason,
-message))`, `("memory", message)` or `("error", message)`. Only the parent
+`(function, args)` frames from stdin, runs each generator function, records its
+`Progress` markers in the shared cell and appends the other items to the shared item log,
+then writes one of `("done", None)`, `("record_error", (reason, message))`,
+`("memory", message)` or `("error", message)`. Only the parent
 (`isolate.IsolatedRunner`) starts it, with frames it made itself.
 """
 
@@ -18,7 +19,7 @@ import sys
 from typing import Any
 
 from corpusmill.errors import RecordError
-from extractors.pdf.isolate import FRAME_HEADER, Progress, ProgressCell, write_frame
+from extractors.pdf.isolate import FRAME_HEADER, ItemLog, Progress, ProgressCell, write_frame
 
 _MEMORY_WORDS = ("out of memory", "malloc", "cannot allocate")
 
@@ -37,14 +38,15 @@ def _read_frame(stream: Any) -> Any:
     return pickle.loads(stream.read(FRAME_HEADER.unpack(header)[0]))
 
 
-def _run(task: tuple, out: Any, progress: ProgressCell) -> None:
+def _run(task: tuple, out: Any, progress: ProgressCell, log: ItemLog) -> None:
     fn, args = task
+    log.rewind()
     try:
         for item in fn(*args):
             if isinstance(item, Progress):
                 progress.set(item.unit)
             else:
-                write_frame(out, ("item", item))
+                log.append(item)
         write_frame(out, ("done", None))
     except RecordError as exc:
         write_frame(out, ("record_error", (exc.reason, str(exc))))
@@ -57,19 +59,19 @@ def _run(task: tuple, out: Any, progress: ProgressCell) -> None:
 
 def main() -> None:
     _limit_memory(int(sys.argv[1]))
-    progress = ProgressCell(int(sys.argv[2]))
+    progress, log = ProgressCell(int(sys.argv[2])), ItemLog(int(sys.argv[3]))
     # Frames own the real stdout; anything printed by libraries goes to stderr.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     stdin = sys.stdin.buffer
-    for module in sys.argv[3:]:
+    for module in sys.argv[4:]:
         importlib.import_module(module)
     if "pymupdf" in sys.modules:  # MuPDF's own messages would only be noise on stderr
         sys.modules["pymupdf"].TOOLS.mupdf_display_errors(False)
         sys.modules["pymupdf"].TOOLS.mupdf_display_warnings(False)
     write_frame(out, ("ready", None))
     while (task := _read_frame(stdin)) is not None:
-        _run(task, out, progress)
+        _run(task, out, progress, log)
 
 
 if __name__ == "__main__":

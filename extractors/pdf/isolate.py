@@ -1,18 +1,26 @@
 """Run untrusted parsing in a child process with a time limit and a memory limit.
 
 `IsolatedRunner` keeps one child Python process (started on first use, restarted after it
-is killed) and streams the items of a generator function run inside it back to the
-parent. The child has its own session (so a kill also reaches programs it started, such
-as `tesseract`) and an address-space limit; the parent waits for each item at most
-`item_timeout` seconds and for the whole call at most until `deadline`. A hung or crashed
-child is killed and reported as an exception naming what happened; the next call starts a
-fresh child.
+is killed, reused for many calls) and hands the parent the items of a generator function
+run inside it. The child has its own session (so a kill also reaches programs it started,
+such as `tesseract`) and an address-space limit; the parent gives each unit of work at
+most `item_timeout` seconds and the whole call at most until `deadline`. A hung or crashed
+child is killed and reported as an exception naming what happened, after the items it
+finished; the next call starts a fresh child.
 
 The function marks the unit of work it starts (a page) by yielding `Progress(n)`. Markers
-are not sent as messages: the child writes them into 8 bytes of memory shared with the
-parent (no system call, so marking every page costs nothing), and the parent reads them
-only when something goes wrong, to say which unit hung or crashed the child (`.progress`
-of the exception).
+are not sent as messages: the child writes the unit and the time it started into 16 bytes
+of memory shared with the parent (no system call, so marking every page costs nothing).
+The parent reads them while it waits, to apply `item_timeout` to each unit, and when
+something goes wrong, to say which unit hung or crashed the child (`.progress` of the
+exception).
+
+Items do not go through the pipe either: the child appends each one, pickled, to a file
+shared with the parent (`ItemLog`, an unnamed temporary file). Appending to a
+file wakes nobody, where a pipe message per page woke the parent for every page; the
+parent reads the log once, when the call ends, however it ends: a page finished just
+before the child hung or crashed is still delivered. The pipe carries one frame per call
+(done, or the error that ended it).
 
 We use `subprocess` and pickled frames on the child's stdin/stdout rather than
 `multiprocessing`: the latter re-imports the parent's `__main__` in "spawn" children (the
@@ -41,7 +49,7 @@ from corpusmill.errors import RecordError
 log = logging.getLogger(__name__)
 
 FRAME_HEADER = struct.Struct("!Q")
-PROGRESS = struct.Struct("=q")
+PROGRESS = struct.Struct("=qq")  # the unit started last, and when (time.monotonic_ns)
 # A fresh interpreter importing pymupdf takes a second or more on a loaded machine; that
 # wait is not the document's fault, so it has its own, generous limit.
 STARTUP_TIMEOUT_S = 120.0
@@ -86,7 +94,8 @@ class ChildError(Exception):
 
 
 class ProgressCell:
-    """8 bytes of a file mapped into memory by parent and child: the last unit started.
+    """16 bytes of a file mapped into memory by parent and child: the last unit started,
+    and when (CLOCK_MONOTONIC is one clock for all processes of a machine).
 
     The parent makes one (`ProgressCell()`, an unnamed temporary file) and passes its file
     descriptor to the child, which attaches to it (`ProgressCell(fd)`).
@@ -105,11 +114,62 @@ class ProgressCell:
             self._file.close()
 
     def set(self, unit: int) -> None:
-        PROGRESS.pack_into(self.map, 0, unit)
+        PROGRESS.pack_into(self.map, 0, unit, time.monotonic_ns())
 
     def get(self) -> int | None:
         unit = PROGRESS.unpack_from(self.map, 0)[0]
         return None if unit == NO_PROGRESS else unit
+
+    def started(self) -> float:
+        """When the last unit started, in `time.monotonic()` seconds."""
+        return PROGRESS.unpack_from(self.map, 0)[1] / 1e9
+
+
+class ItemLog:
+    """A file shared by parent and child: the child appends one frame per item, the parent
+    reads every complete frame when a call has ended (see the module docstring).
+
+    The parent makes one (`ItemLog()`) and passes its file descriptor to the child, which
+    attaches to it (`ItemLog(fd)`). Frames are written with `pwrite` at offsets the child
+    keeps, so a frame cut short by a crash is recognized by its length and ignored.
+    """
+
+    def __init__(self, fd: int | None = None) -> None:
+        # An unnamed file on disk rather than memory: its pages can be evicted, so a
+        # document's page images (VLM OCR) do not take their size in memory a second time.
+        self._file = tempfile.TemporaryFile() if fd is None else None
+        self.fd = self._file.fileno() if self._file is not None else fd  # type: ignore[assignment]
+        self.size = 0
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def clear(self) -> None:
+        """Parent, before each call: empty the log."""
+        os.ftruncate(self.fd, 0)
+
+    def rewind(self) -> None:
+        """Child, at the start of each call: write from the start (the parent emptied the log)."""
+        self.size = 0
+
+    def append(self, obj: Any) -> None:
+        payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        frame = memoryview(FRAME_HEADER.pack(len(payload)) + payload)
+        while frame:
+            written = os.pwrite(self.fd, frame, self.size)
+            self.size += written
+            frame = frame[written:]
+
+    def items(self) -> Iterator[Any]:
+        """Parent: the objects of every complete frame, in order, read one at a time."""
+        length, pos = os.fstat(self.fd).st_size, 0
+        while pos + FRAME_HEADER.size <= length:
+            size = FRAME_HEADER.unpack(os.pread(self.fd, FRAME_HEADER.size, pos))[0]
+            start, pos = pos + FRAME_HEADER.size, pos + FRAME_HEADER.size + size
+            if pos > length:
+                break  # cut short by a crash
+            yield pickle.loads(os.pread(self.fd, size, start))
 
 
 def write_frame(stream: Any, obj: Any) -> None:
@@ -129,8 +189,9 @@ class _FrameReader:
     def _fill(self, n: int, deadline: float) -> bool | None:
         """Buffer at least `n` bytes: True; None on timeout; False on end of file."""
         while len(self.buffer) < n:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([self.fd], [], [], wait)[0]:
+            # Past the deadline, still take what has arrived (the parent may have been slow).
+            wait = max(0.0, deadline - time.monotonic())
+            if not select.select([self.fd], [], [], wait)[0]:
                 return None
             chunk = os.read(self.fd, 1 << 20)
             if not chunk:
@@ -161,6 +222,7 @@ class IsolatedRunner:
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: _FrameReader | None = None
         self._progress: ProgressCell | None = None
+        self._log: ItemLog | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
@@ -170,16 +232,18 @@ class IsolatedRunner:
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         if self._progress is None:
             self._progress = ProgressCell()
-        fd = self._progress.fd
+        if self._log is None:
+            self._log = ItemLog()
+        fds = (self._progress.fd, self._log.fd)
         self._proc = proc = subprocess.Popen(
-            [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0), str(fd), *self.preload],
+            [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0), *map(str, fds), *self.preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, env=env, pass_fds=(fd,),
+            start_new_session=True, env=env, pass_fds=fds,
         )
         self._reader = _FrameReader(proc.stdout.fileno())  # type: ignore[union-attr]
         try:
-            kind, _ = self._receive(proc, STARTUP_TIMEOUT_S, time.monotonic() + STARTUP_TIMEOUT_S)
-        except (ChildTimeout, ChildCrashed) as exc:
+            kind, _ = self._receive(proc, time.monotonic() + STARTUP_TIMEOUT_S)
+        except ChildFailure as exc:
             self.kill()
             raise ChildCrashed(f"child process did not start: {exc}") from exc
         if kind != "ready":
@@ -207,47 +271,64 @@ class IsolatedRunner:
                 stream.close()
 
     def close(self) -> None:
-        """Kill the child and free the shared progress cell."""
+        """Kill the child and free the shared progress cell and item log."""
         self.kill()
         if self._progress is not None:
             self._progress.close()
             self._progress = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def _last_started(self) -> int | None:
         return self._progress.get() if self._progress is not None else None
 
     def stream(self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float) -> Iterator[Any]:
-        """Yield what `fn(*args)` yields in the child; raise a Child* error or RecordError."""
+        """Yield what `fn(*args)` yielded in the child, once it has ended; then raise the
+        Child* error or RecordError that ended it, if any."""
         proc = self._start()
-        assert self._progress is not None
-        self._progress.set(NO_PROGRESS)
-        finished = False
+        assert self._progress is not None and self._log is not None
+        self._log.clear()
+        self._progress.set(NO_PROGRESS)  # stamps the time: opening is timed like a unit
+        failure: ChildFailure | None = None
         try:
             try:
                 write_frame(proc.stdin, (fn, args))
             except (BrokenPipeError, OSError) as exc:
                 raise ChildCrashed(f"child process not accepting work: {exc}") from exc
-            while True:
-                kind, payload = self._receive(proc, item_timeout, deadline)
-                if kind == "item":
-                    yield payload
-                    continue
-                finished = True
-                if kind == "done":
-                    return
-                self._raise(kind, payload, self._last_started())
-        finally:
-            if not finished:  # a timeout, a crash, or a caller that stopped early
-                self.kill()
+            kind, payload = self._wait_end(proc, item_timeout, deadline)
+        except ChildFailure as exc:
+            failure, kind, payload = exc, "", None
+            self.kill()
+        except BaseException:
+            self.kill()
+            raise
+        yield from self._log.items()
+        if failure is not None:
+            raise failure
+        if kind != "done":
+            self._raise(kind, payload, self._last_started())
 
-    def _receive(self, proc: subprocess.Popen[bytes], item_timeout: float, deadline: float) -> tuple[str, Any]:
-        until = min(time.monotonic() + item_timeout, deadline)
+    def _wait_end(self, proc: subprocess.Popen[bytes], item_timeout: float, deadline: float) -> tuple[str, Any]:
+        """The frame that ends a call, giving each unit `item_timeout` from when it started."""
+        assert self._progress is not None
+        while True:
+            started = self._progress.started()
+            until = min(started + item_timeout, deadline)
+            try:
+                return self._receive(proc, until)
+            except ChildTimeout:
+                if until < deadline and self._progress.started() != started:
+                    continue  # the child moved on to a new unit meanwhile
+                whole = until >= deadline
+                message = "time limit of the whole document" if whole else "time limit of one page"
+                raise ChildTimeout(message, whole=whole, progress=self._last_started()) from None
+
+    def _receive(self, proc: subprocess.Popen[bytes], until: float) -> tuple[str, Any]:
         assert self._reader is not None
         body = self._reader.frame(until)
         if body is None:
-            whole = until >= deadline
-            message = "time limit of the whole document" if whole else "time limit of one page"
-            raise ChildTimeout(message, whole=whole, progress=self._last_started())
+            raise ChildTimeout("no answer in time", whole=False, progress=self._last_started())
         if body is False:
             raise ChildCrashed(f"child process died (exit code {proc.wait()})", progress=self._last_started())
         return pickle.loads(body)

@@ -93,6 +93,19 @@ def normalize_whitespace(text: str) -> str:
     """NFC, no zero-width or control characters, single spaces, at most one blank line."""
     if not text.isascii():
         text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii():
+        # Substring tests first: most pages need none of the substitutions, and each regular
+        # expression pass over a page costs several times all the tests together.
+        if not text.replace("\n", "").replace("\t", "").isprintable():
+            text = _CONTROL.sub("", text)
+        if "  " in text or "\t" in text:
+            text = _SPACES.sub(" ", text)
+        if " \n" in text or "\n " in text:
+            text = _LINE_EDGES.sub("\n", text)
+    else:
+        text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", _CONTROL.sub("", text)))
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
