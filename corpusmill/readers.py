@@ -84,8 +84,7 @@ def plan(sources: list[str], *, source: str | None = None) -> list[ReadTask]:
         files = storage.expand(src)
         if not files:
             raise InputNotFoundError(f"input not found: {src} (no file, folder or glob match)")
-        root = src.rstrip("/") if storage.filesystem(src)[0].isdir(storage.filesystem(src)[1]) else None
-        name_of = {f: (os.path.relpath(storage.filesystem(f)[1], storage.filesystem(root)[1]) if root else os.path.basename(f)) for f in files}
+        name_of = _stable_names(src, files)
         src_name = source or _stem(src)
         texts = [f for f in files if _kind(f) == "text"]
         for i in range(0, len(texts), TEXT_FILES_PER_TASK):
@@ -96,6 +95,15 @@ def plan(sources: list[str], *, source: str | None = None) -> list[ReadTask]:
             if kind != "text":
                 tasks.extend(_split(kind, f, name_of[f], src_name))
     return tasks
+
+
+def _stable_names(src: str, files: list[str]) -> dict[str, str]:
+    """Names that ids are made from: the path below a folder source, else the file name, so
+    ids do not change when the same data is read from another mount point or bucket."""
+    fs, root = storage.filesystem(src)
+    if not fs.isdir(root):
+        return {f: os.path.basename(f) for f in files}
+    return {f: os.path.relpath(storage.filesystem(f)[1], root) for f in files}
 
 
 def _split(kind: str, path: str, name: str, source: str) -> list[ReadTask]:
