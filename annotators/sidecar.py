@@ -19,10 +19,9 @@ import pyarrow.parquet as pq
 from annotators.base import BatchHint
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
-from corpusmill.schema import DEAD_LETTER_SCHEMA
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DEAD_LETTERS_DIR
 
 INPUT_COLUMNS = ["id", "text", "uri"]
-DEAD_LETTERS_DIR = "_dead_letters"
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,6 @@ def pipeline_options(beam_args: list[str] | None = None, *, workers: int | None 
     return options
 
 
-def is_local(options: PipelineOptions) -> bool:
-    return options.get_all_options().get("runner") == LOCAL_RUNNER
-
-
 PORTABLE_EMBED_ARGS = [
     "--runner=PortableRunner",
     "--job_endpoint=embed",

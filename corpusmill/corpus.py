@@ -13,9 +13,9 @@ import duckdb
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
+from corpusmill.schema import DEAD_LETTERS_DIR
 
 DOCUMENTS_GLOB = "*.parquet"
-DEAD_LETTERS_DIR = "_dead_letters"
 
 
 def _sql_str(s: str) -> str:

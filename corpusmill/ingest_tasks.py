@@ -24,13 +24,19 @@ import pyarrow.parquet as pq
 
 from corpusmill import storage
 from corpusmill.readers import STAGE, ReadTask, Record, read_task
-from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, content_hash, dead_letter, meta_json
+from corpusmill.schema import (
+    DEAD_LETTER_SCHEMA,
+    DEAD_LETTERS_DIR,
+    DOCUMENT_SCHEMA,
+    content_hash,
+    dead_letter,
+    meta_json,
+)
 from corpusmill.textnorm import normalize
 
 STATS_KEY = b"corpusmill.stats"
 HASH_COLUMN = "_hash"
 STAGING_DIR = "_staging"
-DEAD_LETTERS_DIR = "_dead_letters"
 # Exact dedup groups content hashes by their first byte into this many partitions, so the
 # runner moves a few arrays per task instead of one element per document.
 HASH_PARTITIONS = 16

@@ -39,7 +39,8 @@ class ProgressLine:
     """Prints `<job>: <n> <unit> (<rate> <unit>/s)` every `interval` s while a job runs.
 
     `poll` returns the number of units done so far; it runs on a background thread, so it
-    must be cheap (e.g. count rows in finished output footers).
+    must be cheap (e.g. count rows in finished output footers). With `enabled=False` no
+    thread starts and nothing is printed.
     """
 
     def __init__(
@@ -48,22 +49,26 @@ class ProgressLine:
         unit: str,
         poll: Callable[[], int],
         *,
-        interval: float = 2.0,
+        enabled: bool = True,
+        interval: float = 5.0,
         stream: TextIO = sys.stderr,
     ) -> None:
         self.job, self.unit, self.poll, self.interval, self.stream = job, unit, poll, interval, stream
+        self.enabled = enabled
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._start = 0.0
 
     def __enter__(self) -> "ProgressLine":
         self._start = time.monotonic()
-        self._thread.start()
+        if self.enabled:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.interval + 1)
+        if self.enabled:
+            self._thread.join(timeout=self.interval + 1)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

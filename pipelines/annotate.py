@@ -176,7 +176,7 @@ def run_annotate(
     start = time.monotonic()
     if tasks:
         poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
-        with ProgressLine("annotate", "files", poll, interval=5.0 if progress else 1e9):
+        with ProgressLine("annotate", "files", poll, enabled=progress):
             run(lambda p: p | Annotate(tasks, annotators, ann_dir), options)
     elapsed = time.monotonic() - start
     counts = summarize(docs_dir, ann_dir)

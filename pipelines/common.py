@@ -13,12 +13,11 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
 from corpusmill.errors import OutputExistsError
-from corpusmill.schema import DEAD_LETTER_SCHEMA
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DEAD_LETTERS_DIR
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TAG = "dead_letter"
-DEAD_LETTERS_DIR = "_dead_letters"
 DEAD_LETTER_ROWS_PER_FILE = 100_000
 RUN_FILE = "_run.json"
 SUMMARY_FILE = "_summary.json"

@@ -113,7 +113,7 @@ def run_extract_pdf(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir, len(parts)), interval=5.0 if progress else 1e9):
+    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir, len(parts)), enabled=progress):
         run(lambda p: p | ExtractPdfs(parts, out_dir, config), options)
     elapsed = time.monotonic() - start
     counts = summarize(out_dir, len(parts))

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -104,15 +105,23 @@ def fingerprint(tasks: list[ReadTask], config: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _poll_records(out_dir: str, n_tasks: int, dedup: bool):
+def _poll_records(out_dir: str, n_tasks: int, dedup: bool) -> Callable[[], int]:
+    """Records read so far, from the footers of the tasks' files.
+
+    A task's file never changes once it exists (staged files are only renamed), so each
+    footer is read once and its count remembered; later polls only look for new files.
+    """
+    counted: dict[int, int] = {}
+
     def poll() -> int:
-        done = 0
         for i in range(n_tasks):
+            if i in counted:
+                continue
             for path in (part_path(out_dir, i), staging_path(out_dir, i)) if dedup else (part_path(out_dir, i),):
                 if storage.exists(path):
-                    done += file_stats(path).get("records_in", 0)
+                    counted[i] = file_stats(path).get("records_in", 0)
                     break
-        return done
+        return sum(counted.values())
 
     return poll
 
@@ -139,7 +148,7 @@ def run_ingest(
         return {**finished, "skipped": True}
     start = time.monotonic()
     poll = _poll_records(out_dir, len(tasks), dedup)
-    with ProgressLine("ingest", "records", poll, interval=5.0 if progress else 1e9):
+    with ProgressLine("ingest", "records", poll, enabled=progress):
         run(lambda p: p | Ingest(tasks, out_dir, dedup=dedup), options)
     elapsed = time.monotonic() - start
     counts = summarize(out_dir, len(tasks))

@@ -27,6 +27,7 @@ from corpusmill.beam_options import pipeline_options
 from corpusmill.corpus import Corpus, open_corpus
 from corpusmill.errors import ConfigError, OutputExistsError
 from corpusmill.progress import ProgressLine
+from corpusmill.schema import DEAD_LETTERS_DIR
 from mixers import token_cache
 from mixers.manifest import MANIFEST, PLAN_FILE, build_manifest
 from mixers.mix_work import dead_letter_rows, work_items
@@ -188,7 +189,7 @@ def _finish_stage(corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: To
     stage_dir = storage.join(out, plan.stage.name)
     dead = dead_letter_rows(corpus, missing, plan.layout.skipped, plan.stage)
     if dead.num_rows:
-        storage.write_parquet(dead, storage.join(stage_dir, "_dead_letters", "mix-00000.parquet"))
+        storage.write_parquet(dead, storage.join(stage_dir, DEAD_LETTERS_DIR, "mix-00000.parquet"))
     manifest = build_manifest(plan, recipe, tokenizer, stage_dir, missing_annotations=missing.num_rows)
     storage.remove_tree(storage.join(stage_dir, WORK_DIR))
     storage.write_json(manifest, storage.join(stage_dir, MANIFEST))
@@ -250,7 +251,7 @@ def run_mix(
         if dry_run:
             return result
         poll = lambda: sum(len(finished_shards(storage.join(out, p.stage.name))) for p in plans)  # noqa: E731
-        with ProgressLine("mix", "shards", poll, interval=5.0 if progress else 1e9):
+        with ProgressLine("mix", "shards", poll, enabled=progress):
             result.stages_skipped = write_stages(
                 corpus, plans, recipe, tokenizer, out, options=options, missing=missing,
                 token_files=token_files, overwrite=overwrite,

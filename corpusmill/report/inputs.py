@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpusmill import storage
+from corpusmill.schema import DEAD_LETTERS_DIR
 
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "_summary.json"
 LEDGER_FILE = "_llm_ledger.json"  # an LLM job's ledger when it is not inside its _summary.json
 MANIFEST_FILE = "manifest.json"
-DEAD_LETTERS_DIR = "_dead_letters"
 TOKENS_DIR = "_tokens"  # the mixer's token sidecar: SHARDS_DIR/_tokens/<tokenizer fp[:16]>/*.parquet
 
 

@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
-from corpusmill.ingest_tasks import DEAD_LETTERS_DIR, STATS_KEY, file_stats, part_path
+from corpusmill.ingest_tasks import STATS_KEY, file_stats, part_path
+from corpusmill.schema import DEAD_LETTERS_DIR
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
 from extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 
