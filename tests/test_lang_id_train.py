@@ -20,7 +20,11 @@ SIB200 = next(
     (d / "shared/data/sib200" for d in (_REPO.parent, _REPO.parent.parent) if (d / "shared/data/sib200").is_dir()),
     _REPO.parent / "shared/data/sib200",
 )
-CODES = {"eng_Latn": "English", "fra_Latn": "French", "rus_Cyrl": "Russian", "zho_Hans": "Chinese"}
+CODES = {
+    "eng_Latn": "English", "fra_Latn": "French", "rus_Cyrl": "Russian", "zho_Hans": "Chinese",
+    # A close pair, so the rebuild also trains and writes a pair model.
+    "hrv_Latn": "Croatian", "bos_Latn": "Bosnian",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +48,10 @@ def test_rebuild_is_reproducible_and_usable(small_sib200: Path, tmp_path: Path) 
                    str(tmp_path / out), "--qwen3", str(qwen3), "--bucket", "50000", "--dim", "16", "--epoch", "3"]
         subprocess.run(command, check=True, cwd=_REPO, env={**os.environ, "PYTHONPATH": str(_REPO)})
     first = json.loads((tmp_path / "a" / "lid.json").read_text(encoding="utf-8"))
-    for name in ("lid.ftz", "lid.json", "lid.md"):
+    for name in ("lid.ftz", "lid_pairs.npz", "lid.json", "lid.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert first["labels"] == sorted(CODES)
+    assert [pair["labels"] for pair in first["pairs"]] == [["hrv_Latn", "bos_Latn"]]
     card = (tmp_path / "a" / "lid.md").read_text(encoding="utf-8")
     assert "CC BY-SA 4.0" in card and all(f"| `{code}` |" in card for code in CODES)
 

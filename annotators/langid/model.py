@@ -15,6 +15,7 @@ from pathlib import Path
 
 import fasttext
 
+from annotators.langid.close_pairs import ClosePairs
 from annotators.langid.rules import is_written_cantonese
 from annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
 from annotators.langid.text import chunks as split_chunks
@@ -67,16 +68,20 @@ def read_metadata(model_path: Path) -> dict:
 class LidModel:
     """A trained fastText LID model with its script candidates and thresholds."""
 
-    def __init__(self, model: fasttext.FastText._FastText, thresholds: dict[str, float]) -> None:
+    def __init__(
+        self, model: fasttext.FastText._FastText, thresholds: dict[str, float], pairs: ClosePairs | None = None
+    ) -> None:
         self._model = model
+        self.pairs = pairs or ClosePairs([])
         self.labels = [label.removeprefix(_PREFIX) for label in model.get_labels()]
         self.thresholds = thresholds
         self._candidates = _candidates_by_script(self.labels)
 
     @classmethod
     def load(cls, model_path: Path) -> LidModel:
-        """The model and the thresholds of its metadata file."""
-        return cls(fasttext.load_model(str(model_path)), read_metadata(model_path)["thresholds"])
+        """The model, the thresholds of its metadata file and its close-pair models."""
+        meta = read_metadata(model_path)
+        return cls(fasttext.load_model(str(model_path)), meta["thresholds"], ClosePairs.load(model_path, meta))
 
     def label_text(self, text: str) -> DocLabel:
         """The language of a (sampled) document: chunk, classify, vote, threshold."""
@@ -109,6 +114,11 @@ class LidModel:
             labels, probs = self._predict(texts, [candidates for _, candidates, _ in pending])
             for (i, candidates, counted), row_labels, row_probs in zip(pending, labels, probs):
                 label, score = _best_of(candidates, row_labels, row_probs)
+                pair_model = self.pairs.by_label.get(label)
+                if pair_model is not None:
+                    # The pair's own model picks the side; the score is the pair's share.
+                    label = pair_model.decide(chunks[i])
+                    score = _mass_of(pair_model.pair, candidates, row_labels, row_probs)
                 if counted.script == "Hani" and label.startswith(("zho_", "yue_")):
                     if is_written_cantonese(chunks[i], counted.letters):
                         label, score = "yue_Hant", _chinese_mass(candidates, row_labels, row_probs)
@@ -188,6 +198,14 @@ def _best_of(candidates: list[str], labels, probs) -> tuple[str, float]:
     if mass <= 0.0:
         return UND, 0.0
     return best, best_p / mass
+
+
+def _mass_of(pair: tuple[str, ...], candidates: list[str], labels, probs) -> float:
+    """Probability of either side of a close pair, renormalized over the candidates."""
+    allowed = set(candidates)
+    mass = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in allowed)
+    both = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in pair)
+    return both / mass if mass > 0 else 0.0
 
 
 def _chinese_mass(candidates: list[str], labels, probs) -> float:

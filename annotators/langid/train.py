@@ -3,7 +3,8 @@
     python -m annotators.langid.train --sib200 ../shared/data/sib200 --out annotators/models
 
 Trains on the train split only, quantizes, calibrates per-language thresholds on dev,
-evaluates on dev sentences and paragraphs and writes `lid.ftz`, `lid.json` and `lid.md`.
+trains the close-pair models (`close_pairs`), evaluates on dev sentences and paragraphs
+and writes `lid.ftz`, `lid_pairs.npz`, `lid.json` and `lid.md`.
 With one thread (the default) the same data gives byte-identical files.
 """
 
@@ -23,15 +24,17 @@ import fasttext
 
 from annotators.langid import card
 from annotators.langid.evaluate import accuracy, calibrate, dev_predictions
+from annotators.langid.close_pairs import ClosePairs, save as save_pairs
 from annotators.langid.model import LidModel
 from annotators.langid.sib200 import languages, shared_lines, training_pairs
 from annotators.langid.text import normalize
+from annotators.langid.train_pairs import train_all as train_pairs
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "corpusmill-lid-sib200"
-# Bump when training data, rules or parameters change; the file hash is appended.
-RELEASE = "1"
+# Bump when training data, rules or parameters change; a hash of the model files is appended.
+RELEASE = "2"
 SEED = 0
 # Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
 # signal; more epochs help the close pairs, word bigrams did not.
@@ -93,14 +96,22 @@ def build(
     data = model_tmp.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     lid = LidModel(fasttext.load_model(str(model_tmp)), {})
+    pair_models, pair_reports = train_pairs(root, lid.labels)
+    lid.pairs = ClosePairs(pair_models)
+    pairs_path = ClosePairs.path_for(out / "lid.ftz")
+    pairs_tmp = pairs_path.with_name(f".{pairs_path.name}")
+    save_pairs(pair_models, pairs_tmp)
+    # The version names both files: a change of either changes the labels.
+    version_hash = hashlib.sha256(data + pairs_tmp.read_bytes()).hexdigest()
     thresholds, sentence, paragraph = evaluate(lid, root, codes)
     meta = {
         "name": MODEL_NAME,
-        "version": f"{RELEASE}+{sha[:12]}",
+        "version": f"{RELEASE}+{version_hash[:12]}",
         "sha256": sha,
         "size_bytes": len(data),
         "labels": sorted(lid.labels),
         "thresholds": thresholds,
+        "pairs": pair_reports,
         "train": {
             "data": "SIB-200 train split",
             "sentences": n_sentences,
@@ -112,6 +123,7 @@ def build(
     }
     _write_text(out / "lid.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     _write_text(out / "lid.md", card.render(meta, sentence, paragraph, qwen3))
+    os.replace(pairs_tmp, pairs_path)
     os.replace(model_tmp, out / "lid.ftz")
     return meta
 
