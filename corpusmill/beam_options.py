@@ -8,9 +8,14 @@ Prism runner binary, which fails offline. Any other Beam flag passes through unt
 
 from __future__ import annotations
 
+import logging
 import os
+import shlex
+import sys
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.transforms.environments import SubprocessSDKEnvironment
 
 LOCAL_RUNNER = "FnApiRunner"
 
@@ -44,6 +49,50 @@ def pipeline_options(beam_args: list[str] | None = None, *, workers: int | None 
             overrides["runner"] = LOCAL_RUNNER
         options = PipelineOptions(args, **overrides)
     return options
+
+
+class _WorkersRunner(fn_runner.FnApiRunner):
+    """FnApiRunner whose worker processes start through `corpusmill.beam_worker`.
+
+    In multi_processing mode FnApiRunner starts Beam's own worker entry point; given a
+    default environment and the in_memory mode it starts ours instead, with the same
+    number of workers (`direct_num_workers`) and the same bundle splitting.
+    """
+
+    def __init__(self) -> None:
+        command = f"{shlex.quote(sys.executable)} -m corpusmill.beam_worker"
+        super().__init__(default_environment=SubprocessSDKEnvironment.from_command_string(command))
+
+    def run_pipeline(self, pipeline, options):  # noqa: ANN001, ANN201 (Beam's signature)
+        direct = options.view_as(DirectOptions)
+        mode, direct.direct_running_mode = direct.direct_running_mode, "in_memory"
+        quiet = _DropMessage("direct_running_mode should be")
+        fn_runner._LOGGER.addFilter(quiet)
+        try:
+            return super().run_pipeline(pipeline, options)
+        finally:
+            fn_runner._LOGGER.removeFilter(quiet)
+            direct.direct_running_mode = mode
+
+
+class _DropMessage(logging.Filter):
+    """Drops FnApiRunner's warning that in_memory mode with N workers is not parallel:
+    with a subprocess environment (ours) it is."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
+
+
+def local_runner(options: PipelineOptions) -> fn_runner.FnApiRunner | None:
+    """The runner instance for a local multi-process run; None lets Beam pick from `options`."""
+    std = options.get_all_options()
+    if std.get("runner") == LOCAL_RUNNER and std.get("direct_running_mode") == "multi_processing":
+        return _WorkersRunner()
+    return None
 
 
 PORTABLE_EMBED_ARGS = [

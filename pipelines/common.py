@@ -12,6 +12,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
+from corpusmill.beam_options import local_runner
 from corpusmill.errors import OutputExistsError
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DEAD_LETTERS_DIR
 
@@ -71,7 +72,7 @@ class WriteDeadLetters(beam.PTransform):
 
 def run(build: Callable[[beam.Pipeline], None], options: PipelineOptions) -> None:
     """Build and run a pipeline to completion; raise if the runner reports failure."""
-    pipeline = beam.Pipeline(options=options)
+    pipeline = beam.Pipeline(runner=local_runner(options), options=options)
     build(pipeline)
     result = pipeline.run()
     state = result.wait_until_finish()
