@@ -167,3 +167,13 @@ def test_sliced_and_chunked_input(lang_id: LangId) -> None:
     assert lang_id.label(table.slice(1, 2)).column("lang").to_pylist() == codes[1:3]
     sliced = pa.array([TEXTS[c] for c in codes]).slice(1, 2)
     assert lang_id.label(pa.table({"id": ["a", "b"], "text": sliced})).column("lang").to_pylist() == codes[1:3]
+
+
+def test_weak_answer_for_a_standard_like_arabic_variety_falls_back_to_standard_arabic() -> None:
+    from annotators.langid.model import ChunkLabel, LidModel
+
+    lid = LidModel.load(DEFAULT_MODEL)
+    lid.thresholds = {"acq_Arab": 0.5, "lmo_Latn": 0.5}
+    assert lid.aggregate([ChunkLabel("acq_Arab", 0.3, "Arab", 120)]).lang == "arb_Arab"
+    assert lid.aggregate([ChunkLabel("acq_Arab", 0.7, "Arab", 120)]).lang == "acq_Arab"
+    assert lid.aggregate([ChunkLabel("lmo_Latn", 0.3, "Latn", 120)]).lang == "und"

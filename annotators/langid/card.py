@@ -52,7 +52,8 @@ def _header(meta: dict) -> list[str]:
         "language's correctly labeled dev paragraphs fall below it, never above 0.5, and 0 "
         "unless it gains at least 3 answers "
         "(lines of `ars_Arab`/`acq_Arab` and lines shared between labels left out); below "
-        "it the answer is `und`",
+        "it the answer is `und`, or `arb_Arab` for `ars_Arab`/`acq_Arab` (their text is mostly "
+        "Standard Arabic)",
         "- rebuild: `python -m annotators.langid.train --sib200 DATA/sib200 --out annotators/models` "
         "(fixed seed, one thread: the same data gives the same file)",
         "",

@@ -18,6 +18,7 @@ import fasttext
 from annotators.langid.close_pairs import ClosePairs
 from annotators.langid.rules import is_written_cantonese
 from annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
+from annotators.langid.sib200 import LIKE_STANDARD_ARABIC, STANDARD_ARABIC
 from annotators.langid.text import chunks as split_chunks
 from annotators.langid.text import normalize, not_text_share
 
@@ -139,10 +140,16 @@ class LidModel:
         return labels, probs
 
     def aggregate(self, chunks: list[ChunkLabel]) -> DocLabel:
-        """Letter-weighted vote of the chunks, then the per-language threshold."""
+        """Letter-weighted vote of the chunks, then the per-language threshold.
+
+        Below its threshold an answer becomes `und`, except for the Arabic varieties whose
+        SIB-200 text is mostly Standard Arabic: a weak answer there means Arabic that the
+        model cannot place, and Standard Arabic is the answer that is most often right.
+        """
         doc = aggregate(chunks)
         if doc.lang != UND and doc.score < self.thresholds.get(doc.lang, 0.0):
-            return DocLabel(UND, doc.score, doc.mix, doc.script)
+            fallback = STANDARD_ARABIC if doc.lang in LIKE_STANDARD_ARABIC else UND
+            return DocLabel(fallback, doc.score, doc.mix, doc.script)
         return doc
 
 

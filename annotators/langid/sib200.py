@@ -14,8 +14,9 @@ from pathlib import Path
 
 from corpusmill.errors import InputNotFoundError
 
+STANDARD_ARABIC = "arb_Arab"
 # When one sentence is listed under several labels it stays with the standard variety.
-PREFERRED_ON_TIES = ("arb_Arab",)
+PREFERRED_ON_TIES = (STANDARD_ARABIC,)
 # Varieties whose SIB-200 lines are mostly Standard Arabic, byte for byte or nearly
 # (shared/DATA.md): their labels say nothing about the text, so thresholds ignore them.
 LIKE_STANDARD_ARABIC = ("ars_Arab", "acq_Arab")
