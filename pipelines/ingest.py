@@ -1,10 +1,11 @@
 """The ingest job: sources -> normalized documents (+ dead letters, a run summary).
 
     tasks (byte ranges / files / row groups) -> Reshuffle -> _StageFn (read, normalize, write)
-        [dedup] -> hash slices -> GroupByKey(partition) -> duplicate rows per task
-                -> CoGroupByKey(task) -> _FinalizeFn (write final files)
+        [dedup] -> content and id hash slices -> GroupByKey(partition)
+                -> duplicate texts and duplicate ids per task
+                -> CoGroupByKey(task) -> _finalize (write final files and duplicate-id dead letters)
 
-Only task descriptors and content hashes move through the runner, never document text, so
+Only task descriptors and hashes move through the runner, never document text, so
 the job scales with workers instead of with the runner's serialization.
 """
 
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
-import numpy as np
 
 from corpusmill import storage
 from corpusmill.beam_options import pipeline_options
@@ -64,8 +64,7 @@ def _duplicates_in_partition(element: tuple[int, list[HashSlice]]):
 
 def _finalize(element: tuple[int, dict[str, list[Any]]], out_dir: str) -> None:
     index, grouped = element
-    drops = [np.asarray(d, np.int64) for d in grouped["drop"]]
-    finalize(index, out_dir, np.concatenate(drops) if drops else np.zeros(0, np.int64))
+    finalize(index, out_dir, list(grouped["drop"]))
 
 
 class Ingest(beam.PTransform):

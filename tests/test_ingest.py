@@ -193,3 +193,27 @@ def test_corpusmill_documents_reingest_with_uri_and_meta(mixed_inputs: Path, tmp
     for doc_id, row in after.items():
         assert (row["uri"], row["source"], json.loads(row["meta"])) == (
             before[doc_id]["uri"], before[doc_id]["source"], json.loads(before[doc_id]["meta"]))
+
+
+@pytest.mark.parametrize("runner", ["in_process", "two_workers"])
+def test_a_reused_id_with_another_text_is_a_dead_letter(runner: str, tmp_path: Path) -> None:
+    # Two sources that both number their records from 1: the second "1" and "2" are other
+    # documents, the repeated ("3", same text) is an exact duplicate.
+    first = _jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "Erste Zeile."}, {"id": "2", "text": "Zweite."},
+                                          {"id": "3", "text": "Dritte."}])
+    second = _jsonl(tmp_path / "b.jsonl", [{"id": "1", "text": "Another first line."},
+                                           {"id": "3", "text": "Dritte."}, {"id": "2", "text": "Another second."},
+                                           {"id": "4", "text": "Erste Zeile."}])
+    out = tmp_path / "docs"
+    s = run_ingest([str(first), str(second)], str(out), **runner_kwargs(runner))
+    assert (s["records_in"], s["docs"], s["duplicates"]) == (7, 3, 2)
+    assert s["dead_letters"] == {"duplicate_id": 2}
+    assert s["records_in"] == s["docs"] + s["dead_letters_total"] + s["duplicates"]
+    rows = _all_rows(out)
+    assert sorted((r["id"], r["text"]) for r in rows) == [("1", "Erste Zeile."), ("2", "Zweite."), ("3", "Dritte.")]
+    dead = pq.read_table(sorted((out / "_dead_letters").glob("*.parquet"))).to_pylist()
+    assert sorted(d["id"] for d in dead) == ["1", "2"]
+    assert all(d["reason"] == "duplicate_id" and "b.jsonl" in d["uri"] for d in dead)
+    with open_corpus(str(out)) as corpus:
+        assert corpus.sql("SELECT count(*), count(DISTINCT id) FROM documents").fetchall() == [(3, 3)]
+        assert corpus.sql("SELECT count(*) FROM dead_letters WHERE reason = 'duplicate_id'").fetchall() == [(2,)]
