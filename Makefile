@@ -34,7 +34,7 @@ test: venv sysdeps
 	$(BIN)/python -m pytest -q
 
 bench: venv sysdeps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
