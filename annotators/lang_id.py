@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from annotators.langid.close_pairs import ClosePairs
 from annotators.langid.model import LidModel, read_metadata
 from annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
 from annotators.base import Annotator
@@ -48,19 +49,25 @@ class LangId(Annotator):
     ) -> None:
         self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
         meta_path = self.model_path.with_suffix(".json")
-        for path in (self.model_path, meta_path):
-            if not path.is_file():
-                raise ModelNotFoundError(
-                    f"language-ID model file {path} not found: pass the .ftz of "
-                    "`python -m annotators.langid.train --sib200 DIR --out DIR` (its .json "
-                    "must sit beside it), or omit the model path to use the shipped model"
-                )
+        self._require(self.model_path, meta_path)
         meta = read_metadata(self.model_path)
+        if meta.get("pairs"):
+            self._require(ClosePairs.path_for(self.model_path))
         self.model_name: str = meta["name"]
         self.version: str = meta["version"]
         self.sample_bytes = sample_bytes
         self.windows = windows
         self._model: LidModel | None = None
+
+    @staticmethod
+    def _require(*paths: Path) -> None:
+        for path in paths:
+            if not path.is_file():
+                raise ModelNotFoundError(
+                    f"language-ID model file {path} not found: pass the .ftz of "
+                    "`python -m annotators.langid.train --sib200 DIR --out DIR` (its .json "
+                    "and _pairs.npz must sit beside it), or omit the model path to use the shipped model"
+                )
 
     def setup(self) -> None:
         """Load the model (once per worker process)."""

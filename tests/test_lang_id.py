@@ -137,6 +137,11 @@ def test_fifty_megabyte_document_is_sampled(lang_id: LangId) -> None:
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="annotators.langid.train"):
         LangId(model_path=str(tmp_path / "lid.ftz"))
+    # A model whose metadata lists close-pair models needs their file beside it.
+    for name in ("lid.ftz", "lid.json"):
+        (tmp_path / name).write_bytes((DEFAULT_MODEL.parent / name).read_bytes())
+    with pytest.raises(ModelNotFoundError, match="lid_pairs.npz"):
+        LangId(model_path=str(tmp_path / "lid.ftz"))
 
 
 def test_picklable_before_and_after_setup(lang_id: LangId) -> None:

@@ -162,10 +162,6 @@ class ClosePairs:
     def __init__(self, models: list[PairModel]) -> None:
         self.by_label = {code: model for model in models for code in model.pair}
 
-    def decide(self, label: str, text: str) -> str:
-        model = self.by_label.get(label)
-        return model.decide(text) if model else label
-
     @staticmethod
     def path_for(model_path: Path) -> Path:
         return model_path.with_name(f"{model_path.stem}_pairs.npz")
