@@ -12,7 +12,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
+from corpusmill.beam_options import local_runner, pipeline_options
 from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig, LLMClient, Request, user
 from corpusmill.llm.testing import LLMTestServer
@@ -96,7 +96,8 @@ def test_transform_routes_failures_to_dead_letters(runner):
         config = ClientConfig(urls=(server.url,), backoff=0.01, retries=1)
         server.inject("500", 2)  # transient: retried, never seen downstream
         kw = runner_kwargs(runner)
-        pipeline = beam.Pipeline(options=pipeline_options(kw["beam_args"], workers=kw["workers"]))
+        options = pipeline_options(kw["beam_args"], workers=kw["workers"])
+        pipeline = beam.Pipeline(runner=local_runner(options), options=options)
         outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="ocr", batch_size=16)
         kinds = outputs.results | beam.MapTuple(lambda k, r: (k, r.parsed is not None, r.text if k == "doc-00000" else ""))
         long = ("doc-00007", "doc-00057")
