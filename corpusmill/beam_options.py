@@ -66,12 +66,12 @@ class _WorkersRunner(fn_runner.FnApiRunner):
     def run_pipeline(self, pipeline, options):  # noqa: ANN001, ANN201 (Beam's signature)
         direct = options.view_as(DirectOptions)
         mode, direct.direct_running_mode = direct.direct_running_mode, "in_memory"
-        quiet = _DropMessage("direct_running_mode should be")
-        fn_runner._LOGGER.addFilter(quiet)
+        quiet, logger = _DropMessage("direct_running_mode should be"), logging.getLogger(fn_runner.__name__)
+        logger.addFilter(quiet)
         try:
             return super().run_pipeline(pipeline, options)
         finally:
-            fn_runner._LOGGER.removeFilter(quiet)
+            logger.removeFilter(quiet)
             direct.direct_running_mode = mode
 
 
