@@ -37,7 +37,9 @@ def pipeline_options(beam_args: list[str] | None = None, *, workers: int | None 
     options = PipelineOptions(args)
     std = options.get_all_options()
     if std.get("runner") in (LOCAL_RUNNER, "DirectRunner"):
-        n = workers or default_workers()
+        # --workers wins; else Beam's own --direct_num_workers if given; else one per CPU.
+        given = any(a == "--direct_num_workers" or a.startswith("--direct_num_workers=") for a in args)
+        n = workers or (std.get("direct_num_workers") if given else None) or default_workers()
         overrides: dict[str, object] = {"direct_num_workers": n}
         if not std.get("default_sdk_harness_log_level"):
             # Worker processes otherwise log every channel they open at INFO.

@@ -22,6 +22,13 @@ def test_local_defaults_by_worker_count() -> None:
     )
 
 
+def test_beams_own_worker_count_is_kept_unless_workers_is_given() -> None:
+    assert pipeline_options(["--direct_num_workers=3"]).get_all_options()["direct_num_workers"] == 3
+    assert pipeline_options(["--direct_num_workers=3"], workers=2).get_all_options()["direct_num_workers"] == 2
+    options = pipeline_options(["--direct_num_workers", "3"]).get_all_options()
+    assert (options["direct_num_workers"], options["direct_running_mode"]) == (3, "multi_processing")
+
+
 def test_remote_flags_pass_through_unchanged() -> None:
     args = ["--runner=DataflowRunner", "--project=p", "--region=europe-west4", "--temp_location=gs://b/tmp"]
     options = pipeline_options(args, workers=4).get_all_options()
