@@ -207,19 +207,16 @@ def _best_of(candidates: list[str], labels, probs) -> tuple[str, float]:
     return best, best_p / mass
 
 
-def _mass_of(pair: tuple[str, ...], candidates: list[str], labels, probs) -> float:
-    """Probability of either side of a close pair, renormalized over the candidates."""
+def _mass_of(group: tuple[str, ...], candidates: list[str], labels, probs) -> float:
+    """Probability of any label of `group` (a close pair, the Chinese labels), renormalized
+    over the candidates."""
     allowed = set(candidates)
     mass = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in allowed)
-    both = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in pair)
-    return both / mass if mass > 0 else 0.0
+    inside = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in group)
+    return inside / mass if mass > 0 else 0.0
 
 
 def _chinese_mass(candidates: list[str], labels, probs) -> float:
     """Probability of any Chinese label among the candidates (the rule picks which)."""
-    allowed = set(candidates)
-    mass = sum(float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX) in allowed)
-    chinese = sum(
-        float(p) for label, p in zip(labels, probs) if label.removeprefix(_PREFIX)[:4] in ("zho_", "yue_")
-    )
-    return chinese / mass if mass > 0 else 0.0
+    chinese = tuple(code for code in candidates if code.startswith(("zho_", "yue_")))
+    return _mass_of(chinese, candidates, labels, probs)

@@ -32,8 +32,15 @@ def languages(root: Path) -> list[str]:
 
 def read_split(root: Path, code: str, split: str) -> list[str]:
     """Sentences of one language and split, in file order."""
+    return read_split_with_ids(root, code, split)[1]
+
+
+def read_split_with_ids(root: Path, code: str, split: str) -> tuple[list[str], list[str]]:
+    """(`index_id`s, sentences) of one language and split, in file order: the ids say
+    which sentences of two languages translate each other."""
     with open(root / code / f"{split}.tsv", newline="", encoding="utf-8") as f:
-        return [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [row["index_id"] for row in rows], [row["text"] for row in rows]
 
 
 def training_pairs(root: Path, codes: list[str]) -> list[tuple[str, str]]:

@@ -7,7 +7,6 @@ windows of out-of-fold scores (folds grouped by sentence id, see `close_pairs`).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +14,7 @@ from scipy.optimize import minimize
 from scipy.sparse import csr_matrix
 
 from annotators.langid.close_pairs import BUCKETS, C, FOLDS, PAIRS, WINDOW, PairModel, featurize, read_markers
-
-
-def read_ids_and_texts(root: Path, code: str, split: str) -> tuple[list[str], list[str]]:
-    with open(root / code / f"{split}.tsv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return [row["index_id"] for row in rows], [row["text"] for row in rows]
+from annotators.langid.sib200 import read_split_with_ids
 
 
 def _matrix(texts: list[str], pair: tuple[str, str]) -> csr_matrix:
@@ -74,8 +68,8 @@ def balanced_threshold(first: np.ndarray, second: np.ndarray) -> tuple[float, fl
 
 def train_pair(root: Path, pair: tuple[str, str]) -> tuple[PairModel, dict]:
     """The pair's model on all of train, thresholded by grouped cross-validation."""
-    ids_a, texts_a = read_ids_and_texts(root, pair[0], "train")
-    ids_b, texts_b = read_ids_and_texts(root, pair[1], "train")
+    ids_a, texts_a = read_split_with_ids(root, pair[0], "train")
+    ids_b, texts_b = read_split_with_ids(root, pair[1], "train")
     texts = texts_a + texts_b
     y = np.array([0] * len(texts_a) + [1] * len(texts_b), dtype=np.float64)
     groups = np.array(ids_a + ids_b)
