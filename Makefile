@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
-# Debian packages: Tesseract with the language packs the tests and demo use; Chromium for the report test.
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium
+# Debian packages: Tesseract with models for the scripts of Qwen3's languages (the list the
+# Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test.
+APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium
 
-.PHONY: demo test venv sysdeps bench clean
+.PHONY: demo test check venv sysdeps bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# An editable install leaves our own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
 	# is set every process (each CLI call, each Beam worker) would compile them again (~0.1 s).
-	$(BIN)/python -m compileall -q corpusmill pipelines extractors annotators mixers synth
+	$(BIN)/python -m compileall -q corpusmill commands pipelines extractors annotators mixers synth
 	touch $(STAMP)
 
 # Installs the Debian packages only when missing; needs root (as on CI) or sudo.
@@ -33,8 +34,13 @@ sysdeps:
 demo: venv sysdeps
 	$(BIN)/corpusmill demo --out $(DEMO_OUT)
 
-test: venv sysdeps
+# Static checks first (seconds), then the suite.
+test: venv sysdeps check
 	$(BIN)/python -m pytest -q
+
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: venv sysdeps
 	$(BIN)/python -m bench $(BENCH_ARGS)

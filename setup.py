@@ -1,5 +1,20 @@
-# For Beam's --setup_file: workers install corpusmill from this checkout at start-up.
-# All metadata lives in pyproject.toml.
-from setuptools import setup
+"""Package layout: every top-level room installs under the one `corpusmill` namespace.
 
-setup()
+The project's design card asks for `pipelines/ annotators/ mixers/ synth/ extractors/
+commands/` at the top of the repository, yet a worker's site-packages must gain nothing
+generic: so each room folder is mapped to `corpusmill.<room>` (setuptools `package_dir`),
+and only `corpusmill` lands in site-packages. All metadata lives in pyproject.toml; this
+file also serves Beam's `--setup_file`.
+"""
+
+from setuptools import find_packages, setup
+
+ROOMS = ("extractors", "annotators", "synth", "mixers", "pipelines", "commands")
+
+packages = find_packages(include=["corpusmill", "corpusmill.*"])
+package_dir = {"corpusmill": "corpusmill"}
+for room in ROOMS:
+    package_dir[f"corpusmill.{room}"] = room
+    packages += [f"corpusmill.{room}"] + [f"corpusmill.{room}.{sub}" for sub in find_packages(room)]
+
+setup(packages=packages, package_dir=package_dir)

@@ -15,10 +15,10 @@ import os
 
 import pyarrow as pa
 
-from annotators import fasttext_model
-from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, require_files, texts
-from annotators.detectors import code_score, math_score
-from annotators.sib200 import TOPICS
+from corpusmill.annotators import fasttext_model
+from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, require_files, texts
+from corpusmill.annotators.detectors import code_score, math_score
+from corpusmill.annotators.sib200 import TOPICS
 
 DOMAINS = (*TOPICS, "code", "math", "other")
 PACKAGE_MODELS = os.path.join(os.path.dirname(__file__), "models")
@@ -50,8 +50,14 @@ class Domain(Annotator):
         self.topic_version = f"{self.version}+{file_version(self.topic_path)}"
         self.field_version = file_version(self.field_path) if self.field_path else None
         self.columns = pa.schema(
-            [pa.field("domain", pa.string()), pa.field("domain_score", pa.float32()), *model_columns("domain"),
-             pa.field("field", pa.string()), pa.field("field_score", pa.float32()), *model_columns("field")]
+            [
+                pa.field("domain", pa.string()),
+                pa.field("domain_score", pa.float32()),
+                *model_columns("domain"),
+                pa.field("field", pa.string()),
+                pa.field("field_score", pa.float32()),
+                *model_columns("field"),
+            ]
         )
         self._topics = self._fields = None
 
@@ -81,9 +87,16 @@ class Domain(Annotator):
             field, field_score = pa.nulls(n, pa.string()), pa.nulls(n, pa.float32())
             field_model = field_version = None
         return pa.Table.from_arrays(
-            [pa.array(labels, pa.string()), pa.array(scores, pa.float32()),
-             constant("domain_rules+sib200_fasttext", n), constant(self.topic_version, n),
-             field, field_score, constant(field_model, n), constant(field_version, n)],
+            [
+                pa.array(labels, pa.string()),
+                pa.array(scores, pa.float32()),
+                constant("domain_rules+sib200_fasttext", n),
+                constant(self.topic_version, n),
+                field,
+                field_score,
+                constant(field_model, n),
+                constant(field_version, n),
+            ],
             schema=self.columns,
         )
 

@@ -1,7 +1,7 @@
 """`EduValue`: educational value 0-5 (`edu_score`), from a student model or a heuristic.
 
 With `edu_student.ftz` in the models folder (a fastText student trained on teacher labels,
-see `annotators/students.py`), `edu_score` is the student's expected score: the sum over
+see `annotators/training/students.py`), `edu_score` is the student's expected score: the sum over
 classes 0..5 of probability x class. Without it, the documented heuristic below fills the
 column so the mixer always has a value; `edu_model` says which one produced each row.
 
@@ -24,12 +24,12 @@ import re
 
 import pyarrow as pa
 
-from annotators import fasttext_model
-from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
-from annotators.detectors import math_score
-from annotators.quality_signals import SHORT_LINE_CHARS, TERMINAL_PUNCT
-from annotators.words import SAMPLE_CHARS as WORDS_SAMPLE_CHARS
-from annotators.words import sample_words
+from corpusmill.annotators import fasttext_model
+from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
+from corpusmill.annotators.detectors import math_score
+from corpusmill.annotators.quality_signals import SHORT_LINE_CHARS, TERMINAL_PUNCT
+from corpusmill.annotators.words import SAMPLE_CHARS as WORDS_SAMPLE_CHARS
+from corpusmill.annotators.words import sample_words
 
 STUDENT_MODEL = "edu_student.ftz"
 # Control characters other than newlines and tabs, or U+FFFD: the text was mangled.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from annotators.base import Annotator
+from corpusmill.annotators.base import Annotator
 from corpusmill.errors import ConfigError, InputNotFoundError
 
 BATCH = 256
@@ -63,14 +63,19 @@ def evaluate(annotator: Annotator, texts: list[str], gold: list[str], column: st
     preds: list[str] = []
     for start in range(0, len(texts), BATCH):
         chunk = texts[start : start + BATCH]
-        batch = pa.table({"id": [str(i) for i in range(start, start + len(chunk))],
-                          "text": pa.array(chunk, pa.large_string())})
+        batch = pa.table(
+            {"id": [str(i) for i in range(start, start + len(chunk))], "text": pa.array(chunk, pa.large_string())}
+        )
         preds.extend(_as_label(v) for v in annotator.label(batch).column(column).to_pylist())
     hits = Counter(g for p, g in zip(preds, gold) if p == g)
     pred_n, gold_n = Counter(preds), Counter(gold)
     classes = [
-        ClassScore(label, gold_n[label], hits[label] / pred_n[label] if pred_n[label] else 0.0,
-                   hits[label] / gold_n[label] if gold_n[label] else 0.0)
+        ClassScore(
+            label,
+            gold_n[label],
+            hits[label] / pred_n[label] if pred_n[label] else 0.0,
+            hits[label] / gold_n[label] if gold_n[label] else 0.0,
+        )
         for label in sorted(set(gold) | set(preds))
     ]
     return Evaluation(column, len(gold), sum(hits.values()) / len(gold), classes)

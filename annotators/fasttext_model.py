@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import fasttext
 
-from annotators.words import features  # bounded: the leading FEATURE_CHARS of a text
+from corpusmill.annotators.words import features  # bounded: the leading FEATURE_CHARS of a text
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,23 @@ def train(texts: Sequence[str], labels: Sequence[str], path: str, params: TrainP
     model.save_model(path)
 
 
-def _train_supervised(data: str, params: TrainParams) -> "fasttext.FastText._FastText":
+def _train_supervised(data: str, params: TrainParams) -> fasttext.FastText._FastText:
     """fastText training; on a diverging (NaN) loss, which tiny noisy label sets can cause,
     retry with half the learning rate, down to an eighth."""
 
-    def fit(lr: float) -> "fasttext.FastText._FastText":
+    def fit(lr: float) -> fasttext.FastText._FastText:
         return fasttext.train_supervised(
-            input=data, epoch=params.epoch, lr=lr, dim=params.dim, wordNgrams=params.word_ngrams,
-            minn=params.minn, maxn=params.maxn, bucket=params.bucket, seed=params.seed, thread=1, verbose=0,
+            input=data,
+            epoch=params.epoch,
+            lr=lr,
+            dim=params.dim,
+            wordNgrams=params.word_ngrams,
+            minn=params.minn,
+            maxn=params.maxn,
+            bucket=params.bucket,
+            seed=params.seed,
+            thread=1,
+            verbose=0,
         )
 
     lr = params.lr
@@ -80,15 +89,14 @@ def _train_supervised(data: str, params: TrainParams) -> "fasttext.FastText._Fas
     return fit(lr)
 
 
-def load(path: str) -> "fasttext.FastText._FastText":
+def load(path: str) -> fasttext.FastText._FastText:
     return fasttext.load_model(path)
 
 
-def predict(model: "fasttext.FastText._FastText", texts: Sequence[str], k: int = 1) -> list[list[tuple[str, float]]]:
+def predict(model: fasttext.FastText._FastText, texts: Sequence[str], k: int = 1) -> list[list[tuple[str, float]]]:
     """Top-`k` (label, probability) per text, highest first."""
     lines = [features(t) for t in texts]
     labels, probs = model.predict(lines, k=k)
     return [
-        [(lab[len(LABEL_PREFIX):], min(float(p), 1.0)) for lab, p in zip(labs, ps)]
-        for labs, ps in zip(labels, probs)
+        [(lab[len(LABEL_PREFIX) :], min(float(p), 1.0)) for lab, p in zip(labs, ps)] for labs, ps in zip(labels, probs)
     ]

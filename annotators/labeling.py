@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from annotators.base import Annotator, BatchHint, PartialLabelError
+from corpusmill.annotators.base import Annotator, BatchHint, PartialLabelError
 from corpusmill.errors import RecordError
 from corpusmill.schema import dead_letter
 
@@ -66,8 +66,12 @@ def _checked(annotator: Annotator, batch: pa.Table, out: pa.Table) -> pa.Table:
 def _failure(annotator: Annotator, row: dict[str, Any], exc: BaseException) -> dict[str, Any]:
     reason = exc.reason if isinstance(exc, RecordError) else "labeler_error"
     return dead_letter(
-        id=row["id"], uri=row.get("uri") or "", stage=f"annotate/{annotator.name}",
-        reason=reason, error=type(exc).__name__, message=str(exc),
+        id=row["id"],
+        uri=row.get("uri") or "",
+        stage=f"annotate/{annotator.name}",
+        reason=reason,
+        error=type(exc).__name__,
+        message=str(exc),
     )
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from annotators.langid.close_pairs import ClosePairs
-from annotators.langid.model import LidModel, read_metadata
-from annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
-from annotators.base import Annotator
+from corpusmill.annotators.base import Annotator
+from corpusmill.annotators.langid.close_pairs import ClosePairs
+from corpusmill.annotators.langid.model import LidModel, read_metadata
+from corpusmill.annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
 from corpusmill.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class LangId(Annotator):
             if not path.is_file():
                 raise ModelNotFoundError(
                     f"language-ID model file {path} not found: pass the .ftz of "
-                    "`python -m annotators.langid.train --sib200 DIR --out DIR` (its .json "
+                    "`python -m corpusmill.annotators.training.langid --sib200 DIR --out DIR` (its .json "
                     "and _pairs.npz must sit beside it), or omit the model path to use the shipped model"
                 )
 
@@ -96,4 +96,3 @@ class LangId(Annotator):
             ],
             schema=self.columns,
         )
-

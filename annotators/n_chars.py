@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from annotators.base import Annotator, BatchHint, constant, model_columns
+from corpusmill.annotators.base import Annotator, BatchHint, constant, model_columns
 
 
 class NChars(Annotator):
@@ -19,6 +19,4 @@ class NChars(Annotator):
     def label(self, batch: pa.Table) -> pa.Table:
         n = batch.num_rows
         lengths = pc.cast(pc.utf8_length(batch.column("text")), pa.int64())
-        return pa.Table.from_arrays(
-            [lengths, constant(self.name, n), constant(self.version, n)], schema=self.columns
-        )
+        return pa.Table.from_arrays([lengths, constant(self.name, n), constant(self.version, n)], schema=self.columns)

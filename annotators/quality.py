@@ -11,18 +11,32 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from annotators.base import Annotator, BatchHint, constant, model_columns
-from annotators.quality_signals import signals
+from corpusmill.annotators.base import Annotator, BatchHint, constant, model_columns
+from corpusmill.annotators.quality_signals import signals
 
 SAMPLE_CHARS = 100_000
 
 _INT = ("q_n_words",)
 _BOOL = ("q_has_lorem_ipsum", "q_has_curly_bracket", "q_has_javascript")
 _FLOAT = (
-    "q_mean_word_len", "q_alpha_word_frac", "q_symbol_word_ratio", "q_newline_word_ratio",
-    "q_top_2gram_frac", "q_top_3gram_frac", "q_top_4gram_frac", "q_dup_5gram_frac", "q_dup_10gram_frac",
-    "q_bullet_line_frac", "q_ellipsis_line_frac", "q_terminal_punct_line_frac", "q_short_line_frac",
-    "q_dup_line_frac", "q_dup_line_char_frac", "q_dup_para_frac", "q_dup_para_char_frac", "q_unspaced_frac",
+    "q_mean_word_len",
+    "q_alpha_word_frac",
+    "q_symbol_word_ratio",
+    "q_newline_word_ratio",
+    "q_top_2gram_frac",
+    "q_top_3gram_frac",
+    "q_top_4gram_frac",
+    "q_dup_5gram_frac",
+    "q_dup_10gram_frac",
+    "q_bullet_line_frac",
+    "q_ellipsis_line_frac",
+    "q_terminal_punct_line_frac",
+    "q_short_line_frac",
+    "q_dup_line_frac",
+    "q_dup_line_char_frac",
+    "q_dup_para_frac",
+    "q_dup_para_char_frac",
+    "q_unspaced_frac",
 )
 # Character classes counted in Arrow (RE2 syntax): digits, punctuation and symbols,
 # whitespace, and control/unassigned/replacement characters (binary-looking text).
@@ -56,7 +70,9 @@ class QualitySignals(Annotator):
         lengths = pc.max_element_wise(pc.utf8_length(sample), 1)
         for col, pattern in _CHAR_CLASSES.items():
             counts = pc.count_substring_regex(sample, pattern)
-            arrays[col] = pc.cast(pc.divide(pc.cast(counts, pa.float64()), pc.cast(lengths, pa.float64())), pa.float32())
+            arrays[col] = pc.cast(
+                pc.divide(pc.cast(counts, pa.float64()), pc.cast(lengths, pa.float64())), pa.float32()
+            )
         arrays.update({c: pa.array([r[c] for r in rows], pa.bool_()) for c in _BOOL})
         arrays["q_model"] = constant(self.name, n)
         arrays["q_model_version"] = constant(self.version, n)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from annotators.words import sample_words, unspaced_fraction
+from corpusmill.annotators.words import sample_words, unspaced_fraction
 
 # Full stops, question and exclamation marks of Latin, CJK, Devanagari, Arabic, Armenian,
 # Ethiopic, Myanmar, Khmer and Tibetan writing, plus closing quotes and brackets.

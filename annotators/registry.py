@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
-from annotators.base import Annotator
+from corpusmill.annotators.base import Annotator
 from corpusmill.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -23,13 +23,13 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "corpusmill.annotators"
 
 _BUILTIN: dict[str, str] = {
-    "n_chars": "annotators.n_chars:NChars",
-    "lang_id": "annotators.lang_id:LangId",
-    "quality": "annotators.quality:QualitySignals",
-    "edu": "annotators.edu:EduValue",
-    "domain": "annotators.domain:Domain",
-    "safety": "annotators.safety:Safety",
-    "teacher": "annotators.teacher:Teacher",
+    "n_chars": "corpusmill.annotators.n_chars:NChars",
+    "lang_id": "corpusmill.annotators.lang_id:LangId",
+    "quality": "corpusmill.annotators.quality:QualitySignals",
+    "edu": "corpusmill.annotators.edu:EduValue",
+    "domain": "corpusmill.annotators.domain:Domain",
+    "safety": "corpusmill.annotators.safety:Safety",
+    "teacher": "corpusmill.annotators.teacher:Teacher",
 }
 
 # The labelers `corpusmill annotate` runs when no list is given, in output column order.

@@ -22,9 +22,9 @@ from collections import defaultdict
 
 import pyarrow as pa
 
-from annotators import fasttext_model
-from annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
-from annotators.words import sample_words, split_words
+from corpusmill.annotators import fasttext_model
+from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
+from corpusmill.annotators.words import sample_words, split_words
 
 LEXICON_DIR = os.path.join(os.path.dirname(__file__), "lexicons")
 NEUTRAL_FILE = "neutral_terms.txt"
@@ -49,7 +49,12 @@ def load_lexicon(folder: str = LEXICON_DIR, *, exclude: bool = True) -> dict[str
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 term = tuple(split_words(line.strip().lower()))
-                if not term or term in neutral or all(w.isdigit() for w in term) or (len(term) == 1 and len(term[0]) < 2):
+                if (
+                    not term
+                    or term in neutral
+                    or all(w.isdigit() for w in term)
+                    or (len(term) == 1 and len(term[0]) < 2)
+                ):
                     continue
                 index[term[0]].add(term)
     return dict(index)
@@ -73,7 +78,9 @@ def lexicon_score(text: str, index: dict[str, set[tuple[str, ...]]]) -> float:
 class Safety(Annotator):
     name = "safety"
     version = "1"
-    columns = pa.schema([pa.field("safety", pa.string()), pa.field("safety_score", pa.float32()), *model_columns("safety")])
+    columns = pa.schema(
+        [pa.field("safety", pa.string()), pa.field("safety_score", pa.float32()), *model_columns("safety")]
+    )
 
     def __init__(self, *, models_dir: str | None = None) -> None:
         student = os.path.join(models_dir, STUDENT_MODEL) if models_dir else ""
@@ -104,7 +111,11 @@ class Safety(Annotator):
                 if category in CATEGORIES and prob >= UNSAFE_AT and prob > scores[i]:
                     labels[i], scores[i] = f"unsafe:{category}", prob
         return pa.Table.from_arrays(
-            [pa.array(labels, pa.string()), pa.array(scores, pa.float32()),
-             constant(self.model_name, n), constant(self.model_version, n)],
+            [
+                pa.array(labels, pa.string()),
+                pa.array(scores, pa.float32()),
+                constant(self.model_name, n),
+                constant(self.model_version, n),
+            ],
             schema=self.columns,
         )

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from annotators.base import BatchHint
 from corpusmill import storage
+from corpusmill.annotators.base import BatchHint
 from corpusmill.errors import InputNotFoundError
-from corpusmill.schema import DEAD_LETTER_SCHEMA, DEAD_LETTERS_DIR
+from corpusmill.layout import DEAD_LETTERS_DIR
+from corpusmill.schema import DEAD_LETTER_SCHEMA
 
 INPUT_COLUMNS = ["id", "text", "uri"]
 
@@ -107,5 +108,9 @@ def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
         for stage, reason in zip(table.column("stage").to_pylist(), table.column("reason").to_pylist()):
             key = f"{stage}:{reason}"
             dead[key] = dead.get(key, 0) + 1
-    return {"records_in": records_in, "docs": rows, "dead_letters": dict(sorted(dead.items())),
-            "dead_letters_total": sum(dead.values())}
+    return {
+        "records_in": records_in,
+        "docs": rows,
+        "dead_letters": dict(sorted(dead.items())),
+        "dead_letters_total": sum(dead.values()),
+    }

@@ -16,17 +16,34 @@ from typing import Any
 
 import pyarrow as pa
 
-from annotators.base import Annotator, BatchHint, PartialLabelError, constant, model_columns, texts
+from corpusmill.annotators.base import Annotator, BatchHint, PartialLabelError, constant, model_columns, texts
 from corpusmill.errors import ConfigError, RecordError
 
 TEACHER_VERSION = "1"
 SAMPLE_CHARS = 6000
 # A finer field taxonomy than the 10 domains; each maps onto one of them in docs/annotate.md.
 FIELDS = (
-    "mathematics", "physics", "chemistry", "biology", "medicine_health", "computer_science",
-    "engineering_technology", "earth_environment", "economics_business", "law_government",
-    "history", "philosophy_religion", "language_literature", "arts_music", "education",
-    "sports_games", "travel_geography", "news_society", "entertainment_media", "lifestyle", "other",
+    "mathematics",
+    "physics",
+    "chemistry",
+    "biology",
+    "medicine_health",
+    "computer_science",
+    "engineering_technology",
+    "earth_environment",
+    "economics_business",
+    "law_government",
+    "history",
+    "philosophy_religion",
+    "language_literature",
+    "arts_music",
+    "education",
+    "sports_games",
+    "travel_geography",
+    "news_society",
+    "entertainment_media",
+    "lifestyle",
+    "other",
 )
 SAFETY = ("safe", "sexual", "hate", "violence", "self-harm")
 
@@ -78,7 +95,11 @@ def build_request(doc_id: str, text: str) -> Any:
 
     return Request(
         messages=(system(RUBRIC), user(f"Document:\n\n{text[:SAMPLE_CHARS]}")),
-        json_schema=SCHEMA, temperature=0.0, seed=0, max_tokens=64, tag=doc_id,
+        json_schema=SCHEMA,
+        temperature=0.0,
+        seed=0,
+        max_tokens=64,
+        tag=doc_id,
     )
 
 
@@ -108,10 +129,16 @@ class TeacherConfig:
     def client(self) -> Any:
         from corpusmill.llm import ClientConfig, LLMClient
 
-        return LLMClient(ClientConfig(
-            urls=(self.url,), model=self.model, retries=self.retries, timeout=self.timeout,
-            concurrency=self.concurrency, cache_dir=self.cache_dir,
-        ))
+        return LLMClient(
+            ClientConfig(
+                urls=(self.url,),
+                model=self.model,
+                retries=self.retries,
+                timeout=self.timeout,
+                concurrency=self.concurrency,
+                cache_dir=self.cache_dir,
+            )
+        )
 
 
 class Teacher(Annotator):
@@ -124,12 +151,22 @@ class Teacher(Annotator):
     name = "teacher"
     version = TEACHER_VERSION
     columns = pa.schema(
-        [pa.field("teacher_edu", pa.float32()), pa.field("teacher_field", pa.string()),
-         pa.field("teacher_safety", pa.string()), *model_columns("teacher")]
+        [
+            pa.field("teacher_edu", pa.float32()),
+            pa.field("teacher_field", pa.string()),
+            pa.field("teacher_safety", pa.string()),
+            *model_columns("teacher"),
+        ]
     )
 
-    def __init__(self, *, teacher_url: str | None = None, teacher_model: str | None = None,
-                 teacher_retries: int = 4, teacher_cache_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        teacher_url: str | None = None,
+        teacher_model: str | None = None,
+        teacher_retries: int = 4,
+        teacher_cache_dir: str | None = None,
+    ) -> None:
         if not teacher_url:
             raise ConfigError("annotator 'teacher' needs --teacher-url (an OpenAI-compatible server)")
         # With a cache (the CLI puts it under ANN_DIR/_llm_cache), a resumed run re-asks nothing.
@@ -179,10 +216,12 @@ class Teacher(Annotator):
     def _table(self, labels: list[TeacherLabel | None]) -> pa.Table:
         n = len(labels)
         return pa.Table.from_arrays(
-            [pa.array([l.edu if l else None for l in labels], pa.float32()),
-             pa.array([l.field if l else None for l in labels], pa.string()),
-             pa.array([l.safety if l else None for l in labels], pa.string()),
-             pa.array([f"llm:{l.model}" if l else None for l in labels], pa.string()),
-             constant(self.version, n)],
+            [
+                pa.array([lab.edu if lab else None for lab in labels], pa.float32()),
+                pa.array([lab.field if lab else None for lab in labels], pa.string()),
+                pa.array([lab.safety if lab else None for lab in labels], pa.string()),
+                pa.array([f"llm:{lab.model}" if lab else None for lab in labels], pa.string()),
+                constant(self.version, n),
+            ],
             schema=self.columns,
         )

@@ -25,12 +25,12 @@ from collections import defaultdict
 
 import pyarrow as pa
 
-from annotators import registry
-from annotators.domain import PACKAGE_MODELS, TOPIC_MODEL
 from corpusmill import storage
+from corpusmill.annotators import registry
+from corpusmill.annotators.domain import PACKAGE_MODELS, TOPIC_MODEL
+from corpusmill.pipelines.annotate import build_annotators, run_annotate
 from corpusmill.sample_data import sample_jsonl
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
-from pipelines.annotate import build_annotators, run_annotate
 
 DOC_CHARS = 6000
 
@@ -52,13 +52,21 @@ def make_documents(out_dir: str, n_docs: int, files: int = 4) -> int:
             parts.append(pool[k % len(pool)])
             k += 1
         text = "\n\n".join(parts)
-        rows.append({"id": stable_id("bench", str(i)), "text": text, "source": "bench",
-                     "uri": f"bench://{i}", "meta": meta_json({"lang": langs[i % len(langs)]})})
+        rows.append(
+            {
+                "id": stable_id("bench", str(i)),
+                "text": text,
+                "source": "bench",
+                "uri": f"bench://{i}",
+                "meta": meta_json({"lang": langs[i % len(langs)]}),
+            }
+        )
     per_file = -(-n_docs // files)
     for f in range(files):
         chunk = rows[f * per_file : (f + 1) * per_file]
-        storage.write_parquet(pa.Table.from_pylist(chunk, schema=DOCUMENT_SCHEMA),
-                              storage.join(out_dir, f"part-{f:05d}.parquet"))
+        storage.write_parquet(
+            pa.Table.from_pylist(chunk, schema=DOCUMENT_SCHEMA), storage.join(out_dir, f"part-{f:05d}.parquet")
+        )
     return n_docs
 
 
@@ -85,6 +93,7 @@ def run_peer(docs_dir: str, out_dir: str, lid_model: str, topic_model: str) -> N
     from datatrove.utils.lid import FastTextLID
 
     _accept_fasttext_numpy2()
+
     class OurLID(FastTextLID):  # datatrove's fastText LID, pointed at our model file
         MODEL_URL = lid_model
         MODEL_SUBFOLDER = "corpusmill"
@@ -97,20 +106,31 @@ def run_peer(docs_dir: str, out_dir: str, lid_model: str, topic_model: str) -> N
             ParquetReader(docs_dir, glob_pattern="*.parquet"),
             lid,
             FastTextClassifierFilter(topic_model, keep_labels=[(x, 0.0) for x in labels]),
-            GopherQualityFilter(min_doc_words=None, max_doc_words=None, min_avg_word_length=None,
-                                max_avg_word_length=None, min_stop_words=None, max_non_alpha_words_ratio=None,
-                                max_symbol_word_ratio=None, max_bullet_lines_ratio=None,
-                                max_ellipsis_lines_ratio=None),
+            GopherQualityFilter(
+                min_doc_words=None,
+                max_doc_words=None,
+                min_avg_word_length=None,
+                max_avg_word_length=None,
+                min_stop_words=None,
+                max_non_alpha_words_ratio=None,
+                max_symbol_word_ratio=None,
+                max_bullet_lines_ratio=None,
+                max_ellipsis_lines_ratio=None,
+            ),
             ParquetWriter(out_dir, adapter=_labels_as_json),
         ],
-        tasks=1, workers=1, logging_dir=os.path.join(out_dir, "_logs"), skip_completed=False,
+        tasks=1,
+        workers=1,
+        logging_dir=os.path.join(out_dir, "_logs"),
+        skip_completed=False,
     ).run()
 
 
 def per_labeler(docs_dir: str) -> dict[str, float]:
     """docs/s of each default labeler alone, in process, on the benchmark documents."""
-    table = pa.concat_tables(storage.read_parquet(p, columns=["id", "text"])
-                             for p in storage.expand(storage.join(docs_dir, "*.parquet")))
+    table = pa.concat_tables(
+        storage.read_parquet(p, columns=["id", "text"]) for p in storage.expand(storage.join(docs_dir, "*.parquet"))
+    )
     rates = {}
     for a in build_annotators():
         a.setup()

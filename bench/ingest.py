@@ -19,8 +19,8 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpusmill.pipelines.ingest import run_ingest
 from corpusmill.textnorm import normalize
-from pipelines.ingest import run_ingest
 
 WORDS = (
     "data corpus model token language the of and to in is that for on with as river mountain "
@@ -39,7 +39,9 @@ def generate(path: str, megabytes: int, doc_chars: int = 6000, seed: int = 0) ->
                 w = rng.choice(WORDS)
                 words.append(w)
                 size += len(w) + 1
-            fh.write(json.dumps({"text": " ".join(words), "url": f"https://example.org/{n}"}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps({"text": " ".join(words), "url": f"https://example.org/{n}"}, ensure_ascii=False) + "\n"
+            )
             n += 1
     return n
 

@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                               ("corpusmill LLMClient x64", n_conc, ours_rps, ours_cpu)):  # fmt: skip
         print(f"{name:<34}{n:>9}{rps:>9.0f}{cpu:>12.3f}")
     print(f"ratio ours / sequential loop: {ours_rps / seq_rps:.1f}x (target >= 30x)")
-    print(f"ratio ours / AsyncOpenAI x64: {ours_rps / async_rps:.2f}x; CPU per request {ours_cpu:.3f} ms (target < 1 ms)")
+    print(
+        f"ratio ours / AsyncOpenAI x64: {ours_rps / async_rps:.2f}x; CPU per request {ours_cpu:.3f} ms (target < 1 ms)"
+    )
     return 0
 
 

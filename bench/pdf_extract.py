@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 import pymupdf
 
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import PdfExtractor
-from extractors.pdf.metrics import char_error_rate
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import PdfExtractor
+from corpusmill.extractors.pdf.metrics import char_error_rate
 from tests.pdf_cases import read_in_process
 
 
@@ -98,7 +98,10 @@ def ours_isolated(pdfs: list[tuple[bytes, str]], config: PdfConfig, repeat: int 
 def cer(pdfs: list[tuple[bytes, str]], texts: list[str]) -> float:
     """Character error rate over the whole set (each PDF weighted by its length)."""
     total = sum(len(expected) for _, expected in pdfs)
-    return sum(char_error_rate(expected, text) * len(expected) for (_, expected), text in zip(pdfs, texts, strict=True)) / total
+    return (
+        sum(char_error_rate(expected, text) * len(expected) for (_, expected), text in zip(pdfs, texts, strict=True))
+        / total
+    )
 
 
 def main() -> None:
@@ -116,12 +119,16 @@ def main() -> None:
     ours, _, texts = best_rate(ours_in_process, pdfs, repeat)
     print(f"our text route, in process: {ours:8.1f} pages/CPU-s  CER {cer(pdfs, texts):.4f}  ratio {ours / peer:.2f}")
     cpu, wall, texts = ours_isolated(pdfs, PdfConfig(ocr="off"), repeat)
-    print(f"our extractor, child proc.: {cpu:8.1f} pages/CPU-s ({wall:.1f}/wall-s)  CER {cer(pdfs, texts):.4f}  "
-          f"ratio {cpu / peer:.2f} (wall: {wall / peer_wall:.2f})")
+    print(
+        f"our extractor, child proc.: {cpu:8.1f} pages/CPU-s ({wall:.1f}/wall-s)  CER {cer(pdfs, texts):.4f}  "
+        f"ratio {cpu / peer:.2f} (wall: {wall / peer_wall:.2f})"
+    )
     rasters = [samples.image_only_pdf("\n\n".join(samples.paragraphs(2, 40 + i)), dpi=200) for i in range(scans)]
     _, rate, texts = ours_isolated(rasters, PdfConfig(ocr="tesseract"))
-    print(f"Tesseract OCR (200 dpi, orientation check): {rate:.2f} pages/s ({1 / rate:.1f} s/page)  "
-          f"CER {cer(rasters, texts):.4f}")
+    print(
+        f"Tesseract OCR (200 dpi, orientation check): {rate:.2f} pages/s ({1 / rate:.1f} s/page)  "
+        f"CER {cer(rasters, texts):.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,26 +52,56 @@ def _part(rng: np.random.Generator, start: int, n: int, langs: list[str]) -> tup
     texts = _texts(rng, n)
     weights = 1 / np.arange(1, len(langs) + 1) ** 1.1  # Zipf-like: a few big languages, a long tail
     lang = pa.array(np.array(langs)[rng.choice(len(langs), n, p=weights / weights.sum())])
-    docs = pa.Table.from_arrays([ids, texts, pa.array(np.array(SOURCES)[rng.integers(0, len(SOURCES), n)]),
-                                 pa.array([f"s3://bucket/raw/{i}" for i in range(start, start + n)]),
-                                 pa.array(['{"url":"https://example.org/"}'] * n)], schema=DOCUMENT_SCHEMA)
+    docs = pa.Table.from_arrays(
+        [
+            ids,
+            texts,
+            pa.array(np.array(SOURCES)[rng.integers(0, len(SOURCES), n)]),
+            pa.array([f"s3://bucket/raw/{i}" for i in range(start, start + n)]),
+            pa.array(['{"url":"https://example.org/"}'] * n),
+        ],
+        schema=DOCUMENT_SCHEMA,
+    )
     n_chars = pc.utf8_length(texts).cast(pa.int64())
-    safety = np.where(rng.random(n) < 0.97, "safe", np.array(["unsafe:sexual", "unsafe:hate", "unsafe:violence"])[rng.integers(0, 3, n)])
-    ann = pa.table({
-        "id": ids, "n_chars": n_chars, "n_chars_model": ["n_chars"] * n, "n_chars_model_version": ["1"] * n,
-        "lang": lang, "lang_score": pa.array(rng.random(n), pa.float32()), "script": ["Latn"] * n,
-        "lang_model": ["lid_sib200"] * n, "lang_model_version": ["3"] * n,
-        "q_n_words": pa.array(rng.integers(5, 40, n), pa.int32()), "q_mean_word_length": pa.array(rng.random(n) * 8, pa.float32()),
-        "edu_score": pa.array(np.clip(rng.normal(2.2, 1.1, n), 0, 5), pa.float32()),
-        "edu_model": ["edu_student"] * n, "edu_model_version": ["a1b2c3"] * n,
-        "domain": pa.array(np.array(DOMAINS)[rng.integers(0, len(DOMAINS), n)]), "domain_score": pa.array(rng.random(n), pa.float32()),
-        "domain_model": ["domain_sib200"] * n, "domain_model_version": ["1+d4e5"] * n,
-        "safety": pa.array(safety), "safety_score": pa.array(rng.random(n), pa.float32()),
-        "safety_model": ["lexicon"] * n, "safety_model_version": ["1"] * n,
-    })
+    safety = np.where(
+        rng.random(n) < 0.97,
+        "safe",
+        np.array(["unsafe:sexual", "unsafe:hate", "unsafe:violence"])[rng.integers(0, 3, n)],
+    )
+    ann = pa.table(
+        {
+            "id": ids,
+            "n_chars": n_chars,
+            "n_chars_model": ["n_chars"] * n,
+            "n_chars_model_version": ["1"] * n,
+            "lang": lang,
+            "lang_score": pa.array(rng.random(n), pa.float32()),
+            "script": ["Latn"] * n,
+            "lang_model": ["lid_sib200"] * n,
+            "lang_model_version": ["3"] * n,
+            "q_n_words": pa.array(rng.integers(5, 40, n), pa.int32()),
+            "q_mean_word_length": pa.array(rng.random(n) * 8, pa.float32()),
+            "edu_score": pa.array(np.clip(rng.normal(2.2, 1.1, n), 0, 5), pa.float32()),
+            "edu_model": ["edu_student"] * n,
+            "edu_model_version": ["a1b2c3"] * n,
+            "domain": pa.array(np.array(DOMAINS)[rng.integers(0, len(DOMAINS), n)]),
+            "domain_score": pa.array(rng.random(n), pa.float32()),
+            "domain_model": ["domain_sib200"] * n,
+            "domain_model_version": ["1+d4e5"] * n,
+            "safety": pa.array(safety),
+            "safety_score": pa.array(rng.random(n), pa.float32()),
+            "safety_model": ["lexicon"] * n,
+            "safety_model_version": ["1"] * n,
+        }
+    )
     # The report reads only id and n_tokens from the sidecar, so the token lists stay empty here.
-    toks = pa.table({"id": ids, "n_tokens": pc.floor(pc.multiply(n_chars, 0.3)).cast(pa.int64()),
-                     "tokens": pa.array([[]] * n, pa.list_(pa.int32()))})
+    toks = pa.table(
+        {
+            "id": ids,
+            "n_tokens": pc.floor(pc.multiply(n_chars, 0.3)).cast(pa.int64()),
+            "tokens": pa.array([[]] * n, pa.list_(pa.int32())),
+        }
+    )
     return docs, ann, toks
 
 
@@ -89,15 +119,27 @@ def generate(root: str, n_docs: int, seed: int = 0) -> dict[str, str]:
         storage.write_parquet(toks, f"{paths['shards']}/_tokens/{TOKENIZER_FP[:16]}/part-{f:05d}-rg00000-k.parquet")
     for folder, stage in ((paths["docs"], "ingest"), (paths["annotations"], "annotate")):
         reasons = np.array(["empty_text", "invalid_utf8", "too_long", "label_failed"])[rng.integers(0, 4, 5000)]
-        rows = [{"id": None, "uri": f"s3://raw/{i}", "stage": stage, "reason": r, "error": "RecordError", "message": "bad"}
-                for i, r in enumerate(reasons)]
-        storage.write_parquet(pa.Table.from_pylist(rows, DEAD_LETTER_SCHEMA), f"{folder}/_dead_letters/{stage}-00000.parquet")
-    manifest = {"stage": "s1", "seq_len": 4096, "packing": "stream", "budget_tokens": 10**9,
-                "tokenizer": {"sha256": TOKENIZER_FP}, "totals": {"tokens": 9 * 10**8},
-                "buckets": [{"name": "code", "target_tokens": 10**8, "tokens": 9 * 10**7},
-                            {"name": "general", "target_tokens": 9 * 10**8, "tokens": 8 * 10**8}],
-                "by_lang": {c: {"tokens": 1000 * (i + 1)} for i, c in enumerate(langs[:50])},
-                "by_domain": {d: {"tokens": 5000} for d in DOMAINS}}
+        rows = [
+            {"id": None, "uri": f"s3://raw/{i}", "stage": stage, "reason": r, "error": "RecordError", "message": "bad"}
+            for i, r in enumerate(reasons)
+        ]
+        storage.write_parquet(
+            pa.Table.from_pylist(rows, DEAD_LETTER_SCHEMA), f"{folder}/_dead_letters/{stage}-00000.parquet"
+        )
+    manifest = {
+        "stage": "s1",
+        "seq_len": 4096,
+        "packing": "stream",
+        "budget_tokens": 10**9,
+        "tokenizer": {"sha256": TOKENIZER_FP},
+        "totals": {"tokens": 9 * 10**8},
+        "buckets": [
+            {"name": "code", "target_tokens": 10**8, "tokens": 9 * 10**7},
+            {"name": "general", "target_tokens": 9 * 10**8, "tokens": 8 * 10**8},
+        ],
+        "by_lang": {c: {"tokens": 1000 * (i + 1)} for i, c in enumerate(langs[:50])},
+        "by_domain": {d: {"tokens": 5000} for d in DOMAINS},
+    }
     os.makedirs(os.path.join(paths["shards"], "s1"))
     with open(os.path.join(paths["shards"], "s1", "manifest.json"), "w") as fh:
         json.dump(manifest, fh)
@@ -116,8 +158,9 @@ def peer(paths: dict[str, str]) -> dict[str, Counter]:
     for dim in ("source", "lang", "domain", "safety", "edu_bin"):
         g = facts.group_by(dim).aggregate([("id", "count"), ("n_chars", "sum"), ("n_tokens", "sum")])
         out[dim] = Counter(dict(zip(g[dim].to_pylist(), g["id_count"].to_pylist())))
-    dead = pa.concat_tables(pq.read_table(f, columns=["stage", "reason"])
-                            for f in dead_letter_files([paths["docs"], paths["annotations"]]))
+    dead = pa.concat_tables(
+        pq.read_table(f, columns=["stage", "reason"]) for f in dead_letter_files([paths["docs"], paths["annotations"]])
+    )
     g = dead.group_by(["stage", "reason"]).aggregate([("stage", "count")])
     out["dead"] = Counter(dict(zip(zip(g["stage"].to_pylist(), g["reason"].to_pylist()), g["stage_count"].to_pylist())))
     return out
@@ -164,10 +207,14 @@ def main() -> None:
         peer_s, theirs, peer_mib = in_child(peer, paths)
         for dim in ("source", "lang", "domain", "safety", "edu_bin"):
             assert ours[dim] == theirs[dim], f"{dim}: DuckDB and pyarrow disagree"
-        print(f"report (DuckDB + SVG + HTML): {report_s:.2f}s, {charts} charts, {size / 1e3:.0f} kB, "
-              f"peak RSS {report_mib:.0f} MiB (empty process: {base_mib:.0f} MiB)")
-        print(f"aggregates only: DuckDB {ours_s:.2f}s ({ours_mib:.0f} MiB) vs pyarrow read+join+group_by "
-              f"{peer_s:.2f}s ({peer_mib:.0f} MiB) -> ours is {peer_s / ours_s:.2f}x the peer's speed")
+        print(
+            f"report (DuckDB + SVG + HTML): {report_s:.2f}s, {charts} charts, {size / 1e3:.0f} kB, "
+            f"peak RSS {report_mib:.0f} MiB (empty process: {base_mib:.0f} MiB)"
+        )
+        print(
+            f"aggregates only: DuckDB {ours_s:.2f}s ({ours_mib:.0f} MiB) vs pyarrow read+join+group_by "
+            f"{peer_s:.2f}s ({peer_mib:.0f} MiB) -> ours is {peer_s / ours_s:.2f}x the peer's speed"
+        )
     finally:
         shutil.rmtree(root)
 

@@ -19,10 +19,10 @@ import time
 
 import sympy as sp
 
-from pipelines.synthesize import overshoot, run_synthesize
-from synth.decontaminate import Decontaminator
-from synth.dedup import select, signature
-from synth.math_programmatic import ProgrammaticMath
+from corpusmill.pipelines.synthesize import overshoot, run_synthesize
+from corpusmill.synth.decontaminate import Decontaminator
+from corpusmill.synth.dedup import select, signature
+from corpusmill.synth.math_programmatic import ProgrammaticMath
 
 X = sp.Symbol("x")
 
@@ -38,7 +38,9 @@ def peer_item(rng: random.Random, kind: int) -> str:
         return f"Differentiate {sp.latex(expr)} at x = 2. Answer: {sp.diff(expr, X).subs(X, 2)}"
     if kind == 2:
         expr = a * X + b
-        return f"Evaluate the integral of {sp.latex(expr)} from 0 to 3. Answer: {sp.latex(sp.integrate(expr, (X, 0, 3)))}"
+        return (
+            f"Evaluate the integral of {sp.latex(expr)} from 0 to 3. Answer: {sp.latex(sp.integrate(expr, (X, 0, 3)))}"
+        )
     if kind == 3:
         r1, r2 = rng.randint(-9, 9), rng.randint(-9, 9)
         expr = sp.expand((X - r1) * (X - r2))

@@ -4,7 +4,7 @@ All three see the same multilingual documents (SIB-200 sentences from every lang
 into ~3,000-character documents) and the same Qwen vocabulary: ours through tiktoken, the
 peer through a Qwen2-style `tokenizer.json` built from the same ranks. Compared:
 
-- ours: `pipelines.mix.run_mix`, one stream stage taking every document once, end to end
+- ours: `corpusmill.pipelines.mix.run_mix`, one stream stage taking every document once, end to end
   (token pass, DuckDB plan, shard writers, manifest with sha256), on 1 and 2 workers;
 - datatrove: ParquetReader -> DocumentTokenizer (shuffled, with EOS), LocalPipelineExecutor,
   1 task;
@@ -31,12 +31,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpusmill import storage
+from corpusmill.mixers.megatron import IndexedDatasetWriter
+from corpusmill.mixers.recipe import recipe_from_dict
+from corpusmill.mixers.token_cache import tokenize_table
+from corpusmill.mixers.tokenizer import QwenTokenizer, nfc, with_eos
+from corpusmill.pipelines.mix import run_mix
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
-from mixers.megatron import IndexedDatasetWriter
-from mixers.qwen_tokenizer import QwenTokenizer, nfc, with_eos
-from mixers.token_cache import tokenize_table
-from mixers.recipe import recipe_from_dict
-from pipelines.mix import run_mix
 from tests.qwen_hf import build_qwen_tokenizer_json
 
 SIB_DIR = "/work/shared/data/sib200"
@@ -48,7 +48,9 @@ def _sentences() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(glob.glob(os.path.join(SIB_DIR, "*", "train.tsv"))):
         with open(path, encoding="utf-8") as fh:
-            found[path.split("/")[-2]] = [row["text"] for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
+            found[path.split("/")[-2]] = [
+                row["text"] for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            ]
     if not found:
         raise SystemExit(f"no SIB-200 data under {SIB_DIR}")
     return found
@@ -81,7 +83,11 @@ def generate(root: str, megabytes: float, seed: int = 0) -> tuple[str, str, int]
 
 
 def bare_tiktoken(docs_dir: str) -> tuple[int, float]:
-    texts = [t for f in sorted(glob.glob(os.path.join(docs_dir, "*.parquet"))) for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()]
+    texts = [
+        t
+        for f in sorted(glob.glob(os.path.join(docs_dir, "*.parquet")))
+        for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()
+    ]
     enc = QwenTokenizer(threads=1)._enc()
     start = time.perf_counter()
     n = sum(len(enc.encode_ordinary(nfc(t))) + 1 for t in texts)  # +1: the EOS the others add
@@ -89,10 +95,20 @@ def bare_tiktoken(docs_dir: str) -> tuple[int, float]:
 
 
 def ours(docs_dir: str, ann_dir: str, out: str, workers: int) -> tuple[int, float]:
-    recipe = recipe_from_dict({"stages": [{
-        "name": "bench", "seq_len": 4096, "budget_tokens": 1, "seed": 1, "packing": "stream",
-        "buckets": [{"name": "all", "where": "TRUE", "weight": 1.0}],  # every document exactly once
-    }]})
+    recipe = recipe_from_dict(
+        {
+            "stages": [
+                {
+                    "name": "bench",
+                    "seq_len": 4096,
+                    "budget_tokens": 1,
+                    "seed": 1,
+                    "packing": "stream",
+                    "buckets": [{"name": "all", "where": "TRUE", "weight": 1.0}],  # every document exactly once
+                }
+            ]
+        }
+    )
     start = time.perf_counter()
     run_mix(recipe, docs_dir, ann_dir, out, workers=workers, progress=False)
     elapsed = time.perf_counter() - start
@@ -127,8 +143,13 @@ def datatrove(docs_dir: str, tokenizer_json: str, out: str, tasks: int) -> tuple
 
     pipeline = [
         ParquetReader(docs_dir, text_key="text", id_key="id", glob_pattern="*.parquet"),
-        DocumentTokenizer(os.path.join(out, "tokens"), tokenizer_name_or_path=tokenizer_json,
-                          eos_token="<|endoftext|>", seed=1, shuffle_documents=True),
+        DocumentTokenizer(
+            os.path.join(out, "tokens"),
+            tokenizer_name_or_path=tokenizer_json,
+            eos_token="<|endoftext|>",
+            seed=1,
+            shuffle_documents=True,
+        ),
     ]
     executor = LocalPipelineExecutor(pipeline, tasks=tasks, workers=tasks, logging_dir=os.path.join(out, "logs"))
     start = time.perf_counter()
@@ -150,7 +171,9 @@ def main() -> None:
         tokenizer_json = build_qwen_tokenizer_json(os.path.join(work, "tokenizer.json"))
         print(f"{nbytes / 1e6:.1f} MB of multilingual text ({len(_sentences())} languages)")
         rows = [("bare tiktoken + NFC, 1 thread (ceiling)", *bare_tiktoken(docs_dir))]
-        rows.append(("datatrove DocumentTokenizer, 1 task", *datatrove(docs_dir, tokenizer_json, os.path.join(work, "dt1"), 1)))
+        rows.append(
+            ("datatrove DocumentTokenizer, 1 task", *datatrove(docs_dir, tokenizer_json, os.path.join(work, "dt1"), 1))
+        )
         rows.append(("corpusmill room code, no Beam, 1 thread", *room_code(docs_dir, os.path.join(work, "room"))))
         rows.append(("corpusmill mix, 1 worker", *ours(docs_dir, ann_dir, os.path.join(work, "o1"), 1)))
         rows.append(("corpusmill mix, 2 workers", *ours(docs_dir, ann_dir, os.path.join(work, "o2"), 2)))
@@ -159,7 +182,9 @@ def main() -> None:
             print(f"{name:42s} {n:>12,} tokens {s:7.2f} s {n / s / 1e6:6.2f} M tokens/s")
         ceiling, peer = rate[rows[0][0]], rate[rows[1][0]]
         for name, _, _ in rows[2:]:
-            print(f"{name}: {rate[name] / peer:.2f}x datatrove (target >= 2), {rate[name] / ceiling:.2f}x bare tiktoken (target >= 0.6)")
+            print(
+                f"{name}: {rate[name] / peer:.2f}x datatrove (target >= 2), {rate[name] / ceiling:.2f}x bare tiktoken (target >= 0.6)"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,7 +13,7 @@ import duckdb
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
-from corpusmill.schema import DEAD_LETTERS_DIR
+from corpusmill.layout import DEAD_LETTERS_DIR
 
 DOCUMENTS_GLOB = "*.parquet"
 
@@ -35,7 +35,7 @@ class Corpus:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "Corpus":
+    def __enter__(self) -> Corpus:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -63,14 +63,14 @@ def _parquet_view(con: duckdb.DuckDBPyConnection, name: str, folder: str) -> boo
     return True
 
 
-def open_corpus(
-    docs: str, annotations: str | None = None, *, con: duckdb.DuckDBPyConnection | None = None
-) -> Corpus:
+def open_corpus(docs: str, annotations: str | None = None, *, con: duckdb.DuckDBPyConnection | None = None) -> Corpus:
     """Open DOCS_DIR (and ANN_DIR) as DuckDB views on `con` (a new in-memory one by default)."""
     con = con or duckdb.connect()
     views: list[str] = []
     if not _parquet_view(con, "documents", docs):
-        raise InputNotFoundError(f"no documents under {docs} (expected {DOCUMENTS_GLOB}); run `corpusmill ingest` first")
+        raise InputNotFoundError(
+            f"no documents under {docs} (expected {DOCUMENTS_GLOB}); run `corpusmill ingest` first"
+        )
     views.append("documents")
     if _parquet_view(con, "dead_letters", storage.join(docs, DEAD_LETTERS_DIR)):
         views.append("dead_letters")

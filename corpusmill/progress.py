@@ -59,7 +59,7 @@ class ProgressLine:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._start = 0.0
 
-    def __enter__(self) -> "ProgressLine":
+    def __enter__(self) -> ProgressLine:
         self._start = time.monotonic()
         if self.enabled:
             self._thread.start()

@@ -23,9 +23,6 @@ DOCUMENT_SCHEMA = pa.schema(
     ]
 )
 
-# Every job writes its dead letters to `<out>/_dead_letters/<stage>-NNNNN.parquet`.
-DEAD_LETTERS_DIR = "_dead_letters"
-
 DEAD_LETTER_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string()),

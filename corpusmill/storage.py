@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import glob as _glob
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import IO, Any
@@ -54,8 +53,9 @@ def expand(pattern: str) -> list[str]:
         # temp files), in the file's name or in any folder below `p`.
         root = p.rstrip("/")
         found = [
-            x for x in fs.find(p)
-            if not any(part.startswith((".", "_")) for part in x[len(root):].strip("/").split("/"))
+            x
+            for x in fs.find(p)
+            if not any(part.startswith((".", "_")) for part in x[len(root) :].strip("/").split("/"))
         ]
     elif fs.exists(p):
         found = [p]

@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpusmill import storage
-from mixers.megatron import DTYPE_INT32, ShardFormatError, parse_index
-from mixers.plan import StagePlan
-from mixers.qwen_tokenizer import Tokenizer
-from mixers.recipe import Recipe
-from mixers.shards import file_digest, open_shard, read_bytes, shard_files
+from corpusmill.mixers.megatron import DTYPE_INT32, ShardFormatError, parse_index
+from corpusmill.mixers.plan import StagePlan
+from corpusmill.mixers.recipe import Recipe
+from corpusmill.mixers.shards import file_digest, open_shard, read_bytes, shard_files
+from corpusmill.mixers.tokenizer import Tokenizer
 
 MANIFEST = "manifest.json"
 PLAN_FILE = "_plan.json"
@@ -27,14 +27,16 @@ FORMAT = "corpusmill-megatron-shards/1"
 def _counts_by(instances: pa.Table, column: str) -> dict[str, dict[str, int]]:
     if instances.num_rows == 0:
         return {}
-    t = instances.select(["id", column, "n_tokens"]).append_column(
-        "tok", pc.add(instances.column("n_tokens"), 1)
-    )
+    t = instances.select(["id", column, "n_tokens"]).append_column("tok", pc.add(instances.column("n_tokens"), 1))
     t = t.set_column(1, column, pc.fill_null(t.column(column), "(none)"))
     grouped = t.group_by(column).aggregate([("tok", "sum"), ("id", "count_distinct"), ("id", "count")])
     rows = sorted(grouped.to_pylist(), key=lambda r: r[column])
     return {
-        r[column]: {"tokens": int(r["tok_sum"]), "documents": int(r["id_count_distinct"]), "instances": int(r["id_count"])}
+        r[column]: {
+            "tokens": int(r["tok_sum"]),
+            "documents": int(r["id_count_distinct"]),
+            "instances": int(r["id_count"]),
+        }
         for r in rows
     }
 
@@ -43,11 +45,23 @@ def stage_counts(plan: StagePlan) -> dict[str, Any]:
     """Tokens (EOS included, padding excluded) and documents per bucket, language, domain and source."""
     written = plan.instances
     if plan.layout.skipped.num_rows:
-        skipped = set(zip(plan.layout.skipped.column("id").to_pylist(), plan.layout.skipped.column("repeat").to_pylist()))
-        keep = [(i, r) not in skipped for i, r in zip(written.column("id").to_pylist(), written.column("repeat").to_pylist())]
+        skipped = set(
+            zip(plan.layout.skipped.column("id").to_pylist(), plan.layout.skipped.column("repeat").to_pylist())
+        )
+        keep = [
+            (i, r) not in skipped
+            for i, r in zip(written.column("id").to_pylist(), written.column("repeat").to_pylist())
+        ]
         written = written.filter(pa.array(keep))
-    return {name: _counts_by(written, column) for name, column in
-            (("by_bucket", "bucket"), ("by_lang", "lang"), ("by_domain", "domain"), ("by_source", "source"))}
+    return {
+        name: _counts_by(written, column)
+        for name, column in (
+            ("by_bucket", "bucket"),
+            ("by_lang", "lang"),
+            ("by_domain", "domain"),
+            ("by_source", "source"),
+        )
+    }
 
 
 def _shard_entry(stage_dir: str, shard: int) -> dict[str, Any]:
@@ -66,7 +80,9 @@ def _shard_entry(stage_dir: str, shard: int) -> dict[str, Any]:
     }
 
 
-def build_manifest(plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, stage_dir: str, *, missing_annotations: int) -> dict[str, Any]:
+def build_manifest(
+    plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, stage_dir: str, *, missing_annotations: int
+) -> dict[str, Any]:
     stage, layout = plan.stage, plan.layout
     shards = [_shard_entry(stage_dir, s) for s in range(layout.n_shards)]
     return {
@@ -129,7 +145,9 @@ def _check_shard(stage_dir: str, entry: dict[str, Any]) -> list[str]:
         problems.append(f"shard {shard}: sequence or token count differs from the manifest")
     ends = prov.column("offset").to_numpy() + prov.column("length").to_numpy()
     seqs = prov.column("seq").to_numpy()
-    if prov.num_rows != entry["provenance_rows"] or (len(seqs) and (seqs.max() >= len(ds) or np.any(ends > ds.lengths[seqs]))):
+    if prov.num_rows != entry["provenance_rows"] or (
+        len(seqs) and (seqs.max() >= len(ds) or np.any(ends > ds.lengths[seqs]))
+    ):
         problems.append(f"shard {shard}: provenance points outside its sequences")
     return problems
 
@@ -146,5 +164,7 @@ def verify_stage(stage_dir: str) -> list[str]:
     tokens = sum(e["tokens"] for e in manifest["shards"])
     totals = manifest["totals"]
     if tokens != totals["tokens"] + totals["padding_tokens"]:
-        problems.append(f"{stage_dir}: shards hold {tokens} tokens, totals say {totals['tokens'] + totals['padding_tokens']}")
+        problems.append(
+            f"{stage_dir}: shards hold {tokens} tokens, totals say {totals['tokens'] + totals['padding_tokens']}"
+        )
     return problems

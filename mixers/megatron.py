@@ -177,7 +177,12 @@ def read_indexed_dataset(idx_bytes: bytes, bin_bytes: bytes) -> IndexedDataset:
     total = int(lengths.astype(np.int64).sum()) * dtype.itemsize
     if total != len(bin_bytes):
         raise ShardFormatError(f".bin is {len(bin_bytes)} bytes, index says {total}")
-    if len(doc_indices) == 0 or doc_indices[0] != 0 or doc_indices[-1] != len(lengths) or np.any(np.diff(doc_indices) < 0):
+    if (
+        len(doc_indices) == 0
+        or doc_indices[0] != 0
+        or doc_indices[-1] != len(lengths)
+        or np.any(np.diff(doc_indices) < 0)
+    ):
         raise ShardFormatError("document indices must rise from 0 to the sequence count")
     tokens = np.frombuffer(bin_bytes, dtype)
     return IndexedDataset(dtype, lengths, pointers, doc_indices, tokens)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from mixers.recipe import LONG_SPLIT
-from mixers.sampler import id_keys, uniform
+from corpusmill.mixers.recipe import LONG_SPLIT
+from corpusmill.mixers.sampler import id_keys, uniform
 
 PLACEMENT_SCHEMA = pa.schema(
     [
@@ -100,7 +100,9 @@ def stream_layout(instances: pa.Table, *, seed: int, shard_tokens: int) -> Layou
     return Layout(placements, n_shards, None, 0, instances.slice(0, 0))
 
 
-def _split_items(lengths: np.ndarray, seq_len: int, split: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _split_items(
+    lengths: np.ndarray, seq_len: int, split: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(instance row, part, start, length) of each item to pack, and the rows skipped."""
     too_long = lengths > seq_len
     if not split:
@@ -149,7 +151,9 @@ def pack_layout(instances: pa.Table, *, seed: int, seq_len: int, shard_tokens: i
     n_bins = int(bins.max()) + 1 if len(bins) else 0
     # Pack order is shuffled too, so a shard does not hold only the longest documents.
     pack_rank = np.empty(n_bins, np.int64)
-    pack_rank[np.lexsort((np.arange(n_bins), uniform(seed ^ _PACK_SALT, np.arange(n_bins, dtype=np.uint64), 0)))] = np.arange(n_bins)
+    pack_rank[np.lexsort((np.arange(n_bins), uniform(seed ^ _PACK_SALT, np.arange(n_bins, dtype=np.uint64), 0)))] = (
+        np.arange(n_bins)
+    )
     global_seq = pack_rank[bins]
     per_shard = max(1, shard_tokens // seq_len)
     placements = _table(

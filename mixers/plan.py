@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from corpusmill.corpus import Corpus
-from mixers.packing import LAYOUT_VERSION, Layout, pack_layout, stream_layout
-from mixers.recipe import PACKING_PACK, Stage
-from mixers.sampler import BucketPlan, sample_stage
-from mixers.selection import select_stage
+from corpusmill.mixers.packing import LAYOUT_VERSION, Layout, pack_layout, stream_layout
+from corpusmill.mixers.recipe import PACKING_PACK, Stage
+from corpusmill.mixers.sampler import BucketPlan, sample_stage
+from corpusmill.mixers.selection import select_stage
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,11 @@ def plan_stage(corpus: Corpus, stage: Stage, tokenizer_fingerprint: str, inputs:
     instances, buckets = sample_stage(stage, candidates)
     if stage.packing == PACKING_PACK:
         layout = pack_layout(
-            instances, seed=stage.seed, seq_len=stage.seq_len, shard_tokens=stage.shard_tokens, long_documents=stage.long_documents
+            instances,
+            seed=stage.seed,
+            seq_len=stage.seq_len,
+            shard_tokens=stage.shard_tokens,
+            long_documents=stage.long_documents,
         )
     else:
         layout = stream_layout(instances, seed=stage.seed, shard_tokens=stage.shard_tokens)

@@ -117,7 +117,7 @@ class Recipe:
         if self.missing_annotations not in (MISSING_SKIP, MISSING_FAIL):
             raise ConfigError(f"missing_annotations must be {MISSING_SKIP!r} or {MISSING_FAIL!r}")
 
-    def with_budget(self, total_tokens: int) -> "Recipe":
+    def with_budget(self, total_tokens: int) -> Recipe:
         """The same recipe with stage budgets rescaled to sum to `total_tokens` (ratios kept)."""
         if total_tokens < 1:
             raise ConfigError(f"budget must be positive, got {total_tokens}")
@@ -128,7 +128,7 @@ class Recipe:
         )
         return dataclasses.replace(self, stages=stages)
 
-    def with_stage_budgets(self, budgets: dict[str, int]) -> "Recipe":
+    def with_stage_budgets(self, budgets: dict[str, int]) -> Recipe:
         """The same recipe with the named stages' budgets set (e.g. {"s3": 150_000})."""
         unknown = set(budgets) - {s.name for s in self.stages}
         if unknown:
@@ -136,7 +136,7 @@ class Recipe:
         stages = tuple(dataclasses.replace(s, budget_tokens=budgets.get(s.name, s.budget_tokens)) for s in self.stages)
         return dataclasses.replace(self, stages=stages)
 
-    def only(self, stage_names: list[str]) -> "Recipe":
+    def only(self, stage_names: list[str]) -> Recipe:
         unknown = set(stage_names) - {s.name for s in self.stages}
         if unknown:
             raise ConfigError(f"no stage {sorted(unknown)} in recipe; stages: {[s.name for s in self.stages]}")
@@ -216,7 +216,7 @@ def default_recipe(name: str = "qwen3") -> Recipe:
     stages: list[Any] = []
     base: dict[str, Any] = {}
     for n in names:
-        text = importlib.resources.files("mixers.recipes").joinpath(f"{n}.yaml").read_text(encoding="utf-8")
+        text = importlib.resources.files("corpusmill.mixers.recipes").joinpath(f"{n}.yaml").read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         stages += data.pop("stages")
         base = data

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
-from mixers.recipe import Stage
+from corpusmill.mixers.recipe import Stage
 
 TOLERANCE = 0.005  # a bucket is "met" within ±0.5% of its target
 _BISECT_STEPS = 80
@@ -39,7 +39,10 @@ INSTANCE_SCHEMA = pa.schema(
 def id_keys(ids: list[str]) -> np.ndarray:
     """A stable 64-bit key per document id (independent of Python's hash seed)."""
     return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(i.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") for i in ids),
+        (
+            int.from_bytes(hashlib.blake2b(i.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+            for i in ids
+        ),
         dtype=np.uint64,
         count=len(ids),
     )
@@ -106,8 +109,11 @@ class BucketPlan:
         return head
 
 
-def _solve_scale(weights: np.ndarray, lengths: np.ndarray, keys: np.ndarray, seed: int, cap: int, target: int) -> np.ndarray:
+def _solve_scale(
+    weights: np.ndarray, lengths: np.ndarray, keys: np.ndarray, seed: int, cap: int, target: int
+) -> np.ndarray:
     """Counts per document whose token total is closest to `target` (the caller checked it is reachable)."""
+
     def total(c: float) -> int:
         return int((repeats(c * weights, keys, seed, cap) * lengths).sum())
 

@@ -13,10 +13,12 @@ import re
 import duckdb
 import pyarrow as pa
 
-from corpusmill.corpus import Corpus
-from corpusmill.corpus import register_filesystem  # the token sidecar may live on gs://, s3://...
+from corpusmill.corpus import (
+    Corpus,
+    register_filesystem,  # the token sidecar may live on gs://, s3://...
+)
 from corpusmill.errors import ConfigError
-from mixers.recipe import Recipe, Stage
+from corpusmill.mixers.recipe import Recipe, Stage
 
 MIX_VIEW = "mix_corpus"
 PROBE_VIEW = "mix_probe"
@@ -108,7 +110,10 @@ def missing_annotations(corpus: Corpus) -> pa.Table:
 
 def check_unique_ids(corpus: Corpus) -> None:
     """One row per id in documents and in annotations, or a document would be counted twice."""
-    for view, fix in (("documents", "deduplicate before mixing"), ("annotations", "keep one annotation row per document")):
+    for view, fix in (
+        ("documents", "deduplicate before mixing"),
+        ("annotations", "keep one annotation row per document"),
+    ):
         n, distinct = corpus.con.execute(f"SELECT count(*), count(DISTINCT id) FROM {view}").fetchall()[0]
         if n != distinct:
             raise ConfigError(f"{view} hold {n - distinct} duplicate ids; {fix}")
@@ -133,7 +138,9 @@ def select_stage(corpus: Corpus, stage: Stage) -> pa.Table:
         f"WHEN {i} THEN greatest(coalesce(CAST(({b.weight_sql}) AS DOUBLE), 0), 0)" for i, b in enumerate(stage.buckets)
     )
     present = set(view_columns(corpus.con, MIX_VIEW))
-    labels = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in present else f"NULL::VARCHAR AS {c}" for c in STAT_COLUMNS)
+    labels = ", ".join(
+        f"CAST({c} AS VARCHAR) AS {c}" if c in present else f"NULL::VARCHAR AS {c}" for c in STAT_COLUMNS
+    )
     query = f"""
         WITH candidates AS (
             SELECT *, CASE {bucket_case} END AS _bucket FROM {MIX_VIEW} WHERE coalesce(({stage.where}), FALSE)

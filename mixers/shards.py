@@ -17,9 +17,16 @@ import numpy as np
 import pyarrow as pa
 
 from corpusmill import storage
-from mixers.megatron import BIN_SUFFIX, IDX_SUFFIX, IndexedDataset, IndexedDatasetWriter, ShardFormatError, read_indexed_dataset
-from mixers.packing import PLACEMENT_SCHEMA
-from mixers.qwen_tokenizer import TOKEN_DTYPE
+from corpusmill.mixers.megatron import (
+    BIN_SUFFIX,
+    IDX_SUFFIX,
+    IndexedDataset,
+    IndexedDatasetWriter,
+    ShardFormatError,
+    read_indexed_dataset,
+)
+from corpusmill.mixers.packing import PLACEMENT_SCHEMA
+from corpusmill.mixers.tokenizer import TOKEN_DTYPE
 
 PROVENANCE_SUFFIX = ".provenance.parquet"
 SHARD_RE = re.compile(r"^shard-(\d{5})\.provenance\.parquet$")
@@ -68,7 +75,9 @@ def cut_slices(placements: pa.Table, docs: dict[str, np.ndarray], eos_id: int) -
     lengths = placements.column("length").to_numpy()
     tokens = np.empty(int(lengths.sum()), dtype=TOKEN_DTYPE)
     pos = 0
-    for doc_id, start, length in zip(placements.column("id").to_pylist(), placements.column("start").to_pylist(), lengths.tolist()):
+    for doc_id, start, length in zip(
+        placements.column("id").to_pylist(), placements.column("start").to_pylist(), lengths.tolist()
+    ):
         doc, end = docs[doc_id], start + length
         if end <= len(doc):
             tokens[pos : pos + length] = doc[start:end]
@@ -81,7 +90,9 @@ def cut_slices(placements: pa.Table, docs: dict[str, np.ndarray], eos_id: int) -
     return SliceGroup(tokens, placements.select(PROVENANCE_SCHEMA.names).cast(PROVENANCE_SCHEMA))
 
 
-def assemble(groups: Iterable[SliceGroup], *, pad_to: int | None, pad_id: int) -> tuple[np.ndarray, np.ndarray, pa.Table]:
+def assemble(
+    groups: Iterable[SliceGroup], *, pad_to: int | None, pad_id: int
+) -> tuple[np.ndarray, np.ndarray, pa.Table]:
     """(flat tokens, sequence lengths, provenance) of a shard from its slices, in (seq, offset) order."""
     groups = list(groups)
     prov = pa.concat_tables([g.provenance for g in groups]).combine_chunks()
@@ -105,7 +116,9 @@ def assemble(groups: Iterable[SliceGroup], *, pad_to: int | None, pad_id: int) -
     return flat, lengths, prov.take(pa.array(order))
 
 
-def write_shard(stage_dir: str, shard: int, flat: np.ndarray, lengths: np.ndarray, provenance: pa.Table, *, vocab_size: int) -> None:
+def write_shard(
+    stage_dir: str, shard: int, flat: np.ndarray, lengths: np.ndarray, provenance: pa.Table, *, vocab_size: int
+) -> None:
     bin_path, idx_path, prov_path = shard_files(stage_dir, shard)
     with storage.atomic_write(bin_path) as fh:
         writer = IndexedDatasetWriter(fh, dtype=TOKEN_DTYPE, vocab_size=vocab_size)

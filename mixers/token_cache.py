@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpusmill import storage
-from mixers.qwen_tokenizer import Tokenizer
+from corpusmill.mixers.tokenizer import Tokenizer
 
 TOKENS_DIR = "_tokens"
 TOKEN_SCHEMA = pa.schema(

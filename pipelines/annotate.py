@@ -24,19 +24,19 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.utils import shared
 
-from annotators import registry
-from annotators.base import Annotator
-from annotators.labeling import batch_hint, label_batch, sidecar_schema
-from annotators.sidecar import FileTask, document_files, plan, read_batches, summarize, write_sidecar
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
+from corpusmill.annotators import registry
+from corpusmill.annotators.base import Annotator
+from corpusmill.annotators.labeling import batch_hint, label_batch, sidecar_schema
+from corpusmill.annotators.sidecar import FileTask, document_files, plan, read_batches, summarize, write_sidecar
 from corpusmill.errors import ModelNotFoundError
+from corpusmill.layout import LEDGER_FILE, SUMMARY_FILE
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, prepare_output, run
 from corpusmill.progress import ProgressLine
-from pipelines.common import DEAD_LETTER_TAG, SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
 
-LEDGER_FILE = "_llm_ledger.json"
 USAGE_TAG = "llm_usage"
 
 
@@ -94,7 +94,9 @@ def _merge_ledgers(ledgers: Iterable[Any]) -> Any:
 
 def _write_usage(usage: list[tuple[str, Any]], ann_dir: str) -> None:
     if usage:  # read by `corpusmill report` as this job's LLM usage
-        storage.write_json({name: ledger.as_dict() for name, ledger in sorted(usage)}, storage.join(ann_dir, LEDGER_FILE))
+        storage.write_json(
+            {name: ledger.as_dict() for name, ledger in sorted(usage)}, storage.join(ann_dir, LEDGER_FILE)
+        )
 
 
 def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask], schema: pa.Schema) -> int:
@@ -117,7 +119,8 @@ class Annotate(beam.PTransform):
             | "Files" >> beam.Create(self.tasks, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
             | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
-            | "Label" >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
+            | "Label"
+            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
                 DEAD_LETTER_TAG, USAGE_TAG, main="labels"
             )
         )
@@ -137,8 +140,12 @@ class Annotate(beam.PTransform):
 def fingerprint(annotators: Sequence[Annotator]) -> str:
     """Names, versions, model versions and columns of the annotators: what makes labels comparable."""
     parts = [
-        (a.name, a.version, str(a.columns),
-         sorted((k, str(v)) for k, v in vars(a).items() if "version" in k or k == "model_name"))
+        (
+            a.name,
+            a.version,
+            str(a.columns),
+            sorted((k, str(v)) for k, v in vars(a).items() if "version" in k or k == "model_name"),
+        )
         for a in annotators
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
@@ -165,8 +172,12 @@ def run_annotate(
     """Label every document of `docs_dir` into `ann_dir`; returns the run summary."""
     annotators = list(annotators) if annotators is not None else build_annotators()
     inputs = [(posixpath.basename(p), storage.parquet_rows(p)) for p in document_files(docs_dir)]
-    run_info = {"job": "annotate", "docs_dir": docs_dir, "annotators": [[a.name, a.version] for a in annotators],
-                "fingerprint": hashlib.sha256(json.dumps([fingerprint(annotators), inputs]).encode()).hexdigest()}
+    run_info = {
+        "job": "annotate",
+        "docs_dir": docs_dir,
+        "annotators": [[a.name, a.version] for a in annotators],
+        "fingerprint": hashlib.sha256(json.dumps([fingerprint(annotators), inputs]).encode()).hexdigest(),
+    }
     finished = prepare_output(ann_dir, run_info, overwrite=overwrite)
     if finished is not None:
         log.info("%s already holds this finished run; nothing to do", ann_dir)
@@ -182,8 +193,11 @@ def run_annotate(
     counts = summarize(docs_dir, ann_dir)
     labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)
     summary = {
-        **run_info, **counts,
-        "files": n_files, "files_labeled": len(tasks), "skipped": False,
+        **run_info,
+        **counts,
+        "files": n_files,
+        "files_labeled": len(tasks),
+        "skipped": False,
         "labels_total": counts["records_in"] * len(annotators),
         "elapsed_s": round(elapsed, 3),
         "docs_per_s": round(labeled_now / elapsed, 1) if tasks and elapsed > 0 else None,

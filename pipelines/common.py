@@ -12,16 +12,15 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
-from corpusmill.beam_options import local_runner
 from corpusmill.errors import OutputExistsError
-from corpusmill.schema import DEAD_LETTER_SCHEMA, DEAD_LETTERS_DIR
+from corpusmill.layout import DEAD_LETTERS_DIR, RUN_FILE, SUMMARY_FILE
+from corpusmill.pipelines.beam_options import local_runner
+from corpusmill.schema import DEAD_LETTER_SCHEMA
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TAG = "dead_letter"
 DEAD_LETTER_ROWS_PER_FILE = 100_000
-RUN_FILE = "_run.json"
-SUMMARY_FILE = "_summary.json"
 
 
 class BeamCounters:

@@ -3,7 +3,7 @@
     parts (a few PDF paths each) -> Reshuffle -> _ExtractPartFn (read, extract, write part)
 
 Only paths move through the runner; each worker reads its PDFs, extracts them in an
-isolated child process (see `extractors.pdf`) and writes `part-NNNNN.parquet` itself.
+isolated child process (see `corpusmill.extractors.pdf`) and writes `part-NNNNN.parquet` itself.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ from typing import Any
 import apache_beam as beam
 
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
-from corpusmill.ingest_tasks import file_stats, part_path
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import NAME, VERSION, PdfExtractor
+from corpusmill.extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
+from corpusmill.layout import LLM_CACHE_DIR, SUMMARY_FILE, file_stats, part_path
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import BeamCounters, prepare_output, run
 from corpusmill.progress import ProgressLine
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import NAME, VERSION, PdfExtractor
-from extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
-from pipelines.common import SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
 
 JOB = "extract_pdf"
-LLM_CACHE_DIR = "_llm_cache"
 
 
 class _ExtractPartFn(beam.DoFn):
@@ -118,7 +117,10 @@ def run_extract_pdf(
     elapsed = time.monotonic() - start
     counts = summarize(out_dir, len(parts))
     summary = {
-        **run_info, **counts, "parts": len(parts), "elapsed_s": round(elapsed, 3),
+        **run_info,
+        **counts,
+        "parts": len(parts),
+        "elapsed_s": round(elapsed, 3),
         "docs_per_s": round(counts["records_in"] / elapsed, 2) if elapsed > 0 else None,
         "pages_per_s": round(counts["pages"] / elapsed, 2) if elapsed > 0 else None,
         "runner": options.get_all_options().get("runner"),
@@ -126,4 +128,3 @@ def run_extract_pdf(
     }
     storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
     return summary
-

@@ -21,8 +21,7 @@ from typing import Any
 import apache_beam as beam
 
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
-from corpusmill.ingest_tasks import (
+from corpusmill.extractors.text.ingest_tasks import (
     STAGING_DIR,
     HashSlice,
     duplicate_rows,
@@ -33,9 +32,11 @@ from corpusmill.ingest_tasks import (
     staging_path,
     summarize,
 )
+from corpusmill.extractors.text.readers import ReadTask, plan
+from corpusmill.layout import SUMMARY_FILE
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import BeamCounters, prepare_output, run
 from corpusmill.progress import ProgressLine
-from corpusmill.readers import ReadTask, plan
-from pipelines.common import SUMMARY_FILE, BeamCounters, prepare_output, run
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ class _StageFn(beam.DoFn):
         self.counters.inc("tasks_read")
         if not self.dedup:
             return
-        for partition, piece in enumerate(slices):
-            yield partition, piece
+        yield from enumerate(slices)
 
 
 def _duplicates_in_partition(element: tuple[int, list[HashSlice]]):
@@ -76,18 +76,12 @@ class Ingest(beam.PTransform):
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         indexed = (
-            pbegin
-            | "Tasks" >> beam.Create(list(enumerate(self.tasks)), reshuffle=False)
-            | "Spread" >> beam.Reshuffle()
+            pbegin | "Tasks" >> beam.Create(list(enumerate(self.tasks)), reshuffle=False) | "Spread" >> beam.Reshuffle()
         )
         slices = indexed | "Read" >> beam.ParDo(_StageFn(self.out_dir, self.dedup))
         if not self.dedup:
             return slices
-        drops = (
-            slices
-            | "ByPartition" >> beam.GroupByKey()
-            | "FindDuplicates" >> beam.FlatMap(_duplicates_in_partition)
-        )
+        drops = slices | "ByPartition" >> beam.GroupByKey() | "FindDuplicates" >> beam.FlatMap(_duplicates_in_partition)
         task_keys = indexed | "TaskKeys" >> beam.Map(lambda kv: (kv[0], None))
         return (
             {"task": task_keys, "drop": drops}

@@ -26,8 +26,8 @@ from apache_beam.utils import shared
 from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig, LLMClient, Request, Response
 from corpusmill.llm.types import LEDGER_FIELDS, Backend, Ledger
+from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters
 from corpusmill.schema import dead_letter
-from pipelines.common import DEAD_LETTER_TAG, BeamCounters
 
 RESULTS_TAG = "results"
 LEDGER_TAG = "ledger"

@@ -23,20 +23,26 @@ import numpy as np
 import pyarrow as pa
 
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
 from corpusmill.corpus import Corpus, open_corpus
 from corpusmill.errors import ConfigError, OutputExistsError
+from corpusmill.layout import DEAD_LETTERS_DIR
+from corpusmill.mixers import token_cache
+from corpusmill.mixers.manifest import MANIFEST, PLAN_FILE, build_manifest
+from corpusmill.mixers.plan import StagePlan, plan_stage
+from corpusmill.mixers.recipe import MISSING_FAIL, Recipe
+from corpusmill.mixers.selection import (
+    check_unique_ids,
+    create_mix_view,
+    empty_buckets,
+    missing_annotations,
+    validate_sql,
+)
+from corpusmill.mixers.shard_work import dead_letter_rows, work_items
+from corpusmill.mixers.shards import SliceGroup, assemble, cut_slices, finished_shards, write_shard
+from corpusmill.mixers.tokenizer import Tokenizer, load_tokenizer
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import BeamCounters, run
 from corpusmill.progress import ProgressLine
-from corpusmill.schema import DEAD_LETTERS_DIR
-from mixers import token_cache
-from mixers.manifest import MANIFEST, PLAN_FILE, build_manifest
-from mixers.mix_work import dead_letter_rows, work_items
-from mixers.plan import StagePlan, plan_stage
-from mixers.qwen_tokenizer import Tokenizer, load_tokenizer
-from mixers.recipe import MISSING_FAIL, Recipe
-from mixers.selection import check_unique_ids, create_mix_view, empty_buckets, missing_annotations, validate_sql
-from mixers.shards import SliceGroup, assemble, cut_slices, finished_shards, write_shard
-from pipelines.common import BeamCounters, run
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +103,9 @@ class _WriteShardFn(beam.DoFn):
 class WriteShards(beam.PTransform):
     """Work items (token file, placements file) -> shard files under `stage_dir`."""
 
-    def __init__(self, items: list[tuple[str, str]], stage_dir: str, *, pad_to: int | None, tokenizer: Tokenizer) -> None:
+    def __init__(
+        self, items: list[tuple[str, str]], stage_dir: str, *, pad_to: int | None, tokenizer: Tokenizer
+    ) -> None:
         super().__init__()
         self.items, self.stage_dir, self.pad_to, self.tokenizer = items, stage_dir, pad_to, tokenizer
 
@@ -113,7 +121,9 @@ class WriteShards(beam.PTransform):
         )
 
 
-def ensure_tokens(docs: str, out: str, tokenizer: Tokenizer, options: beam.options.pipeline_options.PipelineOptions) -> list[str]:
+def ensure_tokens(
+    docs: str, out: str, tokenizer: Tokenizer, options: beam.options.pipeline_options.PipelineOptions
+) -> list[str]:
     """Token sidecar files for every row group of the documents; tokenizes only what is missing."""
     folder = token_cache.cache_dir(out, tokenizer)
     files, todo = [], []
@@ -127,10 +137,12 @@ def ensure_tokens(docs: str, out: str, tokenizer: Tokenizer, options: beam.optio
     if todo:
         log.info("tokenizing %d row groups into %s", len(todo), folder)
         run(
-            lambda p: p
-            | "TokenTasks" >> beam.Create(todo, reshuffle=False)
-            | "SpreadTokenTasks" >> beam.Reshuffle()
-            | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer)),
+            lambda p: (
+                p
+                | "TokenTasks" >> beam.Create(todo, reshuffle=False)
+                | "SpreadTokenTasks" >> beam.Reshuffle()
+                | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer))
+            ),
             options,
         )
     return files
@@ -150,11 +162,16 @@ class MixResult:
         lines = []
         for p in self.plans:
             used = len(set(p.instances.column("id").to_pylist()))
-            lines += [p.describe(), f"  documents: {self.documents:,} in corpus = {used:,} used + "
-                      f"{self.documents - used - self.missing_annotations:,} not selected + "
-                      f"{self.missing_annotations:,} without annotations (dead letters)"]
+            lines += [
+                p.describe(),
+                f"  documents: {self.documents:,} in corpus = {used:,} used + "
+                f"{self.documents - used - self.missing_annotations:,} not selected + "
+                f"{self.missing_annotations:,} without annotations (dead letters)",
+            ]
         unmet = [u for p in self.plans for u in p.unmet]
-        lines.append(f"not met within ±0.5%: {len(unmet)} bucket(s)" if unmet else "every bucket budget is met within ±0.5%")
+        lines.append(
+            f"not met within ±0.5%: {len(unmet)} bucket(s)" if unmet else "every bucket budget is met within ±0.5%"
+        )
         return "\n".join(lines)
 
 
@@ -171,11 +188,15 @@ def _prepare_stage_dir(stage_dir: str, plan: StagePlan, overwrite: bool) -> bool
             storage.remove_tree(stage_dir)
     if storage.exists(storage.join(stage_dir, MANIFEST)):
         return True
-    storage.write_json({"plan_fingerprint": plan.fingerprint, "stage": plan.stage.name}, storage.join(stage_dir, PLAN_FILE))
+    storage.write_json(
+        {"plan_fingerprint": plan.fingerprint, "stage": plan.stage.name}, storage.join(stage_dir, PLAN_FILE)
+    )
     return False
 
 
-def _stage_work(corpus: Corpus, plan: StagePlan, out: str, token_files: list[str], overwrite: bool) -> list[tuple[str, str]] | None:
+def _stage_work(
+    corpus: Corpus, plan: StagePlan, out: str, token_files: list[str], overwrite: bool
+) -> list[tuple[str, str]] | None:
     """Work items for the shards a stage still misses; None when the stage is already finished."""
     stage_dir = storage.join(out, plan.stage.name)
     if _prepare_stage_dir(stage_dir, plan, overwrite):
@@ -184,7 +205,9 @@ def _stage_work(corpus: Corpus, plan: StagePlan, out: str, token_files: list[str
     return work_items(corpus, plan.layout.placements, token_files, work_dir, skip_shards=finished_shards(stage_dir))
 
 
-def _finish_stage(corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, out: str, missing: pa.Table) -> None:
+def _finish_stage(
+    corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: Tokenizer, out: str, missing: pa.Table
+) -> None:
     """Dead letters, then the manifest (written last: its presence means the stage is done)."""
     stage_dir = storage.join(out, plan.stage.name)
     dead = dead_letter_rows(corpus, missing, plan.layout.skipped, plan.stage)
@@ -196,8 +219,16 @@ def _finish_stage(corpus: Corpus, plan: StagePlan, recipe: Recipe, tokenizer: To
 
 
 def write_stages(
-    corpus: Corpus, plans: list[StagePlan], recipe: Recipe, tokenizer: Tokenizer, out: str, *,
-    options: beam.options.pipeline_options.PipelineOptions, missing: pa.Table, token_files: list[str], overwrite: bool,
+    corpus: Corpus,
+    plans: list[StagePlan],
+    recipe: Recipe,
+    tokenizer: Tokenizer,
+    out: str,
+    *,
+    options: beam.options.pipeline_options.PipelineOptions,
+    missing: pa.Table,
+    token_files: list[str],
+    overwrite: bool,
 ) -> list[str]:
     """Write the missing shards of every stage in one Beam job; returns the stages already finished."""
     work = {p.stage.name: _stage_work(corpus, p, out, token_files, overwrite) for p in plans}
@@ -220,8 +251,16 @@ def write_stages(
 
 
 def run_mix(
-    recipe: Recipe, docs: str, annotations: str, out: str, *, dry_run: bool = False, workers: int | None = None,
-    beam_args: list[str] | None = None, overwrite: bool = False, progress: bool = True,
+    recipe: Recipe,
+    docs: str,
+    annotations: str,
+    out: str,
+    *,
+    dry_run: bool = False,
+    workers: int | None = None,
+    beam_args: list[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
 ) -> MixResult:
     """Plan every stage of `recipe`, then (unless `dry_run`) write its shards under `out/<stage>/`."""
     start = time.monotonic()
@@ -233,10 +272,14 @@ def run_mix(
         check_unique_ids(corpus)
         missing = missing_annotations(corpus)
         if missing.num_rows and recipe.missing_annotations == MISSING_FAIL:
-            raise ConfigError(f"{missing.num_rows:,} documents have no annotations (e.g. {missing.column('id')[0]}); run annotate")
+            raise ConfigError(
+                f"{missing.num_rows:,} documents have no annotations (e.g. {missing.column('id')[0]}); run annotate"
+            )
         empty = empty_buckets(corpus, recipe)
         if empty and recipe.strict:
-            raise ConfigError("recipe budgets cannot be met (strict), found before tokenizing:\n  " + "\n  ".join(empty))
+            raise ConfigError(
+                "recipe budgets cannot be met (strict), found before tokenizing:\n  " + "\n  ".join(empty)
+            )
         for line in empty:
             log.warning("%s; its budget cannot be met", line)
         token_files = ensure_tokens(docs, out, tokenizer, options)
@@ -253,8 +296,15 @@ def run_mix(
         poll = lambda: sum(len(finished_shards(storage.join(out, p.stage.name))) for p in plans)  # noqa: E731
         with ProgressLine("mix", "shards", poll, enabled=progress):
             result.stages_skipped = write_stages(
-                corpus, plans, recipe, tokenizer, out, options=options, missing=missing,
-                token_files=token_files, overwrite=overwrite,
+                corpus,
+                plans,
+                recipe,
+                tokenizer,
+                out,
+                options=options,
+                missing=missing,
+                token_files=token_files,
+                overwrite=overwrite,
             )
         result.elapsed_s = time.monotonic() - start
         return result

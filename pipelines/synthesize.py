@@ -24,25 +24,23 @@ import duckdb
 import pyarrow as pa
 
 from corpusmill import storage
-from corpusmill.beam_options import pipeline_options
 from corpusmill.errors import ConfigError
-from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
-from pipelines.common import (
+from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE, SUMMARY_FILE
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import (
     DEAD_LETTER_TAG,
-    DEAD_LETTERS_DIR,
-    SUMMARY_FILE,
     BeamCounters,
     WriteDeadLetters,
     prepare_output,
     run,
 )
-from synth.base import Generator
-from synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
-from synth.dedup import NearDupConfig, Selection, select, signature
+from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
+from corpusmill.synth.base import Generator
+from corpusmill.synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
+from corpusmill.synth.dedup import NearDupConfig, Selection, select, signature
 
 log = logging.getLogger(__name__)
 
-LEDGER_FILE = "_llm_ledger.json"  # written by the job, folded into the summary, then removed
 LEDGER_TAG = "ledger"
 ROWS_PER_PART = 50_000
 
@@ -84,9 +82,17 @@ class _CheckFn(beam.DoFn):
         hit = self.decontaminator.check(doc["text"]) if self.decontaminator else None
         if hit is not None:
             self.counters.inc("benchmark_overlap")
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter(
-                id=doc["id"], uri=doc["uri"], stage="decontaminate", reason="benchmark_overlap", error="Contamination",
-                message=f"shares {hit.overlapping_ngrams} {self.ngram}-grams with {hit.benchmark}"))
+            yield beam.pvalue.TaggedOutput(
+                DEAD_LETTER_TAG,
+                dead_letter(
+                    id=doc["id"],
+                    uri=doc["uri"],
+                    stage="decontaminate",
+                    reason="benchmark_overlap",
+                    error="Contamination",
+                    message=f"shares {hit.overlapping_ngrams} {self.ngram}-grams with {hit.benchmark}",
+                ),
+            )
             return
         sig = signature(doc["text"], self.near_dup) if self.near_dup else None
         yield index, doc, sig
@@ -106,9 +112,17 @@ class _ApplyFn(beam.DoFn):
         if doc["id"] in selection.keep:
             yield index, doc
         elif doc["id"] in selection.duplicates:
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, dead_letter(
-                id=doc["id"], uri=doc["uri"], stage="dedup", reason="near_duplicate", error="NearDuplicate",
-                message=f"near-duplicate of {selection.duplicates[doc['id']]}"))
+            yield beam.pvalue.TaggedOutput(
+                DEAD_LETTER_TAG,
+                dead_letter(
+                    id=doc["id"],
+                    uri=doc["uri"],
+                    stage="dedup",
+                    reason="near_duplicate",
+                    error="NearDuplicate",
+                    message=f"near-duplicate of {selection.duplicates[doc['id']]}",
+                ),
+            )
         # else: surplus, generated only to cover removals; counted in the summary
 
 
@@ -131,8 +145,17 @@ def _write_part(element: tuple[int, list[tuple[int, dict[str, Any]]]], out_dir: 
 class Synthesize(beam.PTransform):
     """Generates items `0..n-1` and writes the kept ones as documents under `out_dir`."""
 
-    def __init__(self, generator: Generator, out_dir: str, *, n: int, target: int | None,
-                 near_dup: NearDupConfig | None, benchmarks: tuple[str, ...] | None, ngram: int) -> None:
+    def __init__(
+        self,
+        generator: Generator,
+        out_dir: str,
+        *,
+        n: int,
+        target: int | None,
+        near_dup: NearDupConfig | None,
+        benchmarks: tuple[str, ...] | None,
+        ngram: int,
+    ) -> None:
         super().__init__()
         self.generator, self.out_dir, self.n, self.target = generator, out_dir, n, target
         self.near_dup, self.benchmarks, self.ngram = near_dup, benchmarks, ngram
@@ -144,31 +167,40 @@ class Synthesize(beam.PTransform):
             pbegin
             | "Spans" >> beam.Create(spans, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Generate" >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
+            | "Generate"
+            >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
         )
         _ = (
             generated[LEDGER_TAG]
             | "SumLedgers" >> beam.CombineGlobally(_sum_ledgers).without_defaults()
-            | "WriteLedger" >> beam.Map(lambda ledger, out: storage.write_json(ledger.as_dict(), storage.join(out, LEDGER_FILE)),
-                                        self.out_dir)
+            | "WriteLedger"
+            >> beam.Map(
+                lambda ledger, out: storage.write_json(ledger.as_dict(), storage.join(out, LEDGER_FILE)), self.out_dir
+            )
         )
         checked = generated.docs | "Check" >> beam.ParDo(
-            _CheckFn(self.benchmarks, self.ngram, self.near_dup)).with_outputs(DEAD_LETTER_TAG, main="docs")
+            _CheckFn(self.benchmarks, self.ngram, self.near_dup)
+        ).with_outputs(DEAD_LETTER_TAG, main="docs")
         selection = (
             checked.docs
             | "Signatures" >> beam.Map(lambda e: (e[0], e[1]["id"], e[2]))
             | "Gather" >> beam.combiners.ToList()
             | "Select" >> beam.Map(_select, self.near_dup, self.target)
         )
-        applied = checked.docs | "Apply" >> beam.ParDo(
-            _ApplyFn(), beam.pvalue.AsSingleton(selection)).with_outputs(DEAD_LETTER_TAG, main="docs")
+        applied = checked.docs | "Apply" >> beam.ParDo(_ApplyFn(), beam.pvalue.AsSingleton(selection)).with_outputs(
+            DEAD_LETTER_TAG, main="docs"
+        )
         _ = (
             applied.docs
             | "ByPart" >> beam.Map(lambda e: (e[0] // ROWS_PER_PART, e))
             | "GroupParts" >> beam.GroupByKey()
             | "WriteParts" >> beam.Map(_write_part, self.out_dir)
         )
-        dead = (generated[DEAD_LETTER_TAG], checked[DEAD_LETTER_TAG], applied[DEAD_LETTER_TAG]) | "AllDead" >> beam.Flatten()
+        dead = (
+            generated[DEAD_LETTER_TAG],
+            checked[DEAD_LETTER_TAG],
+            applied[DEAD_LETTER_TAG],
+        ) | "AllDead" >> beam.Flatten()
         return dead | "WriteDeadLetters" >> WriteDeadLetters(self.out_dir, "synthesize")
 
 
@@ -188,15 +220,18 @@ def _counts(out_dir: str) -> dict[str, Any]:
     parts = storage.expand(storage.join(out_dir, "part-*.parquet"))
     docs, by_language = 0, {}
     if parts:
-        rows = con.execute("SELECT json_extract_string(meta, '$.language') AS l, count(*) FROM read_parquet(?) "
-                           "GROUP BY l ORDER BY l", [parts]).fetchall()
+        rows = con.execute(
+            "SELECT json_extract_string(meta, '$.language') AS l, count(*) FROM read_parquet(?) GROUP BY l ORDER BY l",
+            [parts],
+        ).fetchall()
         by_language = {str(lang): int(n) for lang, n in rows}
         docs = sum(by_language.values())
     dead: dict[str, int] = {}
     files = storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR, "*.parquet"))
     if files:
-        for stage, reason, n in con.execute("SELECT stage, reason, count(*) FROM read_parquet(?) GROUP BY ALL",
-                                            [files]).fetchall():
+        for stage, reason, n in con.execute(
+            "SELECT stage, reason, count(*) FROM read_parquet(?) GROUP BY ALL", [files]
+        ).fetchall():
             dead[f"{stage}/{reason}"] = int(n)
     return {"docs": docs, "by_language": by_language, "dead_letters": dict(sorted(dead.items()))}
 
@@ -231,19 +266,34 @@ def run_synthesize(
     if bench is not None:
         Decontaminator(bench, ngram=ngram)  # fail before the job starts on a missing or bad file
     options = pipeline_options(beam_args, workers=workers)
-    config = {"generator": generator.config(), "kind": generator.kind, "n": n, "target": target,
-              "near_dup": None if near_dup is None else vars(near_dup), "benchmarks": list(bench or []), "ngram": ngram}
+    config = {
+        "generator": generator.config(),
+        "kind": generator.kind,
+        "n": n,
+        "target": target,
+        "near_dup": None if near_dup is None else vars(near_dup),
+        "benchmarks": list(bench or []),
+        "ngram": ngram,
+    }
     run_info = {"job": "synthesize", "config": config, "fingerprint": fingerprint(config)}
     finished = _prepare_output(out_dir, run_info, overwrite)
     if finished is not None:
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    run(lambda p: p | Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup,
-                                 benchmarks=bench, ngram=ngram), options)
+    run(
+        lambda p: (
+            p | Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram)
+        ),
+        options,
+    )
     elapsed = time.monotonic() - start
-    summary = {**run_info, **_tally(_counts(out_dir), n), "elapsed_s": round(elapsed, 3),
-               "runner": options.get_all_options().get("runner")}
+    summary = {
+        **run_info,
+        **_tally(_counts(out_dir), n),
+        "elapsed_s": round(elapsed, 3),
+        "runner": options.get_all_options().get("runner"),
+    }
     summary["items_per_s"] = round(summary["docs"] / elapsed, 1) if elapsed > 0 else None
     ledger_path = storage.join(out_dir, LEDGER_FILE)
     if storage.exists(ledger_path):  # LLM generators: what the model calls cost, in the summary
@@ -261,9 +311,16 @@ def _tally(counts: dict[str, Any], n: int) -> dict[str, Any]:
     contaminated = dead.get("decontaminate/benchmark_overlap", 0)
     surplus = n - counts["docs"] - total_dead
     checked = counts["docs"] + dups
-    return {**counts, "records_in": n, "dead_letters_total": total_dead, "surplus": surplus,
-            "duplicates": dups, "removed_by_dedup": dups, "removed_by_decontamination": contaminated,
-            "duplicate_rate": round(dups / checked, 6) if checked else 0.0}
+    return {
+        **counts,
+        "records_in": n,
+        "dead_letters_total": total_dead,
+        "surplus": surplus,
+        "duplicates": dups,
+        "removed_by_dedup": dups,
+        "removed_by_decontamination": contaminated,
+        "duplicate_rate": round(dups / checked, 6) if checked else 0.0,
+    }
 
 
 def overshoot(target: int) -> int:

@@ -64,9 +64,16 @@ class Generator(ABC):
             for index in range(start, end):
                 if index not in done:
                     counters.inc("dead_internal_error")
-                    yield Outcome(index, dead_letter=dead_letter(
-                        uri=f"synth://{self.kind}/{self.name}/seed={getattr(self, 'seed', 0)}/{index}", stage="generate",
-                        reason="internal_error", error=type(exc).__name__, message=str(exc)))
+                    yield Outcome(
+                        index,
+                        dead_letter=dead_letter(
+                            uri=f"synth://{self.kind}/{self.name}/seed={getattr(self, 'seed', 0)}/{index}",
+                            stage="generate",
+                            reason="internal_error",
+                            error=type(exc).__name__,
+                            message=str(exc),
+                        ),
+                    )
 
     def take_ledger(self) -> Any:
         """What model calls cost since the last call (a `corpusmill.llm.Ledger`), or None."""

@@ -1,7 +1,7 @@
 """LLM-written Python functions with unit tests, kept only when the tests pass in the sandbox.
 
 The model answers with two fenced blocks: the solution and `test_...` functions. Both run
-together in `synth.sandbox` (own network namespace, resource limits, empty working dir,
+together in `corpusmill.synth.sandbox` (own network namespace, resource limits, empty working dir,
 wall-clock timeout); a small harness calls every test and prints a JSON report on its last
 line. The report, the sandbox status and its isolation go into `meta`.
 """
@@ -18,16 +18,30 @@ from corpusmill.errors import ConfigError, RecordError
 from corpusmill.llm import ClientConfig, Request, user
 from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import meta_json, stable_id
-from synth.base import Outcome
-from synth.llm_base import LLMGenerator
-from synth.math_programmatic import item_rng
-from synth.prompts import prompt, prompt_id
-from synth.sandbox import Limits, RunResult, run_python
+from corpusmill.synth.base import Outcome
+from corpusmill.synth.llm_base import LLMGenerator
+from corpusmill.synth.math_programmatic import item_rng
+from corpusmill.synth.prompts import prompt, prompt_id
+from corpusmill.synth.sandbox import Limits, RunResult, run_python
 
-DEFAULT_TOPICS = ("string processing", "lists and sorting", "dictionaries and counting", "recursion",
-                  "dynamic programming", "number theory", "dates and calendars", "parsing text formats",
-                  "geometry", "graphs and search", "matrices", "bit manipulation", "stacks and queues",
-                  "simulation", "combinatorics", "intervals")
+DEFAULT_TOPICS = (
+    "string processing",
+    "lists and sorting",
+    "dictionaries and counting",
+    "recursion",
+    "dynamic programming",
+    "number theory",
+    "dates and calendars",
+    "parsing text formats",
+    "geometry",
+    "graphs and search",
+    "matrices",
+    "bit manipulation",
+    "stacks and queues",
+    "simulation",
+    "combinatorics",
+    "intervals",
+)
 DIFFICULTIES = ("easy", "medium", "hard")
 REPORT_MARK = "__CORPUSMILL_TEST_REPORT__"
 _BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
@@ -71,7 +85,7 @@ def judge(run: RunResult) -> tuple[str | None, dict[str, str]]:
     for line in run.stdout.splitlines():
         if line.startswith(REPORT_MARK):
             try:
-                report = json.loads(line[len(REPORT_MARK):])
+                report = json.loads(line[len(REPORT_MARK) :])
             except json.JSONDecodeError:
                 report = {}
     if run.violations:
@@ -91,16 +105,36 @@ class LLMCode(LLMGenerator):
     version = "1"
     batch_size = 32
 
-    def __init__(self, client: ClientConfig, *, seed: int = 0, topics: Sequence[str] | None = None,
-                 limits: Limits = Limits(), sandboxes: int = 2, temperature: float = 0.7, max_tokens: int = 1536) -> None:
+    def __init__(
+        self,
+        client: ClientConfig,
+        *,
+        seed: int = 0,
+        topics: Sequence[str] | None = None,
+        limits: Limits = Limits(),
+        sandboxes: int = 2,
+        temperature: float = 0.7,
+        max_tokens: int = 1536,
+    ) -> None:
         super().__init__(client, seed=seed, temperature=temperature)
         if sandboxes < 1:
             raise ConfigError("need at least one sandbox")
-        self.topics, self.limits, self.sandboxes, self.max_tokens = tuple(topics or DEFAULT_TOPICS), limits, sandboxes, max_tokens
+        self.topics, self.limits, self.sandboxes, self.max_tokens = (
+            tuple(topics or DEFAULT_TOPICS),
+            limits,
+            sandboxes,
+            max_tokens,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"generator": self.name, "version": self.version, "topics": list(self.topics),
-                "limits": vars(self.limits), "max_tokens": self.max_tokens, **self.llm_config()}
+        return {
+            "generator": self.name,
+            "version": self.version,
+            "topics": list(self.topics),
+            "limits": vars(self.limits),
+            "max_tokens": self.max_tokens,
+            **self.llm_config(),
+        }
 
     def _uri(self, index: int) -> str:
         return f"synth://code/llm/seed={self.seed}/{index}"
@@ -111,9 +145,20 @@ class LLMCode(LLMGenerator):
             topic = self.topics[i % len(self.topics)]
             difficulty = item_rng(self.seed, i).choice(DIFFICULTIES)
             text = prompt("code.txt").format(topic=topic, difficulty=difficulty)
-            asks.append((i, topic, difficulty, Request(messages=(user(text),), temperature=self.temperature,
-                                                       max_tokens=self.max_tokens, seed=self.seed * 1_000_003 + i,
-                                                       tag=self._uri(i))))
+            asks.append(
+                (
+                    i,
+                    topic,
+                    difficulty,
+                    Request(
+                        messages=(user(text),),
+                        temperature=self.temperature,
+                        max_tokens=self.max_tokens,
+                        seed=self.seed * 1_000_003 + i,
+                        tag=self._uri(i),
+                    ),
+                )
+            )
         runnable = []
         for (i, topic, difficulty, _), result in zip(asks, self.ask([a[-1] for a in asks])):
             if not result.ok:
@@ -140,14 +185,40 @@ class LLMCode(LLMGenerator):
             counters.inc("tests_passed")
             yield Outcome(i, document=self._document(i, topic, difficulty, model, solution, tests, run, report))
 
-    def _document(self, i: int, topic: str, difficulty: str, model: str, solution: str, tests: str,
-                  run: RunResult, report: dict[str, str]) -> dict[str, Any]:
-        meta = {"kind": "code", "language": "python", "generator": "synth.code_gen", "generator_version": self.version,
-                "model": model, "template": prompt_id("code.txt"), "seed": self.seed, "index": i,
-                "params": {"topic": topic, "difficulty": difficulty, "temperature": self.temperature,
-                           "max_tokens": self.max_tokens},
-                "tests": {"count": len(report), "passed": sum(v == "passed" for v in report.values()), "results": report},
-                "verification": {"method": "unit_tests_in_sandbox", "passed": True, "sandbox": run.to_meta()}}
+    def _document(
+        self,
+        i: int,
+        topic: str,
+        difficulty: str,
+        model: str,
+        solution: str,
+        tests: str,
+        run: RunResult,
+        report: dict[str, str],
+    ) -> dict[str, Any]:
+        meta = {
+            "kind": "code",
+            "language": "python",
+            "generator": "corpusmill.synth.code_gen",
+            "generator_version": self.version,
+            "model": model,
+            "template": prompt_id("code.txt"),
+            "seed": self.seed,
+            "index": i,
+            "params": {
+                "topic": topic,
+                "difficulty": difficulty,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+            },
+            "tests": {"count": len(report), "passed": sum(v == "passed" for v in report.values()), "results": report},
+            "verification": {"method": "unit_tests_in_sandbox", "passed": True, "sandbox": run.to_meta()},
+        }
         text = f"{solution}\n\n\n{tests}\n"
-        return {"id": stable_id("synth/code", "llm", str(self.seed), str(i)), "text": text, "source": "synth/code",
-                "uri": self._uri(i), "meta": meta_json(meta)}
+        return {
+            "id": stable_id("synth/code", "llm", str(self.seed), str(i)),
+            "text": text,
+            "source": "synth/code",
+            "uri": self._uri(i),
+            "meta": meta_json(meta),
+        }

@@ -21,7 +21,7 @@ from importlib import resources
 
 from corpusmill import storage
 from corpusmill.errors import ConfigError, InputNotFoundError
-from synth.dedup import tokens
+from corpusmill.synth.dedup import tokens
 
 DEFAULT_NGRAM = 13
 # JSONL fields that hold benchmark text; other fields (ids, unit tests) are not part of the problem.
@@ -30,7 +30,7 @@ TEXT_FIELDS = ("question", "problem", "prompt", "text", "answer", "solution", "c
 
 def shipped_benchmarks() -> tuple[str, ...]:
     """Paths of the benchmark files that ship with corpusmill (GSM8K test, HumanEval)."""
-    folder = resources.files("synth") / "benchmarks"
+    folder = resources.files("corpusmill.synth") / "benchmarks"
     return tuple(str(folder / name) for name in ("gsm8k_test.jsonl", "humaneval.jsonl.gz"))
 
 

@@ -114,7 +114,10 @@ class Selection:
 
 
 def select(
-    entries: Iterable[tuple[int, str, np.ndarray]], *, config: NearDupConfig = NearDupConfig(), target: int | None = None
+    entries: Iterable[tuple[int, str, np.ndarray]],
+    *,
+    config: NearDupConfig = NearDupConfig(),
+    target: int | None = None,
 ) -> Selection:
     """Walk `(index, id, signature)` by index: keep the first of each near-duplicate group until
     `target` items are kept; later items are surplus (generated to cover the duplicates)."""

@@ -12,12 +12,39 @@ from corpusmill.languages import qwen3_languages
 
 # Names as a prompt should say them; codes are ISO 639-1 where one exists (ISO 639-3 otherwise).
 LANGUAGE_NAMES = {
-    "en": "English", "zh": "Simplified Chinese", "fr": "French", "es": "Spanish", "de": "German",
-    "ru": "Russian", "ar": "Modern Standard Arabic", "ja": "Japanese", "hi": "Hindi", "pt": "Portuguese",
-    "it": "Italian", "ko": "Korean", "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "tr": "Turkish",
-    "pl": "Polish", "nl": "Dutch", "uk": "Ukrainian", "bn": "Bengali", "fa": "Persian", "sw": "Swahili",
-    "ur": "Urdu", "he": "Hebrew", "el": "Greek", "cs": "Czech", "sv": "Swedish", "ro": "Romanian",
-    "hu": "Hungarian", "ta": "Tamil", "te": "Telugu", "mr": "Marathi", "yue": "Cantonese",
+    "en": "English",
+    "zh": "Simplified Chinese",
+    "fr": "French",
+    "es": "Spanish",
+    "de": "German",
+    "ru": "Russian",
+    "ar": "Modern Standard Arabic",
+    "ja": "Japanese",
+    "hi": "Hindi",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "ko": "Korean",
+    "id": "Indonesian",
+    "vi": "Vietnamese",
+    "th": "Thai",
+    "tr": "Turkish",
+    "pl": "Polish",
+    "nl": "Dutch",
+    "uk": "Ukrainian",
+    "bn": "Bengali",
+    "fa": "Persian",
+    "sw": "Swahili",
+    "ur": "Urdu",
+    "he": "Hebrew",
+    "el": "Greek",
+    "cs": "Czech",
+    "sv": "Swedish",
+    "ro": "Romanian",
+    "hu": "Hungarian",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "mr": "Marathi",
+    "yue": "Cantonese",
 }
 
 
@@ -27,5 +54,7 @@ def language_name(code: str) -> str:
     for lang in qwen3_languages():
         if code in (lang.code, lang.iso639_3):
             return lang.name
-    raise ConfigError(f"unknown language code {code!r}: use an ISO 639-1 code ({', '.join(sorted(LANGUAGE_NAMES))}) "
-                      "or a Qwen3 language's FLORES-200 code such as swh_Latn")
+    raise ConfigError(
+        f"unknown language code {code!r}: use an ISO 639-1 code ({', '.join(sorted(LANGUAGE_NAMES))}) "
+        "or a Qwen3 language's FLORES-200 code such as swh_Latn"
+    )

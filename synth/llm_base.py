@@ -13,7 +13,7 @@ from typing import Any
 
 from corpusmill.llm import ClientConfig, Ledger, LLMClient, Request, Result
 from corpusmill.schema import dead_letter
-from synth.base import Generator, Outcome
+from corpusmill.synth.base import Generator, Outcome
 
 
 class LLMGenerator(Generator):
@@ -62,8 +62,12 @@ class LLMGenerator(Generator):
         """What of the client decides the output (the servers' addresses do not)."""
         return {"model": self.model, "seed": self.seed, "temperature": self.temperature}
 
-    def failed(self, index: int, uri: str, stage: str, reason: str, message: str, error: str = "RecordError") -> Outcome:
-        return Outcome(index, dead_letter=dead_letter(uri=uri, stage=stage, reason=reason, error=error, message=message))
+    def failed(
+        self, index: int, uri: str, stage: str, reason: str, message: str, error: str = "RecordError"
+    ) -> Outcome:
+        return Outcome(
+            index, dead_letter=dead_letter(uri=uri, stage=stage, reason=reason, error=error, message=message)
+        )
 
     def failed_request(self, index: int, uri: str, result: Result) -> Outcome:
         """A `Failure` from the client (timeout, server error, schema mismatch...) as a dead letter."""

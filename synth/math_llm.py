@@ -18,20 +18,31 @@ from corpusmill.errors import ConfigError, RecordError
 from corpusmill.llm import ClientConfig, Request, Response, user
 from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import meta_json, stable_id
-from synth.base import Outcome
-from synth.families import FAMILIES
-from synth.languages import language_name
-from synth.llm_base import LLMGenerator
-from synth.math_item import plain
-from synth.math_programmatic import item_rng
-from synth.math_render import languages, render, templates
-from synth.prompts import prompt, prompt_id
-from synth.verify_math import equivalent, extract_final_answer, majority, parse_answer
+from corpusmill.synth.base import Outcome
+from corpusmill.synth.families import FAMILIES
+from corpusmill.synth.languages import language_name
+from corpusmill.synth.llm_base import LLMGenerator
+from corpusmill.synth.math_item import plain
+from corpusmill.synth.math_programmatic import item_rng
+from corpusmill.synth.math_render import languages, render, templates
+from corpusmill.synth.prompts import prompt, prompt_id
+from corpusmill.synth.verify_math import equivalent, extract_final_answer, majority, parse_answer
 
 MODES = ("solve", "invent")
-DEFAULT_TOPICS = ("arithmetic word problems", "percentages", "linear equations", "quadratic equations",
-                  "systems of equations", "functions", "derivatives", "integrals", "number theory",
-                  "combinatorics", "probability", "geometry")
+DEFAULT_TOPICS = (
+    "arithmetic word problems",
+    "percentages",
+    "linear equations",
+    "quadratic equations",
+    "systems of equations",
+    "functions",
+    "derivatives",
+    "integrals",
+    "number theory",
+    "combinatorics",
+    "probability",
+    "geometry",
+)
 AUDIENCES = ("middle school students", "high school students", "university students")
 
 
@@ -40,10 +51,20 @@ class LLMMath(LLMGenerator):
     name = "llm_math"
     version = "1"
 
-    def __init__(self, client: ClientConfig, *, mode: str = "solve", seed: int = 0,
-                 langs: Sequence[str] | None = None, topics: Sequence[str] | None = None,
-                 families: Sequence[str] | None = None, samples: int = 4, min_agreement: float = 0.6,
-                 temperature: float = 0.7, max_tokens: int = 1024) -> None:
+    def __init__(
+        self,
+        client: ClientConfig,
+        *,
+        mode: str = "solve",
+        seed: int = 0,
+        langs: Sequence[str] | None = None,
+        topics: Sequence[str] | None = None,
+        families: Sequence[str] | None = None,
+        samples: int = 4,
+        min_agreement: float = 0.6,
+        temperature: float = 0.7,
+        max_tokens: int = 1024,
+    ) -> None:
         super().__init__(client, seed=seed, temperature=temperature)
         if mode not in MODES:
             raise ConfigError(f"math mode must be one of {MODES}, got {mode!r}")
@@ -59,10 +80,18 @@ class LLMMath(LLMGenerator):
         self.min_agreement, self.max_tokens = min_agreement, max_tokens
 
     def config(self) -> dict[str, Any]:
-        return {"generator": self.name, "version": self.version, "mode": self.mode, "languages": list(self.langs),
-                "topics": list(self.topics) if self.mode == "invent" else None,
-                "families": list(self.families) if self.mode == "solve" else None, "samples": self.samples,
-                "min_agreement": self.min_agreement, "max_tokens": self.max_tokens, **self.llm_config()}
+        return {
+            "generator": self.name,
+            "version": self.version,
+            "mode": self.mode,
+            "languages": list(self.langs),
+            "topics": list(self.topics) if self.mode == "invent" else None,
+            "families": list(self.families) if self.mode == "solve" else None,
+            "samples": self.samples,
+            "min_agreement": self.min_agreement,
+            "max_tokens": self.max_tokens,
+            **self.llm_config(),
+        }
 
     def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
         if self.mode == "solve":
@@ -74,8 +103,14 @@ class LLMMath(LLMGenerator):
         return f"synth://math/llm-{self.mode}/seed={self.seed}/{index}"
 
     def _request(self, text: str, index: int, n: int | None = None) -> Request:
-        return Request(messages=(user(text),), temperature=self.temperature, max_tokens=self.max_tokens,
-                       seed=self.seed * 1_000_003 + index, n=n, tag=self._uri(index))
+        return Request(
+            messages=(user(text),),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=self.seed * 1_000_003 + index,
+            n=n,
+            tag=self._uri(index),
+        )
 
     # -- solve: the model's answer against the exact one ---------------------------------------
 
@@ -102,13 +137,27 @@ class LLMMath(LLMGenerator):
                 continue
             if not equivalent(got, item.answer):
                 counters.inc("dead_wrong_answer")
-                yield self.failed(i, self._uri(i), "verify", "wrong_answer",
-                                  f"model answered {plain(got)}, expected {plain(item.answer)}")
+                yield self.failed(
+                    i,
+                    self._uri(i),
+                    "verify",
+                    "wrong_answer",
+                    f"model answered {plain(got)}, expected {plain(item.answer)}",
+                )
                 continue
             counters.inc("verified")
-            verification = {"method": "sympy_equivalence", "expected": plain(item.answer), "got": plain(got), "passed": True}
-            yield Outcome(i, document=self._document(i, lang, question, result, "math_solve.txt",
-                                                     {"family": family, "params": item.params}, verification))
+            verification = {
+                "method": "sympy_equivalence",
+                "expected": plain(item.answer),
+                "got": plain(got),
+                "passed": True,
+            }
+            yield Outcome(
+                i,
+                document=self._document(
+                    i, lang, question, result, "math_solve.txt", {"family": family, "params": item.params}, verification
+                ),
+            )
 
     # -- invent: agreement across samples -----------------------------------------------------------
 
@@ -128,7 +177,9 @@ class LLMMath(LLMGenerator):
                 yield self.failed_request(i, self._uri(i), result)
             elif not problem or len(problem) > 4000 or result.finish_reason == "length":
                 counters.inc("dead_malformed_answer")
-                yield self.failed(i, self._uri(i), "generate", "malformed_answer", f"unusable problem text: {problem[:100]!r}")
+                yield self.failed(
+                    i, self._uri(i), "generate", "malformed_answer", f"unusable problem text: {problem[:100]!r}"
+                )
             else:
                 text = prompt("math_solve.txt").format(language=language_name(lang), question=problem)
                 solvable.append((i, topic, audience, lang, problem, self._request(text, i, n=self.samples)))
@@ -139,7 +190,9 @@ class LLMMath(LLMGenerator):
                 continue
             yield self._vote(i, lang, problem, result, {"topic": topic, "audience": audience}, counters)
 
-    def _vote(self, i: int, lang: str, problem: str, result: Response, extra: dict[str, Any], counters: CounterSink) -> Outcome:
+    def _vote(
+        self, i: int, lang: str, problem: str, result: Response, extra: dict[str, Any], counters: CounterSink
+    ) -> Outcome:
         answers: list[sp.Basic | None] = []
         for text in result.texts:
             try:
@@ -149,28 +202,66 @@ class LLMMath(LLMGenerator):
         vote = majority(answers, min_agreement=self.min_agreement)
         if vote.answer is None:
             counters.inc("dead_no_agreement")
-            return self.failed(i, self._uri(i), "verify", "no_agreement",
-                               f"{vote.votes} of {vote.samples} samples agree; need {self.min_agreement:.0%}")
+            return self.failed(
+                i,
+                self._uri(i),
+                "verify",
+                "no_agreement",
+                f"{vote.votes} of {vote.samples} samples agree; need {self.min_agreement:.0%}",
+            )
         best = next(k for k, a in enumerate(answers) if a is not None and equivalent(a, vote.answer))
         counters.inc("verified")
-        verification = {"method": "majority_vote", "answer": plain(vote.answer), "votes": vote.votes,
-                        "samples": vote.samples, "agreement": round(vote.agreement, 3), "passed": True}
+        verification = {
+            "method": "majority_vote",
+            "answer": plain(vote.answer),
+            "votes": vote.votes,
+            "samples": vote.samples,
+            "agreement": round(vote.agreement, 3),
+            "passed": True,
+        }
         chosen = dataclasses.replace(result, text=result.texts[best])
-        return Outcome(i, document=self._document(i, lang, problem, chosen, "math_invent.txt+math_solve.txt", extra, verification))
+        return Outcome(
+            i, document=self._document(i, lang, problem, chosen, "math_invent.txt+math_solve.txt", extra, verification)
+        )
 
-    def _document(self, i: int, lang: str, question: str, result: Response, template: str,
-                  extra: dict[str, Any], verification: dict[str, Any]) -> dict[str, Any]:
+    def _document(
+        self,
+        i: int,
+        lang: str,
+        question: str,
+        result: Response,
+        template: str,
+        extra: dict[str, Any],
+        verification: dict[str, Any],
+    ) -> dict[str, Any]:
         labels = templates(lang)["labels"]
         sep = labels.get("sep", ": ")
         text = f"{labels['problem']}{sep}{question}\n\n{labels['solution']}{sep.rstrip()}\n{result.text.strip()}"
-        meta = {"kind": "math", "generator": f"synth.math_llm/{self.mode}", "generator_version": self.version,
-                "model": result.model, "language": lang, "question": question, "seed": self.seed, "index": i,
-                "template": "+".join(prompt_id(t) for t in template.split("+")),
-                "params": {"temperature": self.temperature, "max_tokens": self.max_tokens, "samples": self.samples
-                           if self.mode == "invent" else 1, **extra},
-                "verification": verification}
-        return {"id": stable_id("synth/math", f"llm-{self.mode}", str(self.seed), str(i)), "text": text,
-                "source": "synth/math", "uri": self._uri(i), "meta": meta_json(meta)}
+        meta = {
+            "kind": "math",
+            "generator": f"corpusmill.synth.math_llm/{self.mode}",
+            "generator_version": self.version,
+            "model": result.model,
+            "language": lang,
+            "question": question,
+            "seed": self.seed,
+            "index": i,
+            "template": "+".join(prompt_id(t) for t in template.split("+")),
+            "params": {
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "samples": self.samples if self.mode == "invent" else 1,
+                **extra,
+            },
+            "verification": verification,
+        }
+        return {
+            "id": stable_id("synth/math", f"llm-{self.mode}", str(self.seed), str(i)),
+            "text": text,
+            "source": "synth/math",
+            "uri": self._uri(i),
+            "meta": meta_json(meta),
+        }
 
 
 def _final_answer(text: str, finish_reason: str) -> sp.Basic:

@@ -14,13 +14,13 @@ from typing import Any
 from corpusmill.errors import ConfigError, RecordError
 from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import dead_letter, meta_json, stable_id
-from synth.base import Generator, Outcome
-from synth.families import FAMILIES
-from synth.math_item import plain
-from synth.math_render import TEMPLATE_VERSION, languages, render
+from corpusmill.synth.base import Generator, Outcome
+from corpusmill.synth.families import FAMILIES
+from corpusmill.synth.math_item import plain
+from corpusmill.synth.math_render import TEMPLATE_VERSION, languages, render
 
 SOURCE = "synth/math"
-GENERATOR = "synth.math_programmatic"
+GENERATOR = "corpusmill.synth.math_programmatic"
 GENERATOR_VERSION = "1"
 
 
@@ -43,7 +43,9 @@ def math_document(
     language = langs[(index // len(names)) % len(langs)]
     item = family.generate(item_rng(seed, index))
     if not family.check(item):
-        raise RecordError("check_failed", f"{family.name}: independent check disagrees with {item.answer} for {item.params}")
+        raise RecordError(
+            "check_failed", f"{family.name}: independent check disagrees with {item.answer} for {item.params}"
+        )
     r = render(item, language)
     meta = {
         "kind": "math",
@@ -80,7 +82,9 @@ class ProgrammaticMath(Generator):
     version = GENERATOR_VERSION
     batch_size = 2_000
 
-    def __init__(self, *, seed: int = 0, langs: Sequence[str] | None = None, families: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, *, seed: int = 0, langs: Sequence[str] | None = None, families: Sequence[str] | None = None
+    ) -> None:
         known = languages()
         self.langs = tuple(langs or known)
         self.families = tuple(families or FAMILIES)
@@ -91,8 +95,14 @@ class ProgrammaticMath(Generator):
         self.seed = seed
 
     def config(self) -> dict[str, Any]:
-        return {"generator": self.name, "version": self.version, "seed": self.seed, "languages": list(self.langs),
-                "families": list(self.families), "template_version": TEMPLATE_VERSION}
+        return {
+            "generator": self.name,
+            "version": self.version,
+            "seed": self.seed,
+            "languages": list(self.langs),
+            "families": list(self.families),
+            "template_version": TEMPLATE_VERSION,
+        }
 
     def generate(self, start: int, end: int, counters: CounterSink = NO_COUNTERS) -> Iterator[Outcome]:
         for index in range(start, end):
@@ -101,8 +111,12 @@ class ProgrammaticMath(Generator):
             except RecordError as exc:
                 counters.inc(f"dead_{exc.reason}")
                 uri = f"synth://math/programmatic/seed={self.seed}/{index}"
-                yield Outcome(index, dead_letter=dead_letter(uri=uri, stage="generate", reason=exc.reason,
-                                                             error=type(exc).__name__, message=str(exc)))
+                yield Outcome(
+                    index,
+                    dead_letter=dead_letter(
+                        uri=uri, stage="generate", reason=exc.reason, error=type(exc).__name__, message=str(exc)
+                    ),
+                )
                 continue
             counters.inc("generated")
             yield Outcome(index, document=doc)

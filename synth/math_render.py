@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from synth.math_item import MathItem
+from corpusmill.synth.math_item import MathItem
 
 TEMPLATE_VERSION = "1"
 
@@ -28,13 +28,13 @@ class Rendered:
 
 def languages() -> tuple[str, ...]:
     """Languages that have a template file, sorted."""
-    folder = resources.files("synth") / "templates" / "math"
+    folder = resources.files("corpusmill.synth") / "templates" / "math"
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def templates(language: str) -> dict:
-    path = resources.files("synth") / "templates" / "math" / f"{language}.json"
+    path = resources.files("corpusmill.synth") / "templates" / "math" / f"{language}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

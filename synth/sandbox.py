@@ -69,12 +69,16 @@ class RunResult:
     def to_meta(self) -> dict[str, object]:
         """What goes into `meta`: the verdict and the isolation, not timings or output
         (they differ between runs, and documents must be byte-identical on a re-run)."""
-        return {"status": self.status, "returncode": self.returncode, "violations": list(self.violations),
-                "isolation": dict(self.isolation)}
+        return {
+            "status": self.status,
+            "returncode": self.returncode,
+            "violations": list(self.violations),
+            "isolation": dict(self.isolation),
+        }
 
 
 def _boot_source() -> str:
-    return (resources.files("synth") / "sandbox_boot.py").read_text(encoding="utf-8")
+    return (resources.files("corpusmill.synth") / "sandbox_boot.py").read_text(encoding="utf-8")
 
 
 def run_python(code: str, limits: Limits = Limits()) -> RunResult:
@@ -85,11 +89,18 @@ def run_python(code: str, limits: Limits = Limits()) -> RunResult:
         os.chmod(root, 0o711)  # `nobody` may pass through to its working dir, not list ours
         if os.geteuid() == 0:
             os.chown(work, NOBODY, NOBODY)
-        paths = {name: os.path.join(root, name) for name in ("code.py", "config.json", "isolation.json", "violations.log")}
+        paths = {
+            name: os.path.join(root, name) for name in ("code.py", "config.json", "isolation.json", "violations.log")
+        }
         with open(paths["code.py"], "w", encoding="utf-8") as fh:
             fh.write(code)
-        config = {**asdict(limits), "workdir": work, "code_path": paths["code.py"],
-                  "isolation_path": paths["isolation.json"], "violations_path": paths["violations.log"]}
+        config = {
+            **asdict(limits),
+            "workdir": work,
+            "code_path": paths["code.py"],
+            "isolation_path": paths["isolation.json"],
+            "violations_path": paths["violations.log"],
+        }
         with open(paths["config.json"], "w", encoding="utf-8") as fh:
             json.dump(config, fh)
         with open(os.path.join(root, "stdout"), "w+b") as out, open(os.path.join(root, "stderr"), "w+b") as err:

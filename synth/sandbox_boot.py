@@ -16,19 +16,42 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 NOBODY = 65534
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_NET_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
-               "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo"}
+_NET_EVENTS = {
+    "socket.connect",
+    "socket.bind",
+    "socket.sendto",
+    "socket.sendmsg",
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyaddr",
+    "socket.getnameinfo",
+}
 # A child that becomes `nobody` may not be able to read the stdlib (e.g. a Python under /root):
 # import what generated code commonly needs while still privileged.
-PRELOAD = ("math cmath itertools functools collections collections.abc heapq bisect re string typing "
-           "dataclasses fractions decimal statistics random operator copy json datetime enum abc array "
-           "struct textwrap unicodedata io socket unittest traceback calendar hashlib base64 pathlib shutil "
-           "tempfile contextlib numbers pprint encodings.idna subprocess").split()
+PRELOAD = (
+    "math cmath itertools functools collections collections.abc heapq bisect re string typing "
+    "dataclasses fractions decimal statistics random operator copy json datetime enum abc array "
+    "struct textwrap unicodedata io socket unittest traceback calendar hashlib base64 pathlib shutil "
+    "tempfile contextlib numbers pprint encodings.idna subprocess"
+).split()
 # Another program would run without this hook: starting one is refused (fork is allowed, it
 # keeps the hook, and RLIMIT_NPROC bounds it).
 _EXEC_EVENTS = {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn", "os.startfile"}
-_PATH_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
-                "os.link", "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
+_PATH_EVENTS = {
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "os.utime",
+    "shutil.rmtree",
+    "shutil.copyfile",
+    "shutil.move",
+}
 
 
 def _unshare_net(libc):

@@ -26,8 +26,20 @@ from corpusmill.errors import RecordError
 
 MAX_ANSWER_CHARS = 200
 _SYMBOLS = {name: sp.Symbol(name) for name in "abcdhkmnpqrstuvwxyz"}
-_NAMES = {"sqrt": sp.sqrt, "pi": sp.pi, "E": sp.E, "I": sp.I, "oo": sp.oo, "sin": sp.sin, "cos": sp.cos,
-          "tan": sp.tan, "log": sp.log, "ln": sp.log, "exp": sp.exp, "Rational": sp.Rational}
+_NAMES = {
+    "sqrt": sp.sqrt,
+    "pi": sp.pi,
+    "E": sp.E,
+    "I": sp.I,
+    "oo": sp.oo,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "log": sp.log,
+    "ln": sp.log,
+    "exp": sp.exp,
+    "Rational": sp.Rational,
+}
 _ALLOWED = re.compile(r"^[0-9A-Za-z+\-*/^()., =]*$")
 _TRANSFORMS = standard_transformations + (implicit_multiplication_application, convert_xor)
 _FINAL_LINE = re.compile(
@@ -89,7 +101,9 @@ def parse_answer(answer: str) -> sp.Basic:
     if s.count("=") == 1 and "," not in s:  # `f'(2) = 7`, `x = 3`: the value is on the right
         s = s.split("=", 1)[1].strip()
     if not s or len(s) > MAX_ANSWER_CHARS or not _ALLOWED.match(s):
-        raise RecordError("unparseable_answer", f"answer is empty, too long or has unexpected characters: {answer[:80]!r}")
+        raise RecordError(
+            "unparseable_answer", f"answer is empty, too long or has unexpected characters: {answer[:80]!r}"
+        )
     s = re.sub(r"\b(?:or|and)\b", ", ", s)
     # Words of three letters or more that are not known names are units ("18 dollars", "5 cm²").
     # Labels before `=` (`gcd = 4`) stay: they order the parts of a tuple answer.
@@ -133,8 +147,14 @@ def _expr(s: str) -> sp.Basic:
 
 def _parse_globals() -> dict:
     # parse_expr's generated code calls these constructors; nothing else is reachable.
-    return {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
-            "Symbol": sp.Symbol, "Function": sp.Function}
+    return {
+        "__builtins__": {},
+        "Integer": sp.Integer,
+        "Float": sp.Float,
+        "Rational": sp.Rational,
+        "Symbol": sp.Symbol,
+        "Function": sp.Function,
+    }
 
 
 def equivalent(a: sp.Basic, b: sp.Basic, *, rel_tol: float = 1e-6) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from corpusmill.beam_options import PORTABLE_EMBED_ARGS
+from corpusmill.pipelines.beam_options import PORTABLE_EMBED_ARGS
 
 RUNNERS = ["in_process", "two_workers", "portable"]
 

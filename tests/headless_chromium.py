@@ -22,8 +22,16 @@ from typing import Any
 import websocket
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,2000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,2000",
+]
 START_TIMEOUT_S = 60.0
 
 
@@ -38,10 +46,12 @@ class HeadlessPage:
         self._ids = itertools.count(1)
         self._events: list[dict[str, Any]] = []
 
-    def __enter__(self) -> "HeadlessPage":
+    def __enter__(self) -> HeadlessPage:
         self.proc = subprocess.Popen(
             [self.browser, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port = self._port()

@@ -10,8 +10,12 @@ from corpusmill import storage
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
 
 SENTENCES = {
-    "en": ["The quick brown fox jumps over the lazy dog.", "Photosynthesis turns light into chemical energy.",
-           "Markets rose on Tuesday after the announcement.", "The team won the final match 3-1."],
+    "en": [
+        "The quick brown fox jumps over the lazy dog.",
+        "Photosynthesis turns light into chemical energy.",
+        "Markets rose on Tuesday after the announcement.",
+        "The team won the final match 3-1.",
+    ],
     "de": ["Die Straße führt über die Brücke.", "Größere Zahlen brauchen mehr Speicher."],
     "zh": ["机器学习是人工智能的一个分支。", "今天的天气很好，我们去公园散步。"],
     "ru": ["Привет, мир! Это проверка.", "Математика — царица наук."],
@@ -21,9 +25,18 @@ SENTENCES = {
 DOMAINS = ["science/technology", "travel", "politics", "sports", "health", "math", "other"]
 
 ANNOTATION_SCHEMA = pa.schema(
-    [("id", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32()), ("script", pa.string()),
-     ("edu_score", pa.float32()), ("domain", pa.string()), ("domain_score", pa.float32()),
-     ("safety", pa.string()), ("safety_score", pa.float32()), ("n_chars", pa.int64())]
+    [
+        ("id", pa.string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float32()),
+        ("script", pa.string()),
+        ("edu_score", pa.float32()),
+        ("domain", pa.string()),
+        ("domain_score", pa.float32()),
+        ("safety", pa.string()),
+        ("safety_score", pa.float32()),
+        ("n_chars", pa.int64()),
+    ]
 )
 
 
@@ -35,18 +48,35 @@ def make_docs(n: int, *, seed: int = 0, max_sentences: int = 40) -> list[dict]:
         k = rng.randint(1, max_sentences)
         text = " ".join(rng.choice(SENTENCES[lang]) for _ in range(k))
         source = "synth_math" if i % 7 == 0 else "web"
-        docs.append({"id": stable_id("doc", str(i)), "text": text, "source": source, "uri": f"mem://doc/{i}",
-                     "meta": meta_json({"n": i}), "_lang": lang, "_i": i})
+        docs.append(
+            {
+                "id": stable_id("doc", str(i)),
+                "text": text,
+                "source": source,
+                "uri": f"mem://doc/{i}",
+                "meta": meta_json({"n": i}),
+                "_lang": lang,
+                "_i": i,
+            }
+        )
     return docs
 
 
 def annotation_row(doc: dict, rng: random.Random) -> dict:
     lang = doc["_lang"]
     domain = "code" if lang == "code" else rng.choice(DOMAINS)
-    return {"id": doc["id"], "lang": "en" if lang == "code" else lang, "lang_score": 0.9, "script": "Latn",
-            "edu_score": round(rng.uniform(0, 5), 2), "domain": domain, "domain_score": 0.8,
-            "safety": "unsafe:violence" if doc["_i"] % 11 == 5 else "safe", "safety_score": 0.9,
-            "n_chars": len(doc["text"])}
+    return {
+        "id": doc["id"],
+        "lang": "en" if lang == "code" else lang,
+        "lang_score": 0.9,
+        "script": "Latn",
+        "edu_score": round(rng.uniform(0, 5), 2),
+        "domain": domain,
+        "domain_score": 0.8,
+        "safety": "unsafe:violence" if doc["_i"] % 11 == 5 else "safe",
+        "safety_score": 0.9,
+        "n_chars": len(doc["text"]),
+    }
 
 
 def write_corpus(root, n: int = 80, *, seed: int = 0, unannotated: int = 0, files: int = 2, max_sentences: int = 40):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pymupdf
 
-from extractors.pdf.assemble import PageText, join_pages, page_text, repeated_edges
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.worker import PageResult, extract_pages
+from corpusmill.extractors.pdf.assemble import PageText, join_pages, page_text, repeated_edges
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.worker import PageResult, extract_pages
 
 
 def read_in_process(data: bytes, config: PdfConfig | None = None) -> tuple[str, list[PageResult]]:

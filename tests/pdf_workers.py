@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from extractors.pdf.isolate import Progress
-from extractors.pdf.worker import extract_pages
+from corpusmill.extractors.pdf.isolate import Progress
+from corpusmill.extractors.pdf.worker import extract_pages
 
 BAD_PAGE = 1  # 0-based: the second page misbehaves
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-from mixers.qwen_tokenizer import QWEN_PATTERN, QWEN_SPECIAL_NAMES, load_ranks, qwen_ranks_path
+from corpusmill.mixers.tokenizer import QWEN_PATTERN, QWEN_SPECIAL_NAMES, load_ranks, qwen_ranks_path
 
 
 def _bytes_to_unicode() -> dict[int, str]:
     # GPT-2's reversible byte -> printable character table, which ByteLevel uses.
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     chars, extra = {}, 0
     for b in range(256):
         if b in printable:

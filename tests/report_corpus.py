@@ -45,13 +45,24 @@ class ReportCorpus:
 
 
 def _documents(docs: Path, ids: list[str]) -> None:
-    rows = [{"id": i, "text": r[5], "source": r[4], "uri": f"mem://{n}", "meta": meta_json({"lang": r[0] or "und"})}
-            for n, (i, r) in enumerate(zip(ids, ROWS))]
+    rows = [
+        {"id": i, "text": r[5], "source": r[4], "uri": f"mem://{n}", "meta": meta_json({"lang": r[0] or "und"})}
+        for n, (i, r) in enumerate(zip(ids, ROWS))
+    ]
     half = len(rows) // 2
     storage.write_parquet(pa.Table.from_pylist(rows[:half], schema=DOCUMENT_SCHEMA), str(docs / "part-00000.parquet"))
     storage.write_parquet(pa.Table.from_pylist(rows[half:], schema=DOCUMENT_SCHEMA), str(docs / "part-00001.parquet"))
-    storage.write_json({"job": "ingest", "records_in": len(rows) + 2, "docs": len(rows), "duplicates": 1,
-                        "dead_letters": {"empty_text": 1}, "elapsed_s": 0.5}, str(docs / "_summary.json"))
+    storage.write_json(
+        {
+            "job": "ingest",
+            "records_in": len(rows) + 2,
+            "docs": len(rows),
+            "duplicates": 1,
+            "dead_letters": {"empty_text": 1},
+            "elapsed_s": 0.5,
+        },
+        str(docs / "_summary.json"),
+    )
 
 
 def _annotations(ann: Path, ids: list[str]) -> None:
@@ -72,30 +83,69 @@ def _annotations(ann: Path, ids: list[str]) -> None:
 
 
 def _dead_letters(folder: Path, stage: str, reasons: list[str]) -> None:
-    rows = [dead_letter(uri=f"file:///in/{n}", stage=stage, reason=r, error="RecordError", message=f"bad input {n}")
-            for n, r in enumerate(reasons)]
-    storage.write_parquet(pa.Table.from_pylist(rows, schema=DEAD_LETTER_SCHEMA),
-                          str(folder / "_dead_letters" / f"{stage}-00000.parquet"))
+    rows = [
+        dead_letter(uri=f"file:///in/{n}", stage=stage, reason=r, error="RecordError", message=f"bad input {n}")
+        for n, r in enumerate(reasons)
+    ]
+    storage.write_parquet(
+        pa.Table.from_pylist(rows, schema=DEAD_LETTER_SCHEMA), str(folder / "_dead_letters" / f"{stage}-00000.parquet")
+    )
 
 
 def _shards(shards: Path, ids: list[str]) -> dict[str, int]:
     n_tokens = {i: 10 * (k + 1) for k, i in enumerate(ids)}
-    tokens = pa.table({"id": ids, "n_tokens": pa.array(list(n_tokens.values()), pa.int64()),
-                       "tokens": pa.array([[1] * n for n in n_tokens.values()], pa.list_(pa.int32()))})
+    tokens = pa.table(
+        {
+            "id": ids,
+            "n_tokens": pa.array(list(n_tokens.values()), pa.int64()),
+            "tokens": pa.array([[1] * n for n in n_tokens.values()], pa.list_(pa.int32())),
+        }
+    )
     storage.write_parquet(tokens, str(shards / "_tokens" / TOKENIZER_FP[:16] / "part-00000-rg00000-k.parquet"))
     manifest = {
-        "stage": "s1", "seq_len": 4096, "packing": "stream", "budget_tokens": 300,
+        "stage": "s1",
+        "seq_len": 4096,
+        "packing": "stream",
+        "budget_tokens": 300,
         "tokenizer": {"name": "qwen", "sha256": TOKENIZER_FP},
-        "totals": {"tokens": 250, "padding_tokens": 0, "padding_ratio": 0.0, "documents": 5, "sequences": 5, "shards": 1},
+        "totals": {
+            "tokens": 250,
+            "padding_tokens": 0,
+            "padding_ratio": 0.0,
+            "documents": 5,
+            "sequences": 5,
+            "shards": 1,
+        },
         "buckets": [
-            {"name": "code", "target_tokens": 100, "tokens": 40, "documents": 1, "documents_used": 1, "instances": 2,
-             "max_repeats": 2, "status": "short", "deviation": -0.6},
-            {"name": "general", "target_tokens": None, "tokens": 210, "documents": 4, "documents_used": 4,
-             "instances": 4, "max_repeats": 1, "status": "ok", "deviation": 0.0},
+            {
+                "name": "code",
+                "target_tokens": 100,
+                "tokens": 40,
+                "documents": 1,
+                "documents_used": 1,
+                "instances": 2,
+                "max_repeats": 2,
+                "status": "short",
+                "deviation": -0.6,
+            },
+            {
+                "name": "general",
+                "target_tokens": None,
+                "tokens": 210,
+                "documents": 4,
+                "documents_used": 4,
+                "instances": 4,
+                "max_repeats": 1,
+                "status": "ok",
+                "deviation": 0.0,
+            },
         ],
         "unmet": ["code: 40 tokens, target 100 -- CANNOT MEET"],
-        "by_lang": {"eng_Latn": {"tokens": 150, "documents": 2}, "fra_Latn": {"tokens": 60, "documents": 1},
-                    "zho_Hans": {"tokens": 40, "documents": 1}},
+        "by_lang": {
+            "eng_Latn": {"tokens": 150, "documents": 2},
+            "fra_Latn": {"tokens": 60, "documents": 1},
+            "zho_Hans": {"tokens": 40, "documents": 1},
+        },
         "by_domain": {"code": {"tokens": 40, "documents": 1}, "travel": {"tokens": 210, "documents": 3}},
     }
     (shards / "s1").mkdir(parents=True)
@@ -106,13 +156,33 @@ def _shards(shards: Path, ids: list[str]) -> dict[str, int]:
 
 def _runs(pdf: Path, llm: Path) -> None:
     pdf.mkdir(parents=True)
-    storage.write_json({"job": "extract_pdf", "records_in": 3, "docs": 2, "pages": 7,
-                        "routes": {"text": 4, "ocr": 2, "failed": 1}, "engines": {"text_layer": 4, "tesseract": 2},
-                        "rewrites": {}, "dead_letters": {"encrypted": 1}, "dead_letters_total": 1},
-                       str(pdf / "_summary.json"))
+    storage.write_json(
+        {
+            "job": "extract_pdf",
+            "records_in": 3,
+            "docs": 2,
+            "pages": 7,
+            "routes": {"text": 4, "ocr": 2, "failed": 1},
+            "engines": {"text_layer": 4, "tesseract": 2},
+            "rewrites": {},
+            "dead_letters": {"encrypted": 1},
+            "dead_letters_total": 1,
+        },
+        str(pdf / "_summary.json"),
+    )
     _dead_letters(pdf, "extract_pdf", ["encrypted"])
-    ledger = {"requests": 12, "http_requests": 14, "responses": 11, "failures": 1, "retries": 2, "cache_hits": 3,
-              "prompt_tokens": 5400, "completion_tokens": 1200, "seconds": 3.2, "failure_reasons": {"timeout": 1}}
+    ledger = {
+        "requests": 12,
+        "http_requests": 14,
+        "responses": 11,
+        "failures": 1,
+        "retries": 2,
+        "cache_hits": 3,
+        "prompt_tokens": 5400,
+        "completion_tokens": 1200,
+        "seconds": 3.2,
+        "failure_reasons": {"timeout": 1},
+    }
     storage.write_json({"job": "synthesize", "records_in": 12, "docs": 11, "llm": ledger}, str(llm / "_summary.json"))
     # A job may also keep its ledger beside the summary (the VLM OCR calls of the PDF run here).
     storage.write_json({**ledger, "prompt_tokens": 900, "failure_reasons": {}}, str(pdf / "_llm_ledger.json"))

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from corpusmill.llm import ClientConfig
-from corpusmill.llm import fake_answers
+from corpusmill.llm import ClientConfig, fake_answers
 from corpusmill.llm.testing import LLMTestServer
 
 
@@ -25,4 +24,6 @@ def scripted_server(monkeypatch: pytest.MonkeyPatch, answer: Callable[[str], str
 
 
 def client_config(server: LLMTestServer, cache_dir: str | None = None) -> ClientConfig:
-    return ClientConfig(urls=(server.url,), model="test-model", retries=1, backoff=0.01, timeout=30, cache_dir=cache_dir)
+    return ClientConfig(
+        urls=(server.url,), model="test-model", retries=1, backoff=0.01, timeout=30, cache_dir=cache_dir
+    )

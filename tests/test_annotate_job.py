@@ -9,15 +9,15 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from annotators import domain as domain_module
-from annotators.base import Annotator, constant
-from annotators.registry import DEFAULT_ANNOTATORS
 from corpusmill import storage
-from corpusmill.cli import main as cli_main
+from corpusmill.annotators import domain as domain_module
+from corpusmill.annotators.base import Annotator, constant
+from corpusmill.annotators.registry import DEFAULT_ANNOTATORS
+from corpusmill.commands import main as cli_main
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import ModelNotFoundError, OutputExistsError, RecordError
+from corpusmill.pipelines.annotate import build_annotators, run_annotate
 from corpusmill.schema import DOCUMENT_SCHEMA
-from pipelines.annotate import build_annotators, run_annotate
 from tests.beam_runners import RUNNERS, runner_kwargs
 
 BUILTIN = ["n_chars", "quality", "edu", "domain", "safety"]
@@ -38,8 +38,10 @@ class Fussy(Annotator):
 
 def _docs(folder: Path, texts_per_file: list[list[str]]) -> Path:
     for f, texts in enumerate(texts_per_file):
-        rows = [{"id": f"f{f}-{i}", "text": t, "source": "t", "uri": f"mem://{f}/{i}", "meta": "{}"}
-                for i, t in enumerate(texts)]
+        rows = [
+            {"id": f"f{f}-{i}", "text": t, "source": "t", "uri": f"mem://{f}/{i}", "meta": "{}"}
+            for i, t in enumerate(texts)
+        ]
         storage.write_parquet(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), str(folder / f"part-{f:05d}.parquet"))
     return folder
 
@@ -47,15 +49,20 @@ def _docs(folder: Path, texts_per_file: list[list[str]]) -> Path:
 @pytest.fixture()
 def docs(tmp_path: Path) -> Path:
     prose = "The museum opens a new exhibition about the history of flight. Visitors can see early planes."
-    return _docs(tmp_path / "docs", [
-        [prose, "", "BOOM goes the dynamite", "1234 5678 !!!", "你好，世界。", "\x00\x01\ufffd"],
-        [f"{prose} Part {i}." for i in range(25)] + ["BOOM again"],
-    ])
+    return _docs(
+        tmp_path / "docs",
+        [
+            [prose, "", "BOOM goes the dynamite", "1234 5678 !!!", "你好，世界。", "\x00\x01\ufffd"],
+            [f"{prose} Part {i}." for i in range(25)] + ["BOOM again"],
+        ],
+    )
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*.parquet"))}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.parquet"))
+    }
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
@@ -102,20 +109,23 @@ def test_missing_model_stops_before_the_job(docs: Path, tmp_path: Path, monkeypa
 
 
 def test_cli_annotate_with_every_default_labeler(docs: Path, tmp_path: Path, capsys) -> None:
-    if importlib.util.find_spec("annotators.lang_id") is None:
+    if importlib.util.find_spec("corpusmill.annotators.lang_id") is None:
         pytest.skip("lang_id lands from its own branch")
     ann = tmp_path / "ann"
     assert cli_main(["annotate", str(docs), "-o", str(ann), "--workers", "1", "--quiet"]) == 0
     assert "annotate: in=32 out=32 dead_letters=0" in capsys.readouterr().out
     summary = storage.read_json(str(ann / "_summary.json"))
     assert [a for a, _ in summary["annotators"]] == list(DEFAULT_ANNOTATORS)
-    row = open_corpus(str(docs), str(ann)).sql(
-        "SELECT lang, script, domain, safety, edu_score, q_n_words FROM corpus WHERE id = 'f1-0'").fetchall()[0]
+    row = (
+        open_corpus(str(docs), str(ann))
+        .sql("SELECT lang, script, domain, safety, edu_score, q_n_words FROM corpus WHERE id = 'f1-0'")
+        .fetchall()[0]
+    )
     assert row[0] == "eng_Latn" and row[1] == "Latn" and None not in row
 
 
 def test_other_model_versions_are_refused_in_the_same_folder(docs: Path, tmp_path: Path) -> None:
-    from annotators.edu import EduValue
+    from corpusmill.annotators.edu import EduValue
 
     ann = str(tmp_path / "ann")
     run_annotate(str(docs), ann, annotators=[EduValue()], workers=1, progress=False)

@@ -8,14 +8,14 @@ import os
 import pyarrow as pa
 import pytest
 
-from annotators import registry
-from annotators.detectors import code_score, math_score
-from annotators.domain import Domain
-from annotators.edu import EduValue, edu_heuristic
-from annotators.evaluate import evaluate, read_labels
-from annotators.quality_signals import signals
-from annotators.safety import Safety, lexicon_score, load_lexicon
-from annotators.words import split_words
+from corpusmill.annotators import registry
+from corpusmill.annotators.detectors import code_score, math_score
+from corpusmill.annotators.domain import Domain
+from corpusmill.annotators.edu import EduValue, edu_heuristic
+from corpusmill.annotators.evaluate import evaluate, read_labels
+from corpusmill.annotators.quality_signals import signals
+from corpusmill.annotators.safety import Safety, lexicon_score, load_lexicon
+from corpusmill.annotators.words import split_words
 from corpusmill.errors import ConfigError
 
 SIB_DEV = os.path.join(os.path.dirname(__file__), "data", "sib200_dev_sample.tsv")
@@ -118,18 +118,23 @@ def test_eval_reads_tsv_and_reports_per_class(tmp_path) -> None:
 def test_registry_takes_plugins_but_never_over_builtins(monkeypatch) -> None:
     from importlib.metadata import EntryPoint
 
-    eps = [EntryPoint("mine", "annotators.n_chars:NChars", registry.ENTRY_POINT_GROUP),
-           EntryPoint("domain", "somewhere:Else", registry.ENTRY_POINT_GROUP)]
+    eps = [
+        EntryPoint("mine", "corpusmill.annotators.n_chars:NChars", registry.ENTRY_POINT_GROUP),
+        EntryPoint("domain", "somewhere:Else", registry.ENTRY_POINT_GROUP),
+    ]
     monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else [])
     known = registry.known()
-    assert known["mine"] == "annotators.n_chars:NChars" and known["domain"] == "annotators.domain:Domain"
+    assert (
+        known["mine"] == "corpusmill.annotators.n_chars:NChars"
+        and known["domain"] == "corpusmill.annotators.domain:Domain"
+    )
     assert registry.create("mine").name == "n_chars"
 
 
 def test_batches_are_bounded_by_characters(tmp_path) -> None:
-    from annotators.base import BatchHint
-    from annotators.sidecar import read_batches
     from corpusmill import storage
+    from corpusmill.annotators.base import BatchHint
+    from corpusmill.annotators.sidecar import read_batches
     from corpusmill.schema import DOCUMENT_SCHEMA
 
     texts = ["x" * 10, "y" * 5_000, "z" * 10, "w" * 10]

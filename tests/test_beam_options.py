@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corpusmill.beam_options import PORTABLE_EMBED_ARGS, local_runner, pipeline_options
+from corpusmill.pipelines.beam_options import PORTABLE_EMBED_ARGS, local_runner, pipeline_options
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -18,7 +18,9 @@ def test_local_defaults_by_worker_count() -> None:
     two = pipeline_options([], workers=2).get_all_options()
     assert (one["runner"], one["direct_running_mode"], one["direct_num_workers"]) == ("FnApiRunner", "in_memory", 1)
     assert (two["runner"], two["direct_running_mode"], two["direct_num_workers"]) == (
-        "FnApiRunner", "multi_processing", 2,
+        "FnApiRunner",
+        "multi_processing",
+        2,
     )
 
 
@@ -49,8 +51,8 @@ def test_local_runner_only_for_local_worker_processes(args: list[str], workers: 
 _JOB = """
 import os, sys
 import apache_beam as beam
-from corpusmill.beam_options import pipeline_options
-from pipelines.common import run
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import run
 
 out = sys.argv[1]
 
@@ -64,12 +66,16 @@ run(lambda p: p | beam.Create(list(range(8))) | beam.Reshuffle() | beam.Map(reco
 
 def test_two_workers_run_through_corpusmill_worker_quietly(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", _JOB, str(tmp_path)], cwd=_REPO, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _JOB, str(tmp_path)],
+        cwd=_REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     records = [p.read_text().split(" ", 1) for p in sorted(tmp_path.glob("*.txt"))]
     assert len(records) == 8
-    assert all("-m corpusmill.beam_worker" in cmdline for _, cmdline in records)
+    assert all("-m corpusmill.pipelines.beam_worker" in cmdline for _, cmdline in records)
     assert len({pid for pid, _ in records}) == 2  # both worker processes got elements
     # Beam's own entry point prints a dozen INFO lines per worker and a main-session warning.
     assert "INFO" not in result.stderr and "semi_persistent_directory" not in result.stderr

@@ -10,21 +10,26 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from corpusmill.cli import main
+from corpusmill.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "corpusmill", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "corpusmill.commands", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("cli")
     src = base / "in.jsonl"
-    src.write_text("".join(json.dumps({"text": f"text {i}", "source": "web" if i % 2 else "books"}) + "\n" for i in range(10))
-                   + "broken line\n", encoding="utf-8")
+    src.write_text(
+        "".join(json.dumps({"text": f"text {i}", "source": "web" if i % 2 else "books"}) + "\n" for i in range(10))
+        + "broken line\n",
+        encoding="utf-8",
+    )
     out = base / "docs"
     assert main(["ingest", str(src), "-o", str(out), "--workers", "1", "--quiet"]) == 0
     return out
@@ -41,7 +46,7 @@ def test_missing_path_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     r = _cli("ingest", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o"))
     assert r.returncode == 2
     assert "input not found" in r.stderr and "Traceback" not in r.stderr
-    assert len([l for l in r.stderr.splitlines() if "error" in l]) == 1
+    assert len([line for line in r.stderr.splitlines() if "error" in line]) == 1
 
 
 def test_bad_option_fails_fast(tmp_path: Path) -> None:
@@ -54,7 +59,10 @@ def test_query_formats(docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["query", sql, "--docs", str(docs), "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["source,n", "books,5", "web,5"]
     assert main(["query", sql, "--docs", str(docs), "--format", "json"]) == 0
-    assert [json.loads(l) for l in capsys.readouterr().out.splitlines()] == [{"source": "books", "n": 5}, {"source": "web", "n": 5}]
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {"source": "books", "n": 5},
+        {"source": "web", "n": 5},
+    ]
     target = tmp_path / "r.parquet"
     assert main(["query", sql, "--docs", str(docs), "--format", "parquet", "-o", str(target)]) == 0
     assert pq.read_table(target).to_pylist() == [{"source": "books", "n": 5}, {"source": "web", "n": 5}]

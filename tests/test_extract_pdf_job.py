@@ -8,12 +8,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from corpusmill.cli import main
+from corpusmill.commands import main
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import InputNotFoundError
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from pipelines.extract_pdf import run_extract_pdf
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.pipelines.extract_pdf import run_extract_pdf
 from tests.beam_runners import RUNNERS, runner_kwargs
 
 CONFIG = PdfConfig(ocr="off")
@@ -47,7 +47,11 @@ def test_every_pdf_accounted_for(pdf_folder: Path, tmp_path: Path, runner: str) 
         rows = corpus.sql("SELECT uri, text FROM documents ORDER BY uri").fetchall()
         dead = corpus.sql("SELECT stage, reason FROM dead_letters ORDER BY reason").fetchall()
     assert [Path(u).name for u, _ in rows] == ["chinese.pdf", "scan.pdf", "table.pdf", "two_column.pdf"]
-    assert dead == [("extract_pdf", "corrupt_pdf"), ("extract_pdf", "not_a_pdf"), ("extract_pdf_page", "ocr_unavailable")]
+    assert dead == [
+        ("extract_pdf", "corrupt_pdf"),
+        ("extract_pdf", "not_a_pdf"),
+        ("extract_pdf_page", "ocr_unavailable"),
+    ]
     assert json.loads((out / "_summary.json").read_text())["docs"] == 4
 
 
@@ -76,8 +80,20 @@ def test_missing_input_is_a_config_error(tmp_path: Path) -> None:
 
 def test_cli(pdf_folder: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "cli"
-    code = main(["extract-pdf", str(pdf_folder / "table.pdf"), str(pdf_folder / "notes.pdf"),
-                 "-o", str(out), "--ocr", "off", "--workers", "1", "--quiet"])
+    code = main(
+        [
+            "extract-pdf",
+            str(pdf_folder / "table.pdf"),
+            str(pdf_folder / "notes.pdf"),
+            "-o",
+            str(out),
+            "--ocr",
+            "off",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "in=2 out=1 dead_letters=1" in printed and "not_a_pdf: 1" in printed
@@ -101,8 +117,8 @@ def test_job_with_vlm_ocr_and_rewrite(pdf_folder: Path, tmp_path: Path) -> None:
 
 
 def test_same_file_name_in_two_inputs_gets_two_ids(tmp_path: Path) -> None:
-    from extractors.pdf.extractor import document_id
-    from extractors.pdf.parts import plan_pdfs
+    from corpusmill.extractors.pdf.extractor import document_id
+    from corpusmill.extractors.pdf.parts import plan_pdfs
 
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()

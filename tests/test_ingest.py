@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,15 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from corpusmill import readers
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import InputNotFoundError, OutputExistsError
-from pipelines.ingest import run_ingest
+from corpusmill.extractors.text import readers
+from corpusmill.pipelines.ingest import run_ingest
 from tests.beam_runners import RUNNERS, runner_kwargs
 
 
 def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -38,8 +39,11 @@ def mixed_inputs(tmp_path: Path) -> Path:
         fh.write('{"text": "e\u0301t\u00e9 \u0007bell\u200b ok\\r\\nline"}\n'.encode())
     whole = gzip.compress(b"".join(json.dumps({"text": f"gz line {i}"}).encode() + b"\n" for i in range(300)))
     (src / "c.jsonl.gz").write_bytes(whole[: len(whole) // 2])  # truncated
-    (src / "d.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(
-        b"".join(json.dumps({"text": f"zst line {i}", "n": i}).encode() + b"\n" for i in range(20))))
+    (src / "d.jsonl.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(
+            b"".join(json.dumps({"text": f"zst line {i}", "n": i}).encode() + b"\n" for i in range(20))
+        )
+    )
     txt = src / "texts"
     txt.mkdir()
     (txt / "one.txt").write_text("A plain text file.\n", encoding="utf-8")
@@ -60,8 +64,12 @@ def test_every_record_accounted_and_bad_ones_dead_lettered(mixed_inputs: Path, t
     assert s["records_in"] == s["docs"] + s["dead_letters_total"] + s["duplicates"]
     assert s["duplicates"] == 1
     assert s["dead_letters"] == {
-        "binary_file": 1, "empty_text": 1, "invalid_json": 2, "invalid_utf8": 1,
-        "missing_text": 3, "unreadable_input": 1,
+        "binary_file": 1,
+        "empty_text": 1,
+        "invalid_json": 2,
+        "invalid_utf8": 1,
+        "missing_text": 3,
+        "unreadable_input": 1,
     }
     dead = pq.read_table(sorted((out / "_dead_letters").glob("*.parquet"))).to_pylist()
     assert len(dead) == s["dead_letters_total"]
@@ -192,18 +200,29 @@ def test_corpusmill_documents_reingest_with_uri_and_meta(mixed_inputs: Path, tmp
     assert after.keys() == before.keys()
     for doc_id, row in after.items():
         assert (row["uri"], row["source"], json.loads(row["meta"])) == (
-            before[doc_id]["uri"], before[doc_id]["source"], json.loads(before[doc_id]["meta"]))
+            before[doc_id]["uri"],
+            before[doc_id]["source"],
+            json.loads(before[doc_id]["meta"]),
+        )
 
 
 @pytest.mark.parametrize("runner", ["in_process", "two_workers"])
 def test_a_reused_id_with_another_text_is_a_dead_letter(runner: str, tmp_path: Path) -> None:
     # Two sources that both number their records from 1: the second "1" and "2" are other
     # documents, the repeated ("3", same text) is an exact duplicate.
-    first = _jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "Erste Zeile."}, {"id": "2", "text": "Zweite."},
-                                          {"id": "3", "text": "Dritte."}])
-    second = _jsonl(tmp_path / "b.jsonl", [{"id": "1", "text": "Another first line."},
-                                           {"id": "3", "text": "Dritte."}, {"id": "2", "text": "Another second."},
-                                           {"id": "4", "text": "Erste Zeile."}])
+    first = _jsonl(
+        tmp_path / "a.jsonl",
+        [{"id": "1", "text": "Erste Zeile."}, {"id": "2", "text": "Zweite."}, {"id": "3", "text": "Dritte."}],
+    )
+    second = _jsonl(
+        tmp_path / "b.jsonl",
+        [
+            {"id": "1", "text": "Another first line."},
+            {"id": "3", "text": "Dritte."},
+            {"id": "2", "text": "Another second."},
+            {"id": "4", "text": "Erste Zeile."},
+        ],
+    )
     out = tmp_path / "docs"
     s = run_ingest([str(first), str(second)], str(out), **runner_kwargs(runner))
     assert (s["records_in"], s["docs"], s["duplicates"]) == (7, 3, 2)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from annotators.lang_id import DEFAULT_MODEL, LangId
-from annotators.langid.sample import sample_texts
-from annotators.langid.scripts import detect_script
+from corpusmill.annotators.lang_id import DEFAULT_MODEL, LangId
+from corpusmill.annotators.langid.sample import sample_texts
+from corpusmill.annotators.langid.scripts import detect_script
 from corpusmill.errors import ModelNotFoundError
 
 # shared/ sits beside the checkout (CI) or beside the folder of worktrees.
@@ -135,7 +135,7 @@ def test_fifty_megabyte_document_is_sampled(lang_id: LangId) -> None:
 
 
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match="annotators.langid.train"):
+    with pytest.raises(ModelNotFoundError, match="corpusmill.annotators.training.langid"):
         LangId(model_path=str(tmp_path / "lid.ftz"))
     # A model whose metadata lists close-pair models needs their file beside it.
     for name in ("lid.ftz", "lid.json"):
@@ -154,8 +154,8 @@ def test_sib200_dev_paragraphs() -> None:
     """A regression guard on real dev data (the model card has the full table)."""
     if not SIB200.is_dir():
         pytest.skip(f"SIB-200 not found at {SIB200} (shared/ beside the checkout)")
-    from annotators.langid.evaluate import accuracy, dev_predictions
-    from annotators.langid.model import LidModel
+    from corpusmill.annotators.langid.evaluate import accuracy, dev_predictions
+    from corpusmill.annotators.langid.model import LidModel
 
     codes = ["eng_Latn", "zho_Hans", "jpn_Jpan", "hin_Deva", "mai_Deva", "arz_Arab", "tpi_Latn", "kea_Latn"]
     lid = LidModel.load(DEFAULT_MODEL)
@@ -175,7 +175,7 @@ def test_sliced_and_chunked_input(lang_id: LangId) -> None:
 
 
 def test_weak_answer_for_a_standard_like_arabic_variety_falls_back_to_standard_arabic() -> None:
-    from annotators.langid.model import ChunkLabel, LidModel
+    from corpusmill.annotators.langid.model import ChunkLabel, LidModel
 
     lid = LidModel.load(DEFAULT_MODEL)
     lid.thresholds = {"acq_Arab": 0.5, "lmo_Latn": 0.5}

@@ -8,10 +8,17 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from annotators.lang_id import LangId
-from annotators.langid.close_pairs import ClosePairs, Markers, PairModel, featurize, read_markers, save, sentences
-from annotators.langid.train_pairs import balanced_threshold, fit, train_pair
-
+from corpusmill.annotators.lang_id import LangId
+from corpusmill.annotators.langid.close_pairs import (
+    ClosePairs,
+    Markers,
+    PairModel,
+    featurize,
+    read_markers,
+    save,
+    sentences,
+)
+from corpusmill.annotators.training.langid_pairs import balanced_threshold, fit, train_pair
 from tests.test_lang_id_train import SIB200
 
 ZWNJ = "\u200c"
@@ -50,7 +57,9 @@ def test_fit_separates_and_threshold_balances() -> None:
 
 
 def test_save_load_round_trip_is_byte_stable(tmp_path: Path) -> None:
-    model = PairModel(("hrv_Latn", "bos_Latn"), np.array([3, 7], np.int32), np.array([0.5, -0.25], np.float32), 0.1, 0.0)
+    model = PairModel(
+        ("hrv_Latn", "bos_Latn"), np.array([3, 7], np.int32), np.array([0.5, -0.25], np.float32), 0.1, 0.0
+    )
     save([model], tmp_path / "a_pairs.npz")
     save([model], tmp_path / "b_pairs.npz")
     assert (tmp_path / "a_pairs.npz").read_bytes() == (tmp_path / "b_pairs.npz").read_bytes()

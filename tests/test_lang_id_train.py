@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from annotators.lang_id import LangId
+from corpusmill.annotators.lang_id import LangId
 
 # shared/ sits beside the checkout (CI) or beside the folder of worktrees.
 _REPO = Path(__file__).resolve().parents[1]
@@ -21,9 +21,13 @@ SIB200 = next(
     _REPO.parent / "shared/data/sib200",
 )
 CODES = {
-    "eng_Latn": "English", "fra_Latn": "French", "rus_Cyrl": "Russian", "zho_Hans": "Chinese",
+    "eng_Latn": "English",
+    "fra_Latn": "French",
+    "rus_Cyrl": "Russian",
+    "zho_Hans": "Chinese",
     # A close pair, so the rebuild also trains and writes a pair model.
-    "hrv_Latn": "Croatian", "bos_Latn": "Bosnian",
+    "hrv_Latn": "Croatian",
+    "bos_Latn": "Bosnian",
 }
 
 
@@ -44,8 +48,23 @@ def test_rebuild_is_reproducible_and_usable(small_sib200: Path, tmp_path: Path) 
     data, qwen3 = small_sib200 / "data" / "sib200", small_sib200 / "qwen3_languages.tsv"
     # Each build in a fresh process, as users run it (fastText trains once per process).
     for out in ("a", "b"):
-        command = [sys.executable, "-m", "annotators.langid.train", "--sib200", str(data), "--out",
-                   str(tmp_path / out), "--qwen3", str(qwen3), "--bucket", "50000", "--dim", "16", "--epoch", "3"]
+        command = [
+            sys.executable,
+            "-m",
+            "corpusmill.annotators.training.langid",
+            "--sib200",
+            str(data),
+            "--out",
+            str(tmp_path / out),
+            "--qwen3",
+            str(qwen3),
+            "--bucket",
+            "50000",
+            "--dim",
+            "16",
+            "--epoch",
+            "3",
+        ]
         subprocess.run(command, check=True, cwd=_REPO, env={**os.environ, "PYTHONPATH": str(_REPO)})
     first = json.loads((tmp_path / "a" / "lid.json").read_text(encoding="utf-8"))
     for name in ("lid.ftz", "lid_pairs.npz", "lid.json", "lid.md"):

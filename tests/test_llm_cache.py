@@ -50,7 +50,10 @@ def test_rerun_sends_no_request_and_gives_the_same_results(tmp_path):
             assert client.ledger.cache_hits == 31 and client.ledger.http_requests == 0
         assert server.completions == 31
     assert all(r.cached for r in second) and not any(r.cached for r in first)
-    strip = lambda r: (r.tag, r.ok, getattr(r, "text", None), getattr(r, "parsed", None), getattr(r, "reason", None))
+
+    def strip(r):
+        return r.tag, r.ok, getattr(r, "text", None), getattr(r, "parsed", None), getattr(r, "reason", None)
+
     assert [strip(r) for r in first] == [strip(r) for r in second]
     assert second[-1].reason == "context_length_exceeded"  # permanent failures are cached too
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 
-from corpusmill.cli import llm as llm_cli
+from corpusmill.commands import llm as llm_cli
 from corpusmill.llm.testing import LLMTestServer
 
 

@@ -12,12 +12,12 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from corpusmill import storage
-from corpusmill.beam_options import local_runner, pipeline_options
 from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig, LLMClient, Request, user
 from corpusmill.llm.testing import LLMTestServer
-from pipelines.common import WriteDeadLetters
-from pipelines.llm_inference import LLMInference, ledger_from_metrics
+from corpusmill.pipelines.beam_options import local_runner, pipeline_options
+from corpusmill.pipelines.common import WriteDeadLetters
+from corpusmill.pipelines.llm_inference import LLMInference, ledger_from_metrics
 from tests.beam_runners import RUNNERS, runner_kwargs
 
 SCHEMA = {
@@ -99,13 +99,17 @@ def test_transform_routes_failures_to_dead_letters(runner):
         options = pipeline_options(kw["beam_args"], workers=kw["workers"])
         pipeline = beam.Pipeline(runner=local_runner(options), options=options)
         outputs = pipeline | beam.Create(pairs) | LLMInference(config, stage="ocr", batch_size=16)
-        kinds = outputs.results | beam.MapTuple(lambda k, r: (k, r.parsed is not None, r.text if k == "doc-00000" else ""))
+        kinds = outputs.results | beam.MapTuple(
+            lambda k, r: (k, r.parsed is not None, r.text if k == "doc-00000" else "")
+        )
         long = ("doc-00007", "doc-00057")
         expected = [(k, r.json_schema is not None, "echo: summarize document 0" if k == "doc-00000" else "")
                     for k, r in pairs if k not in long]  # fmt: skip
         assert_that(kinds, equal_to(expected), label="results")
         reasons = outputs.dead_letters | beam.Map(lambda d: (d["id"], d["uri"], d["stage"], d["reason"], d["error"]))
-        assert_that(reasons, equal_to([(k, k, "ocr", "context_length_exceeded", "HTTP 400") for k in long]), label="dead")
+        assert_that(
+            reasons, equal_to([(k, k, "ocr", "context_length_exceeded", "HTTP 400") for k in long]), label="dead"
+        )
         summed = outputs.ledger | beam.Map(lambda d: (d["requests"], d["responses"], d["failures"], d["retries"]))
         assert_that(summed, equal_to([(60, 58, 2, 2)]), label="ledger")
         result = pipeline.run()

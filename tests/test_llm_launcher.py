@@ -27,7 +27,17 @@ def free_port() -> int:
 
 def serve_command() -> list[str]:
     # Stands in for `vllm serve {model} --host {host} --port {port}`: same placeholders, same API.
-    return [sys.executable, "-m", "corpusmill.llm.testing", "--model", "{model}", "--host", "{host}", "--port", "{port}"]
+    return [
+        sys.executable,
+        "-m",
+        "corpusmill.llm.testing",
+        "--model",
+        "{model}",
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+    ]
 
 
 def group_alive(pgid: int) -> bool:

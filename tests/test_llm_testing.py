@@ -43,7 +43,9 @@ def test_openai_package_lists_models_and_chats_with_an_image(server):
 def test_openai_package_guided_json_and_completions(server):
     client = peer(server)
     fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": SCHEMA}}
-    answer = client.chat.completions.create(model="m1", messages=[{"role": "user", "content": "hi"}], response_format=fmt)
+    answer = client.chat.completions.create(
+        model="m1", messages=[{"role": "user", "content": "hi"}], response_format=fmt
+    )
     assert 3 <= json.loads(answer.choices[0].message.content)["n"] <= 9
     guided = client.chat.completions.create(model="m1", messages=[{"role": "user", "content": "hi"}],
                                             extra_body={"guided_json": SCHEMA})  # fmt: skip

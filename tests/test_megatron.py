@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from mixers.megatron import (
+from corpusmill.mixers.megatron import (
     DTYPE_INT32,
     INDEX_MAGIC,
     IndexedDatasetWriter,

@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpusmill.errors import ConfigError, OutputExistsError
-from mixers.megatron import read_indexed_dataset
-from mixers.manifest import verify_stage
-from mixers.qwen_tokenizer import QwenTokenizer
-from mixers.recipe import default_recipe, recipe_from_dict
-from pipelines.mix import run_mix
+from corpusmill.mixers.manifest import verify_stage
+from corpusmill.mixers.megatron import read_indexed_dataset
+from corpusmill.mixers.recipe import default_recipe, recipe_from_dict
+from corpusmill.mixers.tokenizer import QwenTokenizer
+from corpusmill.pipelines.mix import run_mix
 from tests.beam_runners import runner_kwargs
 from tests.mix_corpus import write_corpus
 from tests.qwen_hf import build_qwen_tokenizer_json
@@ -20,14 +20,31 @@ from tests.qwen_hf import build_qwen_tokenizer_json
 EOS = 151643
 RECIPE = {
     "stages": [
-        {"name": "general", "seq_len": 512, "budget_tokens": 9000, "seed": 7, "shard_tokens": 3000,
-         "where": "safety = 'safe'",
-         "buckets": [{"name": "hi", "where": "edu_score >= 3", "share": 0.5, "max_repeats": 2},
-                     {"name": "rest", "where": "TRUE", "share": 0.5, "weight": "edu_score", "max_repeats": 2}]},
-        {"name": "long", "seq_len": 256, "budget_tokens": 6000, "seed": 9, "shard_tokens": 1024,
-         "packing": "pack", "long_documents": "split",
-         "buckets": [{"name": "long", "where": "n_tokens >= 200", "share": 0.75, "max_repeats": 2},
-                     {"name": "short", "where": "n_tokens < 200", "share": 0.25, "max_repeats": 2}]},
+        {
+            "name": "general",
+            "seq_len": 512,
+            "budget_tokens": 9000,
+            "seed": 7,
+            "shard_tokens": 3000,
+            "where": "safety = 'safe'",
+            "buckets": [
+                {"name": "hi", "where": "edu_score >= 3", "share": 0.5, "max_repeats": 2},
+                {"name": "rest", "where": "TRUE", "share": 0.5, "weight": "edu_score", "max_repeats": 2},
+            ],
+        },
+        {
+            "name": "long",
+            "seq_len": 256,
+            "budget_tokens": 6000,
+            "seed": 9,
+            "shard_tokens": 1024,
+            "packing": "pack",
+            "long_documents": "split",
+            "buckets": [
+                {"name": "long", "where": "n_tokens >= 200", "share": 0.75, "max_repeats": 2},
+                {"name": "short", "where": "n_tokens < 200", "share": 0.25, "max_repeats": 2},
+            ],
+        },
     ]
 }
 
@@ -148,7 +165,7 @@ def test_over_long_documents_skipped_when_the_recipe_says_so(corpus, tmp_path):
     dead = pq.read_table(tmp_path / "o" / "long" / "_dead_letters" / "mix-00000.parquet").to_pylist()
     too_long = {d["id"] for d in dead if d["reason"] == "longer_than_seq_len"}
     assert too_long == set(skipped.column("id").to_pylist())
-    for ds, prov in read_stage(tmp_path / "o" / "long"):
+    for _, prov in read_stage(tmp_path / "o" / "long"):
         assert not too_long & set(prov.column("id").to_pylist())
         assert set(prov.column("part").to_pylist()) == {0}
 
@@ -199,9 +216,20 @@ def test_user_tokenizer_json_gives_the_same_token_bytes(baseline, corpus, tmp_pa
 
 def test_unmet_budgets_and_empty_buckets_are_reported_before_writing(corpus, tmp_path):
     docs, ann, _ = corpus
-    raw = {"stages": [{"name": "big", "seq_len": 512, "budget_tokens": 10_000_000, "seed": 1,
-                       "buckets": [{"name": "klingon", "where": "lang = 'tlh'", "share": 0.2},
-                                   {"name": "all", "where": "TRUE", "share": 0.8, "max_repeats": 3}]}]}
+    raw = {
+        "stages": [
+            {
+                "name": "big",
+                "seq_len": 512,
+                "budget_tokens": 10_000_000,
+                "seed": 1,
+                "buckets": [
+                    {"name": "klingon", "where": "lang = 'tlh'", "share": 0.2},
+                    {"name": "all", "where": "TRUE", "share": 0.8, "max_repeats": 3},
+                ],
+            }
+        ]
+    }
     result = run_mix(recipe_from_dict(raw), docs, ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
     by_name = {b.name: b for b in result.plans[0].buckets}
     assert by_name["klingon"].status == "empty" and by_name["all"].status == "short"
@@ -215,7 +243,14 @@ def test_unmet_budgets_and_empty_buckets_are_reported_before_writing(corpus, tmp
     assert not os.path.exists(tmp_path / "o2")  # nothing tokenized, nothing written
     raw["stages"][0]["buckets"][0] = {"name": "en", "where": "lang = 'en'", "share": 0.2}
     with pytest.raises(ConfigError, match="CANNOT MEET"):
-        run_mix(dataclasses.replace(recipe_from_dict(raw), strict=True), docs, ann, str(tmp_path / "o"), progress=False, workers=1)
+        run_mix(
+            dataclasses.replace(recipe_from_dict(raw), strict=True),
+            docs,
+            ann,
+            str(tmp_path / "o"),
+            progress=False,
+            workers=1,
+        )
     assert not os.path.exists(tmp_path / "o" / "big")
 
 
@@ -229,8 +264,15 @@ def test_bad_sql_fails_before_tokenizing(corpus, tmp_path):
 
 def test_default_recipes_plan_on_a_small_corpus(corpus, tmp_path):
     docs, ann, _ = corpus
-    result = run_mix(default_recipe("qwen3").with_budget(20_000), docs, ann, str(tmp_path / "o"),
-                     dry_run=True, progress=False, workers=1)
+    result = run_mix(
+        default_recipe("qwen3").with_budget(20_000),
+        docs,
+        ann,
+        str(tmp_path / "o"),
+        dry_run=True,
+        progress=False,
+        workers=1,
+    )
     assert [p.stage.name for p in result.plans] == ["s1", "s2", "s3"]
     s3 = {b.name: b.status for b in result.plans[2].buckets}
     assert s3 == {"long": "empty", "medium": "empty"}  # no 4k+ token documents in this corpus
@@ -242,11 +284,15 @@ def test_plan_follows_content_not_file_times(baseline, corpus, tmp_path):
     docs, ann, _ = corpus
     copy = tmp_path / "docs"
     shutil.copytree(docs, copy)  # new files, new modification times, same bytes
-    again = run_mix(recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
+    again = run_mix(
+        recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1
+    )
     assert [p.fingerprint for p in again.plans] == [p.fingerprint for p in result.plans]
     table = pq.read_table(copy / "part-00001.parquet")
     pq.write_table(table.slice(1), copy / "part-00001.parquet")  # one document fewer
-    changed = run_mix(recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1)
+    changed = run_mix(
+        recipe_from_dict(RECIPE), str(copy), ann, str(tmp_path / "o"), dry_run=True, progress=False, workers=1
+    )
     assert changed.plans[0].fingerprint != result.plans[0].fingerprint
 
 

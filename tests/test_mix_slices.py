@@ -2,9 +2,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mixers.megatron import ShardFormatError
-from mixers.packing import PLACEMENT_SCHEMA
-from mixers.shards import PROVENANCE_SCHEMA, assemble, cut_slices
+from corpusmill.mixers.megatron import ShardFormatError
+from corpusmill.mixers.packing import PLACEMENT_SCHEMA
+from corpusmill.mixers.shards import PROVENANCE_SCHEMA, assemble, cut_slices
 
 EOS = 99
 DOCS = {"a": np.array([1, 2, 3, 4], np.int32), "b": np.array([5, 6], np.int32)}
@@ -17,7 +17,9 @@ def placements(rows):
 
 def test_cut_slices_adds_the_end_marker_only_to_last_parts():
     # shard, seq, offset, id, repeat, part, start, length, bucket
-    group = cut_slices(placements([(0, 1, 0, "a", 0, 0, 0, 3), (0, 0, 0, "a", 0, 1, 3, 2), (0, 1, 3, "b", 0, 0, 0, 3)]), DOCS, EOS)
+    group = cut_slices(
+        placements([(0, 1, 0, "a", 0, 0, 0, 3), (0, 0, 0, "a", 0, 1, 3, 2), (0, 1, 3, "b", 0, 0, 0, 3)]), DOCS, EOS
+    )
     assert group.tokens.tolist() == [1, 2, 3, 4, EOS, 5, 6, EOS]
     assert group.provenance.schema == PROVENANCE_SCHEMA and group.provenance.column("id").to_pylist() == ["a", "a", "b"]
 

@@ -2,18 +2,22 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mixers.packing import best_fit_decreasing, pack_layout, stream_layout
+from corpusmill.mixers.packing import best_fit_decreasing, pack_layout, stream_layout
 
 
 def instances(lengths, repeats=None):
     n = len(lengths)
-    return pa.table({
-        "id": [f"d{i:05d}" for i in range(n)],
-        "repeat": pa.array(repeats or [0] * n, pa.int32()),
-        "bucket": ["b"] * n,
-        "n_tokens": pa.array(np.asarray(lengths) - 1, pa.int64()),  # lengths here include EOS
-        "lang": ["en"] * n, "domain": ["x"] * n, "source": ["web"] * n,
-    })
+    return pa.table(
+        {
+            "id": [f"d{i:05d}" for i in range(n)],
+            "repeat": pa.array(repeats or [0] * n, pa.int32()),
+            "bucket": ["b"] * n,
+            "n_tokens": pa.array(np.asarray(lengths) - 1, pa.int64()),  # lengths here include EOS
+            "lang": ["en"] * n,
+            "domain": ["x"] * n,
+            "source": ["web"] * n,
+        }
+    )
 
 
 def test_best_fit_decreasing_never_overfills():
@@ -51,7 +55,9 @@ def test_over_long_documents_split_or_skipped_never_truncated(policy):
     layout = pack_layout(instances(lengths), seed=0, seq_len=100, shard_tokens=1000, long_documents=policy)
     p = layout.placements
     got = {}
-    for i, start, length in zip(p.column("id").to_pylist(), p.column("start").to_pylist(), p.column("length").to_pylist()):
+    for i, start, length in zip(
+        p.column("id").to_pylist(), p.column("start").to_pylist(), p.column("length").to_pylist()
+    ):
         got.setdefault(i, []).append((start, length))
     if policy == "split":
         assert sorted(got["d00001"]) == [(0, 100), (100, 100), (200, 50)]
@@ -66,7 +72,9 @@ def test_stream_layout_shuffles_and_fills_shards():
     lengths = [100] * 50
     a = stream_layout(instances(lengths), seed=1, shard_tokens=1000)
     b = stream_layout(instances(lengths), seed=2, shard_tokens=1000)
-    assert a.n_shards == 5 and a.placements.column("shard").to_pylist() == sorted(a.placements.column("shard").to_pylist())
+    assert a.n_shards == 5 and a.placements.column("shard").to_pylist() == sorted(
+        a.placements.column("shard").to_pylist()
+    )
     assert a.placements.column("id").to_pylist() != b.placements.column("id").to_pylist()
     assert sorted(a.placements.column("id").to_pylist()) == [f"d{i:05d}" for i in range(50)]
     assert a.padding_tokens == 0 and a.pad_to is None

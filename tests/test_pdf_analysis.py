@@ -5,9 +5,9 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from extractors.pdf import samples
-from extractors.pdf.analysis import analyze_page, dominant_script, text_signals
-from extractors.pdf.route import OCR, TEXT, RoutePolicy, route_page
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.analysis import analyze_page, dominant_script, text_signals
+from corpusmill.extractors.pdf.route import OCR, TEXT, RoutePolicy, route_page
 from tests.pdf_cases import read_in_process, text_pdf
 
 PROSE = " ".join(samples.paragraphs(2, 3))
@@ -55,7 +55,7 @@ def test_image_only_page_routes_to_ocr() -> None:
     doc = pymupdf.open("pdf", data)
     analysis = analyze_page(doc[0], doc[0].get_text())
     assert analysis.image_coverage > 0.9 and analysis.text.chars == 0
-    assert route_page(analysis) .route == OCR
+    assert route_page(analysis).route == OCR
     route, why = _first_page_route(data)
     assert (route, why) == (OCR, "no_text_layer")
 

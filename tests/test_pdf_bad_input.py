@@ -8,9 +8,9 @@ import random
 import pymupdf
 import pytest
 
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
 
 CONFIG = PdfConfig(ocr="off", max_pages=1000)
 

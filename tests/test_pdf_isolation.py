@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
-from extractors.pdf.isolate import ChildTimeout, IsolatedRunner, ItemLog
-from extractors.pdf.metrics import char_error_rate
-from extractors.pdf.worker import extract_pages
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
+from corpusmill.extractors.pdf.isolate import ChildTimeout, IsolatedRunner, ItemLog
+from corpusmill.extractors.pdf.metrics import char_error_rate
+from corpusmill.extractors.pdf.worker import extract_pages
 from tests import pdf_workers
 
 CONFIG = PdfConfig(ocr="off", page_time_limit_s=1.0, time_limit_s=60.0, memory_limit_mb=1536)
@@ -99,7 +99,11 @@ def test_document_time_limit_keeps_the_pages_already_read() -> None:
         extractor.extract("mem://warm-up.pdf", samples.single_column_pdf(pages=1)[0])  # child started
         result = extractor.extract("mem://slow.pdf", data)
     pages = json.loads(result.document["meta"])["pages"]
-    assert [(p["route"], p.get("error")) for p in pages] == [("text", None), ("failed", "timeout"), ("failed", "timeout")]
+    assert [(p["route"], p.get("error")) for p in pages] == [
+        ("text", None),
+        ("failed", "timeout"),
+        ("failed", "timeout"),
+    ]
     assert [d["uri"] for d in result.dead_letters] == ["mem://slow.pdf#page=2", "mem://slow.pdf#page=3"]
 
 

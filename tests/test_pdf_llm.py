@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import PAGE_STAGE, PdfExtractor
+from corpusmill.extractors.pdf.guard import check_rewrite
+from corpusmill.extractors.pdf.ocr_vlm import USER_PROMPT, clean_answer
 from corpusmill.llm.testing import LLMTestServer
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import PAGE_STAGE, PdfExtractor
-from extractors.pdf.guard import check_rewrite
-from extractors.pdf.ocr_vlm import USER_PROMPT, clean_answer
 from tests.pdf_cases import text_pdf
 
 PROSE = "\n\n".join(samples.paragraphs(3, 11))

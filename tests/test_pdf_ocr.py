@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from extractors.pdf import samples
-from extractors.pdf.config import PdfConfig
-from extractors.pdf.extractor import PdfExtractor
-from extractors.pdf.metrics import char_error_rate
-from extractors.pdf.ocr_tesseract import available_langs, choose_langs
-from extractors.pdf.render import tesseract_binary
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.config import PdfConfig
+from corpusmill.extractors.pdf.extractor import PdfExtractor
+from corpusmill.extractors.pdf.metrics import char_error_rate
+from corpusmill.extractors.pdf.ocr_tesseract import available_langs, choose_langs
+from corpusmill.extractors.pdf.render import tesseract_binary
 
 pytestmark = pytest.mark.skipif(
     "eng" not in available_langs(), reason="Tesseract English data missing: run `make sysdeps`"
@@ -36,7 +36,7 @@ def test_tesseract_recovers_a_rasterized_page(extractor) -> None:
     meta = json.loads(result.document["meta"])
     assert [(p["route"], p["engine"]) for p in meta["pages"]] == [("text", "text_layer"), ("ocr", "tesseract")]
     assert "eng" in _ocr_page(result)["engine_version"]
-    scan_text = result.document["text"][meta["pages"][1]["span"][0]:]
+    scan_text = result.document["text"][meta["pages"][1]["span"][0] :]
     assert char_error_rate(samples.image_only_pdf()[1], scan_text) < 0.10
     assert char_error_rate(expected, result.document["text"]) < 0.10
 

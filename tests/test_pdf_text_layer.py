@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pymupdf
 
-from extractors.pdf import samples
-from extractors.pdf.layout import Block, reading_order
-from extractors.pdf.metrics import char_error_rate, levenshtein
-from extractors.pdf.textclean import join_blocks, join_lines, normalize_whitespace
+from corpusmill.extractors.pdf import samples
+from corpusmill.extractors.pdf.layout import Block, reading_order
+from corpusmill.extractors.pdf.metrics import char_error_rate, levenshtein
+from corpusmill.extractors.pdf.textclean import join_blocks, join_lines, normalize_whitespace
 from tests.pdf_cases import read_in_process
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from corpusmill.errors import ConfigError, ModelNotFoundError
-from mixers.qwen_tokenizer import (
+from corpusmill.mixers.tokenizer import (
     QWEN_SPECIALS,
     JsonTokenizer,
     QwenTokenizer,

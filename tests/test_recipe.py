@@ -3,14 +3,18 @@ import yaml
 
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import ConfigError, InputNotFoundError
-from mixers.recipe import default_recipe, load_recipe, recipe_from_dict
-from mixers.selection import validate_sql
+from corpusmill.mixers.recipe import default_recipe, load_recipe, recipe_from_dict
+from corpusmill.mixers.selection import validate_sql
 from tests.mix_corpus import write_corpus
 
 
 def stage(**kw):
-    base = {"name": "s", "seq_len": 128, "budget_tokens": 1000,
-            "buckets": [{"name": "all", "where": "TRUE", "share": 1.0}]}
+    base = {
+        "name": "s",
+        "seq_len": 128,
+        "budget_tokens": 1000,
+        "buckets": [{"name": "all", "where": "TRUE", "share": 1.0}],
+    }
     return {**base, **kw}
 
 
@@ -50,7 +54,19 @@ def test_yaml_roundtrip(tmp_path):
         ({"stages": [stage(long_documents="truncate")]}, "long_documents"),
         ({"stages": [stage(buckets=[])]}, "at least one bucket"),
         ({"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 0.7}])]}, "sum to 0.7"),
-        ({"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 0.7}, {"name": "b", "where": "TRUE", "share": 0.6}])]}, "> 1"),
+        (
+            {
+                "stages": [
+                    stage(
+                        buckets=[
+                            {"name": "a", "where": "TRUE", "share": 0.7},
+                            {"name": "b", "where": "TRUE", "share": 0.6},
+                        ]
+                    )
+                ]
+            },
+            "> 1",
+        ),
         ({"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 1, "max_repeats": 0}])]}, "max_repeats"),
         ({"stages": [stage(buckets=[{"name": "a", "where": "", "share": 1}])]}, "where"),
         ({"stages": [stage(buckets=[{"name": "a b", "where": "TRUE", "share": 1}])]}, "bucket name"),
@@ -94,7 +110,9 @@ def test_default_recipes_validate_against_annotator_columns(corpus):
 
 
 def test_bad_weight_expression(corpus):
-    recipe = recipe_from_dict({"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 1, "weight": "no_such_col * 2"}])]})
+    recipe = recipe_from_dict(
+        {"stages": [stage(buckets=[{"name": "a", "where": "TRUE", "share": 1, "weight": "no_such_col * 2"}])]}
+    )
     with pytest.raises(ConfigError, match="weight"):
         validate_sql(corpus, recipe)
 
@@ -103,7 +121,7 @@ def test_duplicate_annotation_rows_are_refused(tmp_path):
     import pyarrow.parquet as pq
 
     from corpusmill import storage
-    from mixers.selection import check_unique_ids
+    from corpusmill.mixers.selection import check_unique_ids
 
     docs, ann, _ = write_corpus(tmp_path, 6)
     check_unique_ids(open_corpus(docs, ann))

@@ -10,14 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from corpusmill.cli import main
+from corpusmill.commands import main
 from corpusmill.languages import qwen3_languages
 from corpusmill.report import build_report
 from tests.headless_chromium import HeadlessPage, find_chromium
 from tests.report_corpus import OUTSIDE_QWEN3, ReportCorpus, write_report_corpus
 
-FULL_CHARTS = {"lang", "domain", "edu", "safety", "source", "stage-s1-buckets", "stage-s1-lang", "stage-s1-domain",
-               "dead_letters", "pdf_routes", "llm"}
+FULL_CHARTS = {
+    "lang",
+    "domain",
+    "edu",
+    "safety",
+    "source",
+    "stage-s1-buckets",
+    "stage-s1-lang",
+    "stage-s1-domain",
+    "dead_letters",
+    "pdf_routes",
+    "llm",
+}
 
 
 @pytest.fixture()
@@ -26,8 +37,13 @@ def corpus(tmp_path: Path) -> ReportCorpus:
 
 
 def _full(corpus: ReportCorpus, out: Path):
-    return build_report(corpus.docs, str(out), annotations=corpus.annotations, shards=corpus.shards,
-                        runs=[corpus.pdf_run, corpus.llm_run])
+    return build_report(
+        corpus.docs,
+        str(out),
+        annotations=corpus.annotations,
+        shards=corpus.shards,
+        runs=[corpus.pdf_run, corpus.llm_run],
+    )
 
 
 def _tips(page: str, chart: str) -> dict[str, float]:
@@ -92,8 +108,25 @@ def test_documents_alone_make_a_report(corpus: ReportCorpus, tmp_path: Path) -> 
 
 def test_cli_writes_the_report_and_rejects_missing_inputs(corpus: ReportCorpus, tmp_path: Path, capsys) -> None:
     out = tmp_path / "cli.html"
-    assert main(["report", "--docs", corpus.docs, "--annotations", corpus.annotations, "--shards", corpus.shards,
-                 "--runs", corpus.pdf_run, corpus.llm_run, "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--docs",
+                corpus.docs,
+                "--annotations",
+                corpus.annotations,
+                "--shards",
+                corpus.shards,
+                "--runs",
+                corpus.pdf_run,
+                corpus.llm_run,
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert str(out) in capsys.readouterr().out and out.stat().st_size > 0
     assert main(["report", "--docs", corpus.docs, "--annotations", str(tmp_path / "nope"), "-o", str(out)]) == 2
     assert "--annotations" in capsys.readouterr().err
@@ -104,12 +137,16 @@ CHART_BARS = (
     " return [f.dataset.chart, f.querySelectorAll('svg.chart-svg rect.bar').length,"
     " f.querySelector('svg').getBoundingClientRect().height]; }))"
 )
-LANG_LABELS = ("JSON.stringify(Array.from(document.querySelectorAll('figure[data-chart=lang] text.label'))"
-               ".map(function (t) { return t.textContent; }))")
+LANG_LABELS = (
+    "JSON.stringify(Array.from(document.querySelectorAll('figure[data-chart=lang] text.label'))"
+    ".map(function (t) { return t.textContent; }))"
+)
 # Sort the dead-letter table by its "records" column (ascending on the first click).
-SORT_RECORDS = ("(function () { var t = document.querySelector('table[data-table=dead_letter_table]');"
-                " t.tHead.rows[0].cells[2].click();"
-                " return Array.from(t.tBodies[0].rows).map(function (r) { return +r.cells[2].dataset.v; }); })()")
+SORT_RECORDS = (
+    "(function () { var t = document.querySelector('table[data-table=dead_letter_table]');"
+    " t.tHead.rows[0].cells[2].click();"
+    " return Array.from(t.tBodies[0].rows).map(function (r) { return +r.cells[2].dataset.v; }); })()"
+)
 
 
 def test_report_renders_in_chromium(corpus: ReportCorpus, tmp_path: Path) -> None:
@@ -142,9 +179,15 @@ def test_remote_paths_through_fsspec(corpus: ReportCorpus, tmp_path: Path) -> No
     root = f"/report-test-{tmp_path.name}"
     fs.put(str(Path(corpus.docs).parent), root, recursive=True)
     try:
-        remote = ReportCorpus(*(f"memory://{root}/{Path(p).name}" for p in
-                                (corpus.docs, corpus.annotations, corpus.shards, corpus.pdf_run, corpus.llm_run)),
-                              corpus.rows, corpus.ids, corpus.n_tokens)
+        remote = ReportCorpus(
+            *(
+                f"memory://{root}/{Path(p).name}"
+                for p in (corpus.docs, corpus.annotations, corpus.shards, corpus.pdf_run, corpus.llm_run)
+            ),
+            corpus.rows,
+            corpus.ids,
+            corpus.n_tokens,
+        )
         result = _full(remote, tmp_path / "remote.html")
         _full(corpus, tmp_path / "local.html")
     finally:

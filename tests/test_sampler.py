@@ -2,24 +2,29 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mixers.recipe import recipe_from_dict
-from mixers.sampler import id_keys, sample_bucket, sample_stage, uniform
+from corpusmill.mixers.recipe import recipe_from_dict
+from corpusmill.mixers.sampler import id_keys, sample_bucket, sample_stage, uniform
 
 
 def candidates(n, *, seed=0, buckets=1):
     rng = np.random.default_rng(seed)
-    return pa.table({
-        "id": [f"doc-{i:06d}" for i in range(n)],
-        "n_tokens": rng.integers(20, 2000, n),
-        "bucket": pa.array(rng.integers(0, buckets, n), pa.int32()),
-        "weight": rng.uniform(0.1, 5.0, n),
-        "lang": ["en"] * n, "domain": ["other"] * n, "source": ["web"] * n,
-    })
+    return pa.table(
+        {
+            "id": [f"doc-{i:06d}" for i in range(n)],
+            "n_tokens": rng.integers(20, 2000, n),
+            "bucket": pa.array(rng.integers(0, buckets, n), pa.int32()),
+            "weight": rng.uniform(0.1, 5.0, n),
+            "lang": ["en"] * n,
+            "domain": ["other"] * n,
+            "source": ["web"] * n,
+        }
+    )
 
 
 def stage(budget, buckets):
-    return recipe_from_dict({"stages": [{"name": "s", "seq_len": 4096, "budget_tokens": budget, "seed": 11,
-                                         "buckets": buckets}]}).stages[0]
+    return recipe_from_dict(
+        {"stages": [{"name": "s", "seq_len": 4096, "budget_tokens": budget, "seed": 11, "buckets": buckets}]}
+    ).stages[0]
 
 
 def test_uniform_is_stable_and_spread():
@@ -33,8 +38,13 @@ def test_uniform_is_stable_and_spread():
 @pytest.mark.parametrize("share_a", [0.3, 0.55, 0.9])
 def test_budgets_met_within_half_a_percent(share_a):
     c = candidates(3000, buckets=2)
-    st = stage(1_500_000, [{"name": "a", "where": "bucket = 0", "share": share_a, "weight": "w", "max_repeats": 3},
-                           {"name": "b", "where": "TRUE", "share": round(1 - share_a, 6), "max_repeats": 3}])
+    st = stage(
+        1_500_000,
+        [
+            {"name": "a", "where": "bucket = 0", "share": share_a, "weight": "w", "max_repeats": 3},
+            {"name": "b", "where": "TRUE", "share": round(1 - share_a, 6), "max_repeats": 3},
+        ],
+    )
     instances, plans = sample_stage(st, c)
     for plan in plans:
         assert plan.status == "ok" and abs(plan.deviation) <= 0.005, plan.describe()
@@ -50,8 +60,12 @@ def test_same_selection_whatever_the_row_order():
     perm = np.random.default_rng(5).permutation(c.num_rows)
     b, _ = sample_stage(st, c.take(pa.array(perm)).sort_by("id"))
     assert a.equals(b)
-    other, _ = sample_stage(stage(300_000, [{"name": "a", "where": "TRUE", "share": 1.0, "weight": "w", "max_repeats": 2}]).__class__(
-        **{**st.__dict__, "seed": 12}), c)
+    other, _ = sample_stage(
+        stage(300_000, [{"name": "a", "where": "TRUE", "share": 1.0, "weight": "w", "max_repeats": 2}]).__class__(
+            **{**st.__dict__, "seed": 12}
+        ),
+        c,
+    )
     assert not other.equals(a)
 
 

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 
 from corpusmill.errors import ConfigError, InputNotFoundError
-from synth.decontaminate import Decontaminator, benchmark_texts, shipped_benchmarks
-from synth.dedup import NearDupConfig, select, signature
-from synth.math_programmatic import math_document
+from corpusmill.synth.decontaminate import Decontaminator, benchmark_texts, shipped_benchmarks
+from corpusmill.synth.dedup import NearDupConfig, select, signature
+from corpusmill.synth.math_programmatic import math_document
 
-BASE = ("The library opens at nine in the morning and closes at six in the evening on weekdays, "
-        "while on weekends it opens at ten and closes at four, and on holidays it stays closed all day. "
-        "Members may borrow up to twelve books at a time for three weeks, renew them twice online, "
-        "and return them through the slot beside the main door when the building is closed.")
+BASE = (
+    "The library opens at nine in the morning and closes at six in the evening on weekdays, "
+    "while on weekends it opens at ten and closes at four, and on holidays it stays closed all day. "
+    "Members may borrow up to twelve books at a time for three weeks, renew them twice online, "
+    "and return them through the slot beside the main door when the building is closed."
+)
 
 
 def test_near_duplicates_are_found_and_the_first_is_kept() -> None:
@@ -72,10 +74,15 @@ def test_user_benchmarks_jsonl_gz_and_text(tmp_path) -> None:
     gz = tmp_path / "mine.jsonl.gz"
     gz.write_bytes(gzip.compress((json.dumps({"problem": secret, "id": 1}) + "\n").encode()))
     txt = tmp_path / "notes.txt"
-    txt.write_text("a private exam question about seventeen green frogs sitting on a log near the quiet river bank today")
+    txt.write_text(
+        "a private exam question about seventeen green frogs sitting on a log near the quiet river bank today"
+    )
     dec = Decontaminator([str(gz), str(txt)])
     assert dec.check("Intro. " + secret + " Outro.").benchmark == "mine"
-    assert dec.check("Seventeen green frogs sitting on a log near the quiet river bank today, said the exam").benchmark == "notes"
+    assert (
+        dec.check("Seventeen green frogs sitting on a log near the quiet river bank today, said the exam").benchmark
+        == "notes"
+    )
     assert dec.check("Nothing in common with either file at all, not a single long phrase.") is None
     assert list(benchmark_texts(str(gz))) == [secret]
 

@@ -9,10 +9,10 @@ import pytest
 
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import OutputExistsError
-from pipelines.synthesize import overshoot, run_synthesize
-from synth.decontaminate import shipped_benchmarks
-from synth.math_llm import LLMMath
-from synth.math_programmatic import ProgrammaticMath
+from corpusmill.pipelines.synthesize import overshoot, run_synthesize
+from corpusmill.synth.decontaminate import shipped_benchmarks
+from corpusmill.synth.math_llm import LLMMath
+from corpusmill.synth.math_programmatic import ProgrammaticMath
 from tests.beam_runners import RUNNERS, runner_kwargs
 from tests.synth_llm_double import client_config, scripted_server
 
@@ -24,15 +24,22 @@ def _parts(out: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("runner", RUNNERS)
 def test_programmatic_math_job(runner: str, tmp_path: Path) -> None:
     out = tmp_path / "math"
-    s = run_synthesize(ProgrammaticMath(seed=1, langs=["en", "zh", "ar"]), str(out), n=overshoot(40), target=40,
-                       **runner_kwargs(runner))
+    s = run_synthesize(
+        ProgrammaticMath(seed=1, langs=["en", "zh", "ar"]),
+        str(out),
+        n=overshoot(40),
+        target=40,
+        **runner_kwargs(runner),
+    )
     assert s["docs"] == 40 and s["records_in"] == 60
     assert s["records_in"] == s["docs"] + s["dead_letters_total"] + s["surplus"]
     assert s["duplicate_rate"] < 0.05 and set(s["by_language"]) == {"en", "zh", "ar"}
     with open_corpus(str(out)) as corpus:
         rows = corpus.sql("SELECT source, count(*) FROM documents GROUP BY source").fetchall()
         assert rows == [("synth/math", 40)]
-        kept = [r[0] for r in corpus.sql("SELECT json_extract(meta, '$.index')::INT FROM documents ORDER BY 1").fetchall()]
+        kept = [
+            r[0] for r in corpus.sql("SELECT json_extract(meta, '$.index')::INT FROM documents ORDER BY 1").fetchall()
+        ]
     assert kept == sorted(kept) and kept[-1] < 60  # the first 40 unique items by index
     assert json.loads((out / "_summary.json").read_text())["docs"] == 40
 
@@ -69,8 +76,9 @@ def test_llm_job_drops_benchmark_copies_and_duplicates_and_reruns_from_cache(mon
         gen = LLMMath(cfg, mode="invent", topics=topics, langs=["en"], samples=2)
         s = run_synthesize(gen, str(tmp_path / "a"), n=5, workers=1)
         asked = server.completions
-        again = run_synthesize(LLMMath(cfg, mode="invent", topics=topics, langs=["en"], samples=2),
-                               str(tmp_path / "b"), n=5, workers=1)
+        again = run_synthesize(
+            LLMMath(cfg, mode="invent", topics=topics, langs=["en"], samples=2), str(tmp_path / "b"), n=5, workers=1
+        )
         assert server.completions == asked  # every answer came from the cache
     assert s["removed_by_decontamination"] == 1 and s["removed_by_dedup"] == 1 and s["docs"] == 3
     assert s["dead_letters"] == {"decontaminate/benchmark_overlap": 1, "dedup/near_duplicate": 1}

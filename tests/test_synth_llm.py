@@ -9,14 +9,14 @@ import pytest
 from corpusmill.errors import ConfigError
 from corpusmill.llm import ClientConfig
 from corpusmill.progress import DictCounters
-from synth.code_gen import LLMCode
-from synth.families import FAMILIES
-from synth.math_llm import LLMMath
-from synth.math_item import plain
-from synth.math_programmatic import item_rng
-from synth.math_render import render
-from synth.sandbox import Limits
-from synth.textbook import LLMTextbook, seeds_from_corpus
+from corpusmill.synth.code_gen import LLMCode
+from corpusmill.synth.families import FAMILIES
+from corpusmill.synth.math_item import plain
+from corpusmill.synth.math_llm import LLMMath
+from corpusmill.synth.math_programmatic import item_rng
+from corpusmill.synth.math_render import render
+from corpusmill.synth.sandbox import Limits
+from corpusmill.synth.textbook import LLMTextbook, seeds_from_corpus
 from tests.synth_llm_double import client_config, scripted_server
 
 NAMES = tuple(FAMILIES)
@@ -52,7 +52,11 @@ def test_solve_keeps_right_answers_and_rejects_wrong_or_malformed(monkeypatch) -
         gen.close()
     assert sorted(docs) == [0, 4]
     assert {i: d["reason"] for i, d in dead.items()} == {
-        1: "wrong_answer", 2: "no_final_answer", 3: "unparseable_answer", 5: "unparseable_answer"}
+        1: "wrong_answer",
+        2: "no_final_answer",
+        3: "unparseable_answer",
+        5: "unparseable_answer",
+    }
     meta = json.loads(docs[0]["meta"])
     assert meta["model"] == "test-model" and meta["verification"]["method"] == "sympy_equivalence"
     assert meta["template"].startswith("math_solve.txt@") and docs[0]["source"] == "synth/math"
@@ -64,14 +68,21 @@ def test_invent_keeps_only_agreeing_samples(monkeypatch) -> None:
 
     def answer(prompt: str) -> str:
         if "Write one new" in prompt:
-            return "Tom has 3 boxes with 4 pens each. How many pens does he have?" if "percentages" not in prompt else ""
+            return (
+                "Tom has 3 boxes with 4 pens each. How many pens does he have?" if "percentages" not in prompt else ""
+            )
         calls["n"] += 1
         # Every sample gets the same text from the test server: agreement when the answer parses.
         return "3 boxes times 4 pens.\nAnswer: 12\n" if "3 boxes" in prompt else "Answer: ?"
 
     with scripted_server(monkeypatch, answer) as server:
-        gen = LLMMath(client_config(server), mode="invent", topics=["arithmetic word problems", "percentages"],
-                      langs=["en"], samples=3)
+        gen = LLMMath(
+            client_config(server),
+            mode="invent",
+            topics=["arithmetic word problems", "percentages"],
+            langs=["en"],
+            samples=3,
+        )
         docs, dead = _split(gen.generate(0, 2))
         gen.close()
     assert list(docs) == [0] and dead[1]["reason"] == "malformed_answer"
@@ -80,16 +91,25 @@ def test_invent_keeps_only_agreeing_samples(monkeypatch) -> None:
 
 
 CODE = {
-    "passing": ("def add(a: int, b: int) -> int:\n    return a + b",
-                "def test_add():\n    assert add(2, 3) == 5\n\ndef test_neg():\n    assert add(-1, 1) == 0"),
+    "passing": (
+        "def add(a: int, b: int) -> int:\n    return a + b",
+        "def test_add():\n    assert add(2, 3) == 5\n\ndef test_neg():\n    assert add(-1, 1) == 0",
+    ),
     "failing": ("def add(a, b):\n    return a - b", "def test_add():\n    assert add(2, 3) == 5"),
     "looping": ("def spin():\n    while True:\n        pass", "def test_spin():\n    spin()"),
     "forking": ("import os\ndef bomb():\n    while True:\n        os.fork()", "def test_bomb():\n    bomb()"),
-    "hogging": ("def hog():\n    a = []\n    while True:\n        a.append(bytearray(10**7))", "def test_hog():\n    hog()"),
-    "escaping": ("def leak():\n    open('/tmp/corpusmill-leak.txt', 'w').write('x')\n    return 1",
-                 "def test_leak():\n    try:\n        leak()\n    except PermissionError:\n        pass"),
-    "phoning": ("import socket\ndef call():\n    socket.create_connection(('10.1.2.3', 80), timeout=1)",
-                "def test_call():\n    call()"),
+    "hogging": (
+        "def hog():\n    a = []\n    while True:\n        a.append(bytearray(10**7))",
+        "def test_hog():\n    hog()",
+    ),
+    "escaping": (
+        "def leak():\n    open('/tmp/corpusmill-leak.txt', 'w').write('x')\n    return 1",
+        "def test_leak():\n    try:\n        leak()\n    except PermissionError:\n        pass",
+    ),
+    "phoning": (
+        "import socket\ndef call():\n    socket.create_connection(('10.1.2.3', 80), timeout=1)",
+        "def test_call():\n    call()",
+    ),
 }
 
 
@@ -131,8 +151,9 @@ def test_textbook_length_control_and_prompt_mix(monkeypatch) -> None:
         return " ".join(["Photosynthesis converts light into chemical energy."] * 20)
 
     with scripted_server(monkeypatch, answer) as server:
-        gen = LLMTextbook(client_config(server), topics=["photosynthesis", "tiny", "endless"], words=100,
-                          langs=["en", "fr", "sw"])
+        gen = LLMTextbook(
+            client_config(server), topics=["photosynthesis", "tiny", "endless"], words=100, langs=["en", "fr", "sw"]
+        )
         docs, dead = _split(gen.generate(0, 6))
         prompts = [gen.request(i).messages[0].parts[0] for i in range(6)]
         gen.close()
@@ -153,8 +174,10 @@ def test_textbook_seeds_from_an_annotated_corpus(tmp_path) -> None:
     docs, ann = tmp_path / "docs", tmp_path / "ann"
     docs.mkdir()
     ann.mkdir()
-    rows = [{"id": f"d{i}", "text": f"Document {i} about cells and energy.", "source": "t", "uri": f"u{i}", "meta": "{}"}
-            for i in range(4)]
+    rows = [
+        {"id": f"d{i}", "text": f"Document {i} about cells and energy.", "source": "t", "uri": f"u{i}", "meta": "{}"}
+        for i in range(4)
+    ]
     pq.write_table(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), docs / "part-00000.parquet")
     pq.write_table(pa.table({"id": [f"d{i}" for i in range(4)], "edu_score": [1, 4, 2, 5]}), ann / "part-00000.parquet")
     seeds = seeds_from_corpus(str(docs), str(ann), where="edu_score >= 3")

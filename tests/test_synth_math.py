@@ -10,12 +10,12 @@ import random
 import pytest
 import sympy as sp
 
+import corpusmill.synth.math_programmatic as mp
 from corpusmill.errors import ConfigError
-from synth.families import FAMILIES
-import synth.math_programmatic as mp
-from synth.math_programmatic import ProgrammaticMath, math_document
-from synth.math_render import check_templates, languages, render
-from synth.verify_math import equivalent, parse_answer
+from corpusmill.synth.families import FAMILIES
+from corpusmill.synth.math_programmatic import ProgrammaticMath, math_document
+from corpusmill.synth.math_render import check_templates, languages, render
+from corpusmill.synth.verify_math import equivalent, parse_answer
 
 
 def _step_keys() -> dict[str, set[str]]:
@@ -52,7 +52,9 @@ def test_family_answers_pass_their_independent_check_and_parse_back(name: str) -
 def test_checks_reject_a_wrong_answer(name: str) -> None:
     fam = FAMILIES[name]
     item = fam.generate(random.Random(7))
-    wrong_answer = sp.FiniteSet(*(a + 1 for a in item.answer.args)) if isinstance(item.answer, sp.FiniteSet) else item.answer + 1
+    wrong_answer = (
+        sp.FiniteSet(*(a + 1 for a in item.answer.args)) if isinstance(item.answer, sp.FiniteSet) else item.answer + 1
+    )
     wrong = type(item)(**{**item.__dict__, "answer": wrong_answer})
     assert not fam.check(wrong)
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from corpusmill.errors import ConfigError
-from synth.sandbox import Limits, run_python
+from corpusmill.synth.sandbox import Limits, run_python
 
 SMALL = Limits(cpu_seconds=2, wall_seconds=3, memory_mb=256, file_size_mb=1, processes=8)
 

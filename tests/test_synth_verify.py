@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from corpusmill.errors import RecordError
-from synth.verify_math import equivalent, extract_final_answer, majority, parse_answer
+from corpusmill.synth.verify_math import equivalent, extract_final_answer, majority, parse_answer
 
 x = sp.Symbol("x")
 
@@ -63,7 +63,16 @@ def test_float_answers_match_within_tolerance_only() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ['__import__("os").system("id")', "lambda: 1", "9^9^9^9", "2**100000", "hello world", "", "x" * 300, "os.system(1)"],
+    [
+        '__import__("os").system("id")',
+        "lambda: 1",
+        "9^9^9^9",
+        "2**100000",
+        "hello world",
+        "",
+        "x" * 300,
+        "os.system(1)",
+    ],
 )
 def test_malformed_or_hostile_answers_are_record_errors(answer: str) -> None:
     with pytest.raises(RecordError) as err:

@@ -11,14 +11,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from annotators.students import sample_documents, spearman
 from corpusmill import storage
-from corpusmill.cli import main as cli_main
+from corpusmill.annotators.training.students import sample_documents, spearman
+from corpusmill.commands import main as cli_main
 from corpusmill.corpus import open_corpus
 from corpusmill.llm.testing import LLMTestServer
+from corpusmill.pipelines.annotate import build_annotators, run_annotate
 from corpusmill.sample_data import sample_jsonl
 from corpusmill.schema import DOCUMENT_SCHEMA, stable_id
-from pipelines.annotate import build_annotators, run_annotate
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,14 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("docs")
     with gzip.open(sample_jsonl(), "rt", encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for _, line in zip(range(160), fh)]
-    rows = [{"id": stable_id("t", str(i)), "text": t, "source": "sib200", "uri": f"s://{i}", "meta": "{}"}
-            for i, t in enumerate(texts)]
+    rows = [
+        {"id": stable_id("t", str(i)), "text": t, "source": "sib200", "uri": f"s://{i}", "meta": "{}"}
+        for i, t in enumerate(texts)
+    ]
     for f in range(2):
-        storage.write_parquet(pa.Table.from_pylist(rows[f::2], schema=DOCUMENT_SCHEMA), str(folder / f"part-{f:05d}.parquet"))
+        storage.write_parquet(
+            pa.Table.from_pylist(rows[f::2], schema=DOCUMENT_SCHEMA), str(folder / f"part-{f:05d}.parquet")
+        )
     return folder
 
 
@@ -52,8 +56,11 @@ def test_teacher_labels_in_the_annotate_job(docs: Path, tmp_path: Path) -> None:
         annotators = build_annotators(["n_chars", "teacher"], teacher_url=server.url)
         summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=annotators, workers=1, progress=False)
     assert summary["docs"] == 160 and summary["dead_letters_total"] == 0
-    rows = open_corpus(str(docs), str(tmp_path / "ann")).sql(
-        "SELECT count(*), min(teacher_edu), max(teacher_edu), count(DISTINCT teacher_field) FROM corpus").fetchall()[0]
+    rows = (
+        open_corpus(str(docs), str(tmp_path / "ann"))
+        .sql("SELECT count(*), min(teacher_edu), max(teacher_edu), count(DISTINCT teacher_field) FROM corpus")
+        .fetchall()[0]
+    )
     assert rows[0] == 160 and 0 <= rows[1] <= rows[2] <= 5 and rows[3] > 1
     ledger = storage.read_json(str(tmp_path / "ann" / "_llm_ledger.json"))["teacher"]
     assert ledger["requests"] == ledger["responses"] == 160 and ledger["prompt_tokens"] > 0
@@ -70,8 +77,11 @@ def test_failing_teacher_is_dead_lettered_and_the_job_goes_on(docs: Path, tmp_pa
     assert len(dead) == 1 and next(iter(dead)).startswith("annotate/teacher:teacher_")
     failed = summary["dead_letters_total"]
     assert 20 < failed < 100
-    nulls = open_corpus(str(docs), str(tmp_path / "ann")).sql(
-        "SELECT count(*) FILTER (teacher_edu IS NULL), count(*) FILTER (n_chars IS NULL) FROM corpus").fetchall()[0]
+    nulls = (
+        open_corpus(str(docs), str(tmp_path / "ann"))
+        .sql("SELECT count(*) FILTER (teacher_edu IS NULL), count(*) FILTER (n_chars IS NULL) FROM corpus")
+        .fetchall()[0]
+    )
     assert nulls == (failed, 0)
     ledger = storage.read_json(str(tmp_path / "ann" / "_llm_ledger.json"))["teacher"]
     assert ledger["requests"] == 160 and ledger["failures"] == failed
@@ -87,7 +97,18 @@ def test_teacher_to_student_end_to_end(docs: Path, tmp_path: Path, capsys: pytes
     models = tmp_path / "models"
     with LLMTestServer() as server:
         for task in ("edu", "domain", "safety"):
-            args = ["annotators", "train", task, "--teacher-url", server.url, "--sample", "150", str(docs), "-o", str(models)]
+            args = [
+                "annotators",
+                "train",
+                task,
+                "--teacher-url",
+                server.url,
+                "--sample",
+                "150",
+                str(docs),
+                "-o",
+                str(models),
+            ]
             assert cli_main(args) == 0
     out = capsys.readouterr().out
     assert "train edu: labeled=150" in out and "spearman=" in out and "train domain" in out
@@ -96,10 +117,18 @@ def test_teacher_to_student_end_to_end(docs: Path, tmp_path: Path, capsys: pytes
     assert math.isnan(metrics["spearman"]) or -1 <= metrics["spearman"] <= 1
     card = (models / "edu_student.md").read_text(encoding="utf-8")
     assert "Spearman vs teacher on held-out" in card and "test-model" in card
-    summary = run_annotate(str(docs), str(tmp_path / "ann"), annotators=build_annotators(
-        ["edu", "domain", "safety"], models_dir=str(models)), workers=1, progress=False)
+    summary = run_annotate(
+        str(docs),
+        str(tmp_path / "ann"),
+        annotators=build_annotators(["edu", "domain", "safety"], models_dir=str(models)),
+        workers=1,
+        progress=False,
+    )
     assert summary["docs"] == 160
-    row = open_corpus(str(docs), str(tmp_path / "ann")).sql(
-        "SELECT any_value(edu_model), count(field), any_value(field_model), any_value(safety_model) FROM corpus").fetchall()[0]
+    row = (
+        open_corpus(str(docs), str(tmp_path / "ann"))
+        .sql("SELECT any_value(edu_model), count(field), any_value(field_model), any_value(safety_model) FROM corpus")
+        .fetchall()[0]
+    )
     assert row[0] == "edu_student" and row[1] == 160 and row[2] == "field_student"
     assert row[3] == "ldnoobw_lexicon+safety_student"

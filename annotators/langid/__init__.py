@@ -1,4 +1,4 @@
 """Language identification internals: scripts, text preparation, the fastText model, training.
 
-The annotator itself is `annotators.lang_id.LangId`.
+The annotator itself is `corpusmill.annotators.lang_id.LangId`.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from annotators.langid.evaluate import PARAGRAPH_SENTENCES
+from corpusmill.annotators.langid.evaluate import PARAGRAPH_SENTENCES
 
 # Below this paragraph accuracy a language is listed as weak.
 WEAK = 0.90
@@ -23,9 +23,15 @@ def _mean(values: list[float]) -> float:
 
 def render(meta: dict, sentence: dict[str, float], paragraph: dict[str, float], qwen3: dict[str, str]) -> str:
     """Markdown text of the card."""
-    return "\n".join(
-        _header(meta) + _pairs(meta) + _summary(sentence, paragraph, qwen3) + _table(meta, sentence, paragraph, qwen3)
-    ) + "\n"
+    return (
+        "\n".join(
+            _header(meta)
+            + _pairs(meta)
+            + _summary(sentence, paragraph, qwen3)
+            + _table(meta, sentence, paragraph, qwen3)
+        )
+        + "\n"
+    )
 
 
 def _header(meta: dict) -> list[str]:
@@ -36,7 +42,7 @@ def _header(meta: dict) -> list[str]:
         "",
         "corpusmill's language identifier: a quantized fastText classifier over "
         f"{len(meta['labels'])} labels (FLORES-200-style codes, e.g. `zho_Hans`), used by "
-        "`annotators.lang_id.LangId`. Languages outside Qwen3's list keep their own labels.",
+        "`corpusmill.annotators.lang_id.LangId`. Languages outside Qwen3's list keep their own labels.",
         "",
         f"- file: `lid.ftz`, {meta['size_bytes']:,} bytes, sha256 `{meta['sha256']}`",
         f"- training: SIB-200 train split only ({train['sentences']:,} sentences after dropping "
@@ -54,7 +60,7 @@ def _header(meta: dict) -> list[str]:
         "(lines of `ars_Arab`/`acq_Arab` and lines shared between labels left out); below "
         "it the answer is `und`, or `arb_Arab` for `ars_Arab`/`acq_Arab` (their text is mostly "
         "Standard Arabic)",
-        "- rebuild: `python -m annotators.langid.train --sib200 DATA/sib200 --out annotators/models` "
+        "- rebuild: `python -m corpusmill.annotators.training.langid --sib200 DATA/sib200 --out annotators/models` "
         "(fixed seed, one thread: the same data gives the same file)",
         "",
         "## Data and license",
@@ -112,8 +118,7 @@ def _summary(sentence: dict[str, float], paragraph: dict[str, float], qwen3: dic
         "| languages | sentence accuracy | paragraph accuracy |",
         "| --- | --- | --- |",
         f"| Qwen3's {len(qwen3)} | {_mean(q_sent):.4f} | {_mean(q_para):.4f} |",
-        f"| all {len(sentence)} | {_mean(list(sentence.values())):.4f} | "
-        f"{_mean(list(paragraph.values())):.4f} |",
+        f"| all {len(sentence)} | {_mean(list(sentence.values())):.4f} | {_mean(list(paragraph.values())):.4f} |",
         "",
         f"Qwen3 languages under {WEAK:.2f} on paragraphs: {weak_text}. `ars_Arab` and `acq_Arab` "
         "share most dev sentences byte for byte with `arb_Arab`; no detector can separate those. "
@@ -135,7 +140,6 @@ def _table(meta: dict, sentence: dict[str, float], paragraph: dict[str, float], 
     ]
     for code, name in qwen3.items():
         rows.append(
-            f"| `{code}` | {name} | {sentence[code]:.3f} | {paragraph[code]:.3f} | "
-            f"{thresholds.get(code, 0.0):.2f} |"
+            f"| `{code}` | {name} | {sentence[code]:.3f} | {paragraph[code]:.3f} | {thresholds.get(code, 0.0):.2f} |"
         )
     return rows

@@ -69,7 +69,7 @@ class Markers:
 
 def read_markers(code: str) -> Markers:
     """`markers/<code>.txt`: a word or a stem ending in `*` per line, `#` comments."""
-    path = resources.files("annotators.langid") / "markers" / f"{code}.txt"
+    path = resources.files("corpusmill.annotators.langid") / "markers" / f"{code}.txt"
     if not path.is_file():
         return Markers()
     entries = [line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
@@ -91,14 +91,14 @@ def featurize(text: str, pair: tuple[str, str], markers: dict[str, Markers]) -> 
         lo, hi = HAN_NGRAMS
         for run in _HAN_GAP.sub("", kept).split():
             for n in range(lo, hi + 1):
-                chars.update(run[i:i + n] for i in range(len(run) - n + 1))
+                chars.update(run[i : i + n] for i in range(len(run) - n + 1))
         return _normalized([chars])
     lo, hi = WORD_NGRAMS
     words = kept.split()
     for word in words:
         padded = f" {word} "
         for n in range(lo, hi + 1):
-            chars.update(padded[i:i + n] for i in range(len(padded) - n + 1))
+            chars.update(padded[i : i + n] for i in range(len(padded) - n + 1))
     # Words and word pairs form their own block, normalized apart from the far more
     # numerous character n-grams, so lexical choice keeps its weight.
     lexical: Counter[str] = Counter(f"w:{word}" for word in words)
@@ -176,10 +176,15 @@ class ClosePairs:
         models = []
         for entry in listed:
             name = "__".join(entry["labels"])
-            models.append(PairModel(
-                tuple(entry["labels"]), arrays[f"{name}.buckets"], arrays[f"{name}.weights"],
-                entry["bias"], entry["threshold"],
-            ))
+            models.append(
+                PairModel(
+                    tuple(entry["labels"]),
+                    arrays[f"{name}.buckets"],
+                    arrays[f"{name}.weights"],
+                    entry["bias"],
+                    entry["threshold"],
+                )
+            )
         return cls(models)
 
 

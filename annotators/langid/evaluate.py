@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from annotators.langid.model import UND, DocLabel
-from annotators.langid.sib200 import read_split
+from corpusmill.annotators.langid.model import UND, DocLabel
+from corpusmill.annotators.sib200 import read_language
 
 PARAGRAPH_SENTENCES = 5
 # Thresholds above this would also reject long, clean paragraphs of close languages.
@@ -35,7 +35,7 @@ def dev_predictions(
     """The labeler's answers on each language's dev sentences or paragraphs."""
     out = {}
     for code in codes:
-        texts = read_split(root, code, "dev")
+        texts = read_language(root, code, "dev")
         if paragraph:
             texts = paragraphs(texts)
         out[code] = [label_text(text) for text in texts]
@@ -43,9 +43,7 @@ def dev_predictions(
 
 
 def accuracy(predictions: dict[str, list[DocLabel]]) -> dict[str, float]:
-    return {
-        code: sum(doc.lang == code for doc in docs) / len(docs) for code, docs in predictions.items()
-    }
+    return {code: sum(doc.lang == code for doc in docs) / len(docs) for code, docs in predictions.items()}
 
 
 def calibrate(
@@ -62,12 +60,8 @@ def calibrate(
     sentences (the same line under several labels) are left out.
     """
     answers = _scored(sentences, ambiguous)
-    right_paragraphs = {
-        lang: [score for score, ok in scored if ok] for lang, scored in _scored(paragraphs, {}).items()
-    }
-    return {
-        lang: _threshold(scored, right_paragraphs.get(lang, [])) for lang, scored in sorted(answers.items())
-    }
+    right_paragraphs = {lang: [score for score, ok in scored if ok] for lang, scored in _scored(paragraphs, {}).items()}
+    return {lang: _threshold(scored, right_paragraphs.get(lang, [])) for lang, scored in sorted(answers.items())}
 
 
 def _scored(predictions: dict[str, list[DocLabel]], ambiguous: dict[str, set[int]]) -> dict:

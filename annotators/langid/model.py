@@ -15,12 +15,12 @@ from pathlib import Path
 
 import fasttext
 
-from annotators.langid.close_pairs import ClosePairs
-from annotators.langid.rules import is_written_cantonese
-from annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
-from annotators.langid.sib200 import LIKE_STANDARD_ARABIC, STANDARD_ARABIC
-from annotators.langid.text import chunks as split_chunks
-from annotators.langid.text import normalize, not_text_share
+from corpusmill.annotators.langid.close_pairs import ClosePairs
+from corpusmill.annotators.langid.rules import is_written_cantonese
+from corpusmill.annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
+from corpusmill.annotators.langid.text import chunks as split_chunks
+from corpusmill.annotators.langid.text import normalize, not_text_share
+from corpusmill.annotators.sib200 import LIKE_STANDARD_ARABIC, STANDARD_ARABIC
 
 UND = "und"
 _PREFIX = "__label__"

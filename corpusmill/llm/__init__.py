@@ -39,7 +39,7 @@ unexpected error in the client, not cached).
 
 `corpusmill.llm.testing.LLMTestServer` is a local OpenAI-protocol server with deterministic
 answers and fault injection for tests and dry runs; `corpusmill.llm.launcher.VLLMServer`
-starts and watches a `vllm serve` process; `pipelines.llm_inference.LLMInference` is the
+starts and watches a `vllm serve` process; `corpusmill.pipelines.llm_inference.LLMInference` is the
 Beam transform. See docs/llm.md.
 """
 

@@ -17,10 +17,10 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Coroutine, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -171,14 +171,14 @@ class LLMClient:
         with self._ledger_lock:
             return copy.deepcopy(self._ledger)
 
-    def __enter__(self) -> "LLMClient":
+    def __enter__(self) -> LLMClient:
         self.open()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def open(self) -> "LLMClient":
+    def open(self) -> LLMClient:
         with self._open_lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()

@@ -73,13 +73,13 @@ class VLLMServer:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def __enter__(self) -> "VLLMServer":
+    def __enter__(self) -> VLLMServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "VLLMServer":
+    def start(self) -> VLLMServer:
         """Start the process and return once it answers; ConfigError if it dies or never answers."""
         if self.log_path:
             self._log = open(self.log_path, "ab")
@@ -148,7 +148,9 @@ class VLLMServer:
             if code is None:
                 continue
             if self.restarts >= self.max_restarts:
-                log.error("LLM server died (code %s) and was restarted %d times already: giving up", code, self.restarts)
+                log.error(
+                    "LLM server died (code %s) and was restarted %d times already: giving up", code, self.restarts
+                )
                 return
             self.restarts += 1
             log.warning("LLM server died (code %s): restart %d of %d", code, self.restarts, self.max_restarts)

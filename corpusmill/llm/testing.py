@@ -86,13 +86,13 @@ class LLMTestServer:
         with self._lock:
             self._scripted.extend([kind] * count)
 
-    def __enter__(self) -> "LLMTestServer":
+    def __enter__(self) -> LLMTestServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "LLMTestServer":
+    def start(self) -> LLMTestServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="llm-test-server", daemon=True)
@@ -162,7 +162,9 @@ class LLMTestServer:
             status, kind = int(fault), "RateLimitError" if fault == "429" else "InternalServerError"
             return _error(status, kind, "injected fault", headers={"Retry-After": "0"} if status == 429 else None)
         if fault == "malformed":
-            return web.Response(body=b'{"id": "cmpl-x", "choices": [{"index": 0, "mess', content_type="application/json")
+            return web.Response(
+                body=b'{"id": "cmpl-x", "choices": [{"index": 0, "mess', content_type="application/json"
+            )
         try:
             body = json.loads(raw)
         except ValueError:
@@ -200,7 +202,9 @@ class LLMTestServer:
                 answer, finish = value, "stop"
             else:
                 suffix = f" #{i}" if i else ""
-                answer, finish = rules.truncate(rules.answer_text(text, images) + suffix, body.get("max_tokens"), body.get("stop"))
+                answer, finish = rules.truncate(
+                    rules.answer_text(text, images) + suffix, body.get("max_tokens"), body.get("stop")
+                )
             choice: dict[str, Any] = {"index": i, "finish_reason": finish}
             choice.update({"message": {"role": "assistant", "content": answer}} if chat else {"text": answer})
             choices.append(choice)
@@ -259,8 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", help="model name to serve (repeatable; default test-model)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--context-window", type=int, default=4096, help="tokens (words) a request may use")
-    parser.add_argument("--rate", type=_parse_rate, action="append", default=[],
-                        help=f"inject a fault into a share of requests: KIND=SHARE, KIND in {', '.join(FAULT_KINDS)}")
+    parser.add_argument(
+        "--rate",
+        type=_parse_rate,
+        action="append",
+        default=[],
+        help=f"inject a fault into a share of requests: KIND=SHARE, KIND in {', '.join(FAULT_KINDS)}",
+    )
     args = parser.parse_args(argv)
     server = LLMTestServer(host=args.host, port=args.port, models=tuple(args.model or ["test-model"]),
                            latency=args.latency, context_window=args.context_window, rates=dict(args.rate))  # fmt: skip

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from corpusmill.errors import ConfigError
 
@@ -46,7 +46,7 @@ class Image:
             object.__setattr__(self, "mime", sniffed)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Image":
+    def from_file(cls, path: str | Path) -> Image:
         return cls(Path(path).read_bytes())
 
     def digest(self) -> str:
@@ -56,7 +56,7 @@ class Image:
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
-Part = Union[str, Image]
+Part = str | Image
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Request:
             out["stop"] = list(self.stop)
         return out
 
-    def replace(self, **changes: Any) -> "Request":
+    def replace(self, **changes: Any) -> Request:
         return dataclasses.replace(self, **changes)
 
 
@@ -184,7 +184,7 @@ class Failure:
         return self.reason in TRANSIENT_REASONS
 
 
-Result = Union[Response, Failure]
+Result = Response | Failure
 
 LEDGER_FIELDS = (
     "requests", "http_requests", "responses", "failures", "retries", "cache_hits",
@@ -226,7 +226,7 @@ class Ledger:
             self.failures += 1
             self.failure_reasons[result.reason] = self.failure_reasons.get(result.reason, 0) + 1
 
-    def merge(self, other: "Ledger") -> None:
+    def merge(self, other: Ledger) -> None:
         for name in LEDGER_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.seconds += other.seconds

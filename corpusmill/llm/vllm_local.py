@@ -42,7 +42,7 @@ class LocalVLLM:
     def ledger(self) -> Ledger:
         return copy.deepcopy(self._ledger)
 
-    def __enter__(self) -> "LocalVLLM":
+    def __enter__(self) -> LocalVLLM:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -83,7 +83,9 @@ class LocalVLLM:
                 conversations = [[m.to_openai() for m in requests[i].messages] for i in picked]
                 outputs = self._llm.chat(conversations, sampling_params=params, use_tqdm=False)
             else:
-                outputs = self._llm.generate([requests[i].prompt for i in picked], sampling_params=params, use_tqdm=False)
+                outputs = self._llm.generate(
+                    [requests[i].prompt for i in picked], sampling_params=params, use_tqdm=False
+                )
             for i, output in zip(picked, outputs):
                 results[i] = self._result(requests[i], output)
         return [r for r in results if r is not None]

@@ -120,7 +120,9 @@ def check_json(request: Request, response: Response) -> Response | Failure:
         error = jsonschema.exceptions.best_match(validator.iter_errors(value))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            return Failure(request.tag, "schema_mismatch", "ValidationError", f"at {where}: {error.message}", status=200)
+            return Failure(
+                request.tag, "schema_mismatch", "ValidationError", f"at {where}: {error.message}", status=200
+            )
         parsed.append(value)
     return dataclasses.replace(response, parsed=parsed[0])
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from corpusmill import storage
 from corpusmill.corpus import open_corpus
+from corpusmill.layout import LEDGER_FILE
 from corpusmill.report import corpus_sections as cs
 from corpusmill.report import run_sections as rs
 from corpusmill.report.html import Chart, Section, render_page
-from corpusmill.report.inputs import LEDGER_FILE, dead_letter_files, run_summaries, stage_manifests, token_files
+from corpusmill.report.inputs import dead_letter_files, run_summaries, stage_manifests, token_files
 from corpusmill.report.queries import Composition, composition, dead_letters
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,12 @@ def build_report(
     ledger_files = run_summaries(folders, LEDGER_FILE)
     sections = [cs.overview(comp, sum(g.count for g in dl_groups)), *_corpus_sections(comp)]
     sections += [rs.stage_section(m, comp) for m in manifests]
-    sections += [rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,
-                 rs.pdf_section(summaries), rs.llm_section([*summaries, *ledger_files]), rs.runs_section(summaries)]
+    sections += [
+        rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,
+        rs.pdf_section(summaries),
+        rs.llm_section([*summaries, *ledger_files]),
+        rs.runs_section(summaries),
+    ]
     present = [s for s in sections if s is not None]
     inputs = ", ".join(f"{k} {v}" for k, v in (("docs", docs), ("annotations", annotations), ("shards", shards)) if v)
     page = render_page("corpusmill corpus report", inputs, present)

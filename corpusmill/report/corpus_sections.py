@@ -22,8 +22,10 @@ def amount(comp: Composition, g: Group) -> int:
 
 def _panels(comp: Composition, groups: list[Group]) -> list[Panel]:
     m = measure(comp)
-    return [Panel("documents", [Series("documents", [g.docs for g in groups])]),
-            Panel(m, [Series(m, [amount(comp, g) for g in groups])])]
+    return [
+        Panel("documents", [Series("documents", [g.docs for g in groups])]),
+        Panel(m, [Series(m, [amount(comp, g) for g in groups])]),
+    ]
 
 
 def _capped(groups: list[Group], label_none: str) -> tuple[list[str], list[Group]]:
@@ -48,12 +50,20 @@ def overview(comp: Composition, dead_letters_total: int | None) -> Section:
         items.append(("dead letters", f"{dead_letters_total:,}"))
     section = Section("overview", "Overview", blocks=[Kpis(items)])
     if comp.tokenized_docs and comp.tokenized_docs < comp.docs:
-        section.intro = (f"Token counts exist for {comp.tokenized_docs:,} of {comp.docs:,} documents "
-                         "(the mixer's token sidecar); token bars cover those only.")
+        section.intro = (
+            f"Token counts exist for {comp.tokenized_docs:,} of {comp.docs:,} documents "
+            "(the mixer's token sidecar); token bars cover those only."
+        )
     if comp.models:
         rows = [[family, ", ".join(models)] for family, models in sorted(comp.models.items())]
-        section.blocks.append(Table("label_models", ["label", "model and version"], rows,
-                                    note="Every label row names the model (and version) that made it."))
+        section.blocks.append(
+            Table(
+                "label_models",
+                ["label", "model and version"],
+                rows,
+                note="Every label row names the model (and version) that made it.",
+            )
+        )
     return section
 
 
@@ -71,17 +81,32 @@ def languages(comp: Composition) -> Section | None:
     others = [g for g in comp.by["lang"] if g.key not in codes and g.key not in (None, UNDETERMINED)]
     extra = [("undetermined · und", found.get(UNDETERMINED)), ("no language label", found.get(None))]
     if others:
-        extra.insert(0, (f"outside Qwen3's list ({len(others)} codes)", Group(
-            "other", sum(g.docs for g in others), sum(g.chars for g in others), sum(g.tokens for g in others))))
+        extra.insert(
+            0,
+            (
+                f"outside Qwen3's list ({len(others)} codes)",
+                Group(
+                    "other", sum(g.docs for g in others), sum(g.chars for g in others), sum(g.tokens for g in others)
+                ),
+            ),
+        )
     rows += [(label, g) for label, g in extra if g is not None]
     groups = [g for _, g in rows]
-    origin = "the `lang` annotation" if comp.lang_from == "annotations" else "documents' meta.lang (no `lang` annotation)"
+    origin = (
+        "the `lang` annotation" if comp.lang_from == "annotations" else "documents' meta.lang (no `lang` annotation)"
+    )
     note = f"Language from {origin}. Hover a bar for exact numbers."
     if others:
         top = sorted(others, key=lambda g: -g.docs)[:12]
-        note += " Outside the list: " + ", ".join(f"{g.key} ({g.docs:,})" for g in top) + ("…" if len(others) > 12 else "")
-    chart = Chart("lang", f"Documents and {measure(comp)} by language (all {len(known)} Qwen3 languages)",
-                  bar_table([label for label, _ in rows], _panels(comp, groups), label_w=250), note)
+        note += (
+            " Outside the list: " + ", ".join(f"{g.key} ({g.docs:,})" for g in top) + ("…" if len(others) > 12 else "")
+        )
+    chart = Chart(
+        "lang",
+        f"Documents and {measure(comp)} by language (all {len(known)} Qwen3 languages)",
+        bar_table([label for label, _ in rows], _panels(comp, groups), label_w=250),
+        note,
+    )
     return Section("languages", "Languages", blocks=[chart])
 
 
@@ -100,8 +125,14 @@ def education(comp: Composition) -> Section | None:
     bins = [i * EDU_BIN_WIDTH for i in range(int(5 / EDU_BIN_WIDTH))]
     labels = [f"{b:g}–{b + EDU_BIN_WIDTH:g}" for b in bins]
     docs = [groups[b].docs if b in groups else 0 for b in bins]
-    blocks: list[Chart | Table | Kpis] = [Chart("edu", "Education value (edu_score 0–5): documents per half-point bin",
-                          histogram(labels, docs, title="documents"), "The last bin includes 5.")]
+    blocks: list[Chart | Table | Kpis] = [
+        Chart(
+            "edu",
+            "Education value (edu_score 0–5): documents per half-point bin",
+            histogram(labels, docs, title="documents"),
+            "The last bin includes 5.",
+        )
+    ]
     unlabeled = groups.get(None)
     if unlabeled:
         blocks.append(Kpis([("documents without edu_score", f"{unlabeled.docs:,}")]))

@@ -98,8 +98,10 @@ def _table(t: Table) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in t.rows)
     note = f'<p class="note">{escape(t.note)}</p>' if t.note else ""
-    return (f'<table class="sortable" data-table="{escape(t.key)}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>{note}")
+    return (
+        f'<table class="sortable" data-table="{escape(t.key)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>{note}"
+    )
 
 
 def _block(b: Chart | Table | Kpis) -> str:
@@ -118,10 +120,13 @@ def render_page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     body = []
     for s in sections:
         intro = f'<p class="intro">{escape(s.intro)}</p>' if s.intro else ""
-        body.append(f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2>{intro}'
-                    + "".join(_block(b) for b in s.blocks) + "</section>")
+        body.append(
+            f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2>{intro}'
+            + "".join(_block(b) for b in s.blocks)
+            + "</section>"
+        )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpusmill import storage
-from corpusmill.schema import DEAD_LETTERS_DIR
+from corpusmill.layout import DEAD_LETTERS_DIR, SUMMARY_FILE
 
 log = logging.getLogger(__name__)
 
-SUMMARY_FILE = "_summary.json"
-LEDGER_FILE = "_llm_ledger.json"  # an LLM job's ledger when it is not inside its _summary.json
 MANIFEST_FILE = "manifest.json"
 TOKENS_DIR = "_tokens"  # the mixer's token sidecar: SHARDS_DIR/_tokens/<tokenizer fp[:16]>/*.parquet
 
@@ -50,8 +48,12 @@ def dead_letter_files(folders: Iterable[str]) -> list[str]:
         for path in fs.find(root):
             parts = path.split("/")
             # Temporary names (".tmp-...") are files still being written by a running job.
-            if len(parts) > 1 and parts[-2] == DEAD_LETTERS_DIR and path.endswith(".parquet") \
-                    and not parts[-1].startswith("."):
+            if (
+                len(parts) > 1
+                and parts[-2] == DEAD_LETTERS_DIR
+                and path.endswith(".parquet")
+                and not parts[-1].startswith(".")
+            ):
                 found.add(_url(fs, path))
     return sorted(found)
 

@@ -70,8 +70,10 @@ def _facts_sql(doc_cols: set[str], ann_cols: set[str], with_tokens: bool) -> tup
     if "edu_score" in ann_cols:
         top = EDU_MAX - EDU_BIN_WIDTH
         # CASE, not least(): least() skips NULLs and would put unlabeled documents in the top bin.
-        select.append(f"CAST(CASE WHEN a.edu_score >= {top} THEN {top} "
-                      f"ELSE floor(a.edu_score / {EDU_BIN_WIDTH}) * {EDU_BIN_WIDTH} END AS DOUBLE) AS edu_bin")
+        select.append(
+            f"CAST(CASE WHEN a.edu_score >= {top} THEN {top} "
+            f"ELSE floor(a.edu_score / {EDU_BIN_WIDTH}) * {EDU_BIN_WIDTH} END AS DOUBLE) AS edu_bin"
+        )
         dims.append("edu_bin")
     # Annotations' n_chars spares reading the text column; without it DuckDB measures the text.
     select.append("a.n_chars AS n_chars" if "n_chars" in ann_cols else "length(d.text) AS n_chars")

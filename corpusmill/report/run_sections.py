@@ -16,7 +16,16 @@ from corpusmill.report.svg import Panel, Series, bar_table, exact_percent, human
 MAX_STAGE_ROWS = 40
 ROUTE_NAMES = {"text": "text layer", "ocr": "OCR", "failed": "failed"}
 LEDGER_KEYS = {"requests", "prompt_tokens", "completion_tokens"}
-LEDGER_COLUMNS = ("requests", "responses", "failures", "retries", "cache_hits", "prompt_tokens", "completion_tokens", "seconds")
+LEDGER_COLUMNS = (
+    "requests",
+    "responses",
+    "failures",
+    "retries",
+    "cache_hits",
+    "prompt_tokens",
+    "completion_tokens",
+    "seconds",
+)
 
 
 def _shares(counts: dict[str, float]) -> dict[str, float]:
@@ -28,19 +37,52 @@ def _bucket_blocks(stage: str, buckets: list[dict[str, Any]]) -> list[Chart | Ta
     names = [str(b.get("name")) for b in buckets]
     planned = Series("in shards", [b.get("tokens") or 0 for b in buckets])
     target = Series("target", [b.get("target_tokens") for b in buckets])
-    chart = Chart(f"stage-{stage}-buckets", f"{stage}: tokens per bucket vs the recipe's target",
-                  bar_table(names, [Panel("tokens", [planned, target])]),
-                  "A bucket without a target bar is weight-only (no share in the recipe).")
-    rows = [[b.get("name"), b.get("target_tokens"), b.get("tokens"), b.get("deviation"), b.get("documents_used"),
-             b.get("documents"), b.get("instances"), b.get("max_repeats"), b.get("status")] for b in buckets]
-    table = Table(f"stage-{stage}-bucket-table",
-                  ["bucket", "target tokens", "tokens", "deviation", "documents used", "candidates", "instances",
-                   "max repeats", "status"], rows)
+    chart = Chart(
+        f"stage-{stage}-buckets",
+        f"{stage}: tokens per bucket vs the recipe's target",
+        bar_table(names, [Panel("tokens", [planned, target])]),
+        "A bucket without a target bar is weight-only (no share in the recipe).",
+    )
+    rows = [
+        [
+            b.get("name"),
+            b.get("target_tokens"),
+            b.get("tokens"),
+            b.get("deviation"),
+            b.get("documents_used"),
+            b.get("documents"),
+            b.get("instances"),
+            b.get("max_repeats"),
+            b.get("status"),
+        ]
+        for b in buckets
+    ]
+    table = Table(
+        f"stage-{stage}-bucket-table",
+        [
+            "bucket",
+            "target tokens",
+            "tokens",
+            "deviation",
+            "documents used",
+            "candidates",
+            "instances",
+            "max repeats",
+            "status",
+        ],
+        rows,
+    )
     return [chart, table]
 
 
-def _share_chart(key: str, title: str, stage_counts: dict[str, Any], corpus: dict[str, float],
-                 names: dict[str, str], corpus_label: str) -> Chart:
+def _share_chart(
+    key: str,
+    title: str,
+    stage_counts: dict[str, Any],
+    corpus: dict[str, float],
+    names: dict[str, str],
+    corpus_label: str,
+) -> Chart:
     """The stage's token share per key beside the corpus' share: what the mixture re-weights."""
     stage_tokens = {k: float(v.get("tokens", 0)) for k, v in stage_counts.items()}
     stage_share, corpus_share = _shares(stage_tokens), _shares(corpus)
@@ -51,7 +93,9 @@ def _share_chart(key: str, title: str, stage_counts: dict[str, Any], corpus: dic
         series.append(Series(corpus_label, [corpus_share.get(k, 0.0) for k in keys]))
     more = len(stage_share) - len(keys)
     note = f"{more} smaller rows not shown." if more > 0 else ""
-    return Chart(key, title, bar_table(labels, [Panel("share of tokens", series, percent, exact_percent)], label_w=230), note)
+    return Chart(
+        key, title, bar_table(labels, [Panel("share of tokens", series, percent, exact_percent)], label_w=230), note
+    )
 
 
 def _corpus_shares(comp: Composition | None, dim: str) -> dict[str, float]:
@@ -64,13 +108,15 @@ def stage_section(manifest: dict[str, Any], comp: Composition | None) -> Section
     stage = str(manifest.get("stage", "stage"))
     totals = manifest.get("totals", {})
     budget = manifest.get("budget_tokens")
-    items = [("sequence length", f"{manifest.get('seq_len', '?'):,}" if isinstance(manifest.get("seq_len"), int) else "?"),
-             ("packing", str(manifest.get("packing", "?"))),
-             ("tokens", human(totals.get("tokens", 0))),
-             ("budget", human(budget) if budget else "?"),
-             ("documents", f"{totals.get('documents', 0):,}"),
-             ("sequences", f"{totals.get('sequences', 0):,}"),
-             ("padding", percent(totals.get("padding_ratio", 0.0)))]
+    items = [
+        ("sequence length", f"{manifest.get('seq_len', '?'):,}" if isinstance(manifest.get("seq_len"), int) else "?"),
+        ("packing", str(manifest.get("packing", "?"))),
+        ("tokens", human(totals.get("tokens", 0))),
+        ("budget", human(budget) if budget else "?"),
+        ("documents", f"{totals.get('documents', 0):,}"),
+        ("sequences", f"{totals.get('sequences', 0):,}"),
+        ("padding", percent(totals.get("padding_ratio", 0.0))),
+    ]
     section = Section(f"stage-{stage}", f"Stage {stage}", blocks=[Kpis(items)])
     unmet = manifest.get("unmet") or []
     if unmet:
@@ -81,23 +127,40 @@ def stage_section(manifest: dict[str, Any], comp: Composition | None) -> Section
     for dim, what in (("lang", "language"), ("domain", "domain")):
         counts = manifest.get(f"by_{dim}") or {}
         if counts:
-            section.blocks.append(_share_chart(
-                f"stage-{stage}-{dim}", f"{stage}: share of tokens by {what}, stage vs corpus",
-                counts, _corpus_shares(comp, dim), names, corpus_label))
+            section.blocks.append(
+                _share_chart(
+                    f"stage-{stage}-{dim}",
+                    f"{stage}: share of tokens by {what}, stage vs corpus",
+                    counts,
+                    _corpus_shares(comp, dim),
+                    names,
+                    corpus_label,
+                )
+            )
     return section
 
 
 def dead_letters_section(groups: Sequence[DeadLetterGroup], n_files: int) -> Section:
     labels = [f"{g.stage} · {g.reason}" for g in groups]
     total = sum(g.count for g in groups)
-    section = Section("dead-letters", "Dead letters",
-                      f"{total:,} records in {n_files} dead-letter file(s), by stage and reason.")
+    section = Section(
+        "dead-letters", "Dead letters", f"{total:,} records in {n_files} dead-letter file(s), by stage and reason."
+    )
     if groups:
-        section.blocks.append(Chart("dead_letters", "Dead letters by stage and reason",
-                                    bar_table(labels, [Panel("records", [Series("records", [g.count for g in groups])])],
-                                              label_w=280)))
-        section.blocks.append(Table("dead_letter_table", ["stage", "reason", "records", "example message"],
-                                    [[g.stage, g.reason, g.count, g.example[:300]] for g in groups]))
+        section.blocks.append(
+            Chart(
+                "dead_letters",
+                "Dead letters by stage and reason",
+                bar_table(labels, [Panel("records", [Series("records", [g.count for g in groups])])], label_w=280),
+            )
+        )
+        section.blocks.append(
+            Table(
+                "dead_letter_table",
+                ["stage", "reason", "records", "example message"],
+                [[g.stage, g.reason, g.count, g.example[:300]] for g in groups],
+            )
+        )
     return section
 
 
@@ -109,16 +172,33 @@ def pdf_section(summaries: Sequence[RunSummary]) -> Section | None:
     for s in runs:
         routes.update({k: int(v) for k, v in s.data["routes"].items()})
     keys = sorted(routes, key=lambda k: (-routes[k], k))
-    chart = Chart("pdf_routes", "PDF pages by route: text layer vs OCR",
-                  bar_table([ROUTE_NAMES.get(k, k) for k in keys], [Panel("pages", [Series("pages", [routes[k] for k in keys])])]))
-    rows = [[s.path, s.data.get("pages"), *(s.data["routes"].get(k, 0) for k in ("text", "ocr", "failed")),
-             _pairs(s.data.get("engines")), _pairs(s.data.get("rewrites"))] for s in runs]
+    chart = Chart(
+        "pdf_routes",
+        "PDF pages by route: text layer vs OCR",
+        bar_table(
+            [ROUTE_NAMES.get(k, k) for k in keys], [Panel("pages", [Series("pages", [routes[k] for k in keys])])]
+        ),
+    )
+    rows = [
+        [
+            s.path,
+            s.data.get("pages"),
+            *(s.data["routes"].get(k, 0) for k in ("text", "ocr", "failed")),
+            _pairs(s.data.get("engines")),
+            _pairs(s.data.get("rewrites")),
+        ]
+        for s in runs
+    ]
     table = Table("pdf_runs", ["run", "pages", "text layer", "OCR", "failed", "engines (pages)", "rewrites"], rows)
     return Section("pdf", "PDF extraction", blocks=[chart, table])
 
 
 def _pairs(d: Any) -> str:
-    return ", ".join(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in d.items()) if isinstance(d, dict) else ""
+    return (
+        ", ".join(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in d.items())
+        if isinstance(d, dict)
+        else ""
+    )
 
 
 def ledgers(obj: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -137,14 +217,30 @@ def llm_section(summaries: Sequence[RunSummary]) -> Section | None:
         return None
     labels = [name for name, _ in found]
     num = lambda led, k: float(led.get(k) or 0)  # noqa: E731
-    panels = [Panel("requests", [Series("requests", [num(led, "requests") for _, led in found]),
-                                 Series("failures", [num(led, "failures") for _, led in found])]),
-              Panel("tokens", [Series("prompt", [num(led, "prompt_tokens") for _, led in found]),
-                               Series("completion", [num(led, "completion_tokens") for _, led in found])])]
+    panels = [
+        Panel(
+            "requests",
+            [
+                Series("requests", [num(led, "requests") for _, led in found]),
+                Series("failures", [num(led, "failures") for _, led in found]),
+            ],
+        ),
+        Panel(
+            "tokens",
+            [
+                Series("prompt", [num(led, "prompt_tokens") for _, led in found]),
+                Series("completion", [num(led, "completion_tokens") for _, led in found]),
+            ],
+        ),
+    ]
     chart = Chart("llm", "LLM usage per job", bar_table(labels, panels, label_w=260))
     rows = [[name, *(led.get(k) for k in LEDGER_COLUMNS), _pairs(led.get("failure_reasons"))] for name, led in found]
-    table = Table("llm_table", ["job · ledger", *LEDGER_COLUMNS, "failure reasons"], rows,
-                  note="seconds: the sum of request latencies, not wall time.")
+    table = Table(
+        "llm_table",
+        ["job · ledger", *LEDGER_COLUMNS, "failure reasons"],
+        rows,
+        note="seconds: the sum of request latencies, not wall time.",
+    )
     return Section("llm", "LLM usage", blocks=[chart, table])
 
 
@@ -163,9 +259,22 @@ def _first_int(data: dict[str, Any], *keys: str) -> int | None:
 def runs_section(summaries: Sequence[RunSummary]) -> Section | None:
     if not summaries:
         return None
-    rows = [[s.job, s.path, _first_int(s.data, "records_in", "docs_in"), _first_int(s.data, "docs", "rows_out"),
-             s.data.get("duplicates"), _dead_total(s.data), s.data.get("elapsed_s"), s.data.get("runner")]
-            for s in summaries]
-    return Section("runs", "Runs", "Every job accounts for its input: in = out + dead letters (+ duplicates).",
-                   [Table("runs_table", ["job", "summary", "in", "out", "duplicates", "dead letters", "seconds",
-                                         "runner"], rows)])
+    rows = [
+        [
+            s.job,
+            s.path,
+            _first_int(s.data, "records_in", "docs_in"),
+            _first_int(s.data, "docs", "rows_out"),
+            s.data.get("duplicates"),
+            _dead_total(s.data),
+            s.data.get("elapsed_s"),
+            s.data.get("runner"),
+        ]
+        for s in summaries
+    ]
+    return Section(
+        "runs",
+        "Runs",
+        "Every job accounts for its input: in = out + dead letters (+ duplicates).",
+        [Table("runs_table", ["job", "summary", "in", "out", "duplicates", "dead letters", "seconds", "runner"], rows)],
+    )

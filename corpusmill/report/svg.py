@@ -81,8 +81,10 @@ def _legend(panels: Sequence[Panel], x0: float) -> list[str]:
 
 
 def _bar(x: float, y: float, w: float, color: str, tip: str) -> str:
-    return (f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" height="{BAR_H}" '
-            f'fill="{color}"><title>{escape(tip)}</title></rect>')
+    return (
+        f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" height="{BAR_H}" '
+        f'fill="{color}"><title>{escape(tip)}</title></rect>'
+    )
 
 
 def bar_table(labels: Sequence[str], panels: Sequence[Panel], *, label_w: int = LABEL_W) -> str:
@@ -94,8 +96,10 @@ def bar_table(labels: Sequence[str], panels: Sequence[Panel], *, label_w: int = 
     row_h = n_series * BAR_H + ROW_GAP
     width = label_w + len(panels) * PANEL_W
     height = HEAD_H + len(labels) * row_h + 4
-    parts = [f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" style="{FONT}" role="img">']
+    parts = [
+        f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" style="{FONT}" role="img">'
+    ]
     parts += _legend(panels, label_w)
     scales = [max([v or 0 for s in p.series for v in s.values] + [0]) or 1 for p in panels]
     for r, label in enumerate(labels):
@@ -122,15 +126,20 @@ def histogram(labels: Sequence[str], values: Sequence[float], *, title: str, fmt
     width = max(len(labels) * (col_w + gap) + gap, 200)
     height = top + plot_h + bottom
     scale = max(list(values) + [0]) or 1
-    parts = [f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" style="{FONT}" role="img">', _text(gap, 14, title, weight="bold")]
+    parts = [
+        f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" style="{FONT}" role="img">',
+        _text(gap, 14, title, weight="bold"),
+    ]
     base = top + plot_h
     parts.append(f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#999"/>')
     for i, (label, value) in enumerate(zip(labels, values)):
         x = gap + i * (col_w + gap)
         h = plot_h * value / scale
-        parts.append(f'<rect class="bar" x="{x}" y="{base - h:.1f}" width="{col_w}" height="{h:.1f}" '
-                     f'fill="{PALETTE[0]}"><title>{escape(f"{label}: {exact(value)}")}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{base - h:.1f}" width="{col_w}" height="{h:.1f}" '
+            f'fill="{PALETTE[0]}"><title>{escape(f"{label}: {exact(value)}")}</title></rect>'
+        )
         parts.append(_text(x + col_w / 2, base - h - 3, fmt(value), anchor="middle"))
         parts.append(_text(x + col_w / 2, base + 14, label, anchor="middle", cls="label"))
     parts.append("</svg>")

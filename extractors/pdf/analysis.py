@@ -22,9 +22,24 @@ import regex
 # character, not per whitespace token.
 _UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
 _SPACED_SCRIPTS = (
-    "Latin", "Cyrillic", "Greek", "Arabic", "Hebrew", "Devanagari", "Bengali", "Hangul",
-    "Armenian", "Georgian", "Tamil", "Telugu", "Gujarati", "Gurmukhi", "Kannada", "Malayalam",
-    "Sinhala", "Ethiopic",
+    "Latin",
+    "Cyrillic",
+    "Greek",
+    "Arabic",
+    "Hebrew",
+    "Devanagari",
+    "Bengali",
+    "Hangul",
+    "Armenian",
+    "Georgian",
+    "Tamil",
+    "Telugu",
+    "Gujarati",
+    "Gurmukhi",
+    "Kannada",
+    "Malayalam",
+    "Sinhala",
+    "Ethiopic",
 )
 _SCRIPT_RES = {s: regex.compile(rf"\p{{Script={s}}}") for s in _SPACED_SCRIPTS + _UNSPACED_SCRIPTS}
 _CID = regex.compile(r"\(cid:\d+\)")
@@ -63,9 +78,12 @@ class TextSignals:
 
     def as_meta(self) -> dict[str, Any]:
         return {
-            "chars": self.chars, "printable_ratio": round(self.printable_ratio, 4),
-            "garbage_ratio": round(self.garbage_ratio, 4), "wordlike_ratio": round(self.wordlike_ratio, 4),
-            "script": self.script, "score": round(self.score, 4),
+            "chars": self.chars,
+            "printable_ratio": round(self.printable_ratio, 4),
+            "garbage_ratio": round(self.garbage_ratio, 4),
+            "wordlike_ratio": round(self.wordlike_ratio, 4),
+            "script": self.script,
+            "score": round(self.score, 4),
         }
 
 

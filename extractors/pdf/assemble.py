@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from extractors.pdf.layout import Block
-from extractors.pdf.textclean import join_blocks, normalize_whitespace
+from corpusmill.extractors.pdf.layout import Block
+from corpusmill.extractors.pdf.textclean import join_blocks, normalize_whitespace
 
 PAGE_SEPARATOR = "\n\n"
 EDGE_SHARE = 0.1  # the top and bottom tenth of a page hold running heads and footers

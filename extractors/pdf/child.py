@@ -1,5 +1,5 @@
 """Entry point of the isolated child process
-(`python -m extractors.pdf.child LIMIT_MB PROGRESS_FD LOG_FD [MODULE...]`).
+(`python -m corpusmill.extractors.pdf.child LIMIT_MB PROGRESS_FD LOG_FD [MODULE...]`).
 
 Imports the given modules, writes a `("ready", None)` frame, then reads pickled
 `(function, args)` frames from stdin, runs each generator function, records its
@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from corpusmill.errors import RecordError
-from extractors.pdf.isolate import FRAME_HEADER, ItemLog, Progress, ProgressCell, write_frame
+from corpusmill.extractors.pdf.isolate import FRAME_HEADER, ItemLog, Progress, ProgressCell, write_frame
 
 _MEMORY_WORDS = ("out of memory", "malloc", "cannot allocate")
 

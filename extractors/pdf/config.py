@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from corpusmill.errors import ConfigError
-from extractors.pdf.ocr_tesseract import available_langs, check_langs
-from extractors.pdf.route import RoutePolicy
+from corpusmill.extractors.pdf.ocr_tesseract import available_langs, check_langs
+from corpusmill.extractors.pdf.route import RoutePolicy
 
 OCR_MODES = ("auto", "vlm", "tesseract", "off")
 REWRITE_SCOPES = ("ocr", "all")
@@ -45,7 +45,9 @@ class PdfConfig:
         if self.ocr == VLM and not self.llm_url:
             raise ConfigError("--ocr vlm needs --llm-url (an OpenAI-compatible server of a VLM)")
         if self.ocr == TESSERACT and not available_langs():
-            raise ConfigError("--ocr tesseract: Tesseract data not found; install tesseract-ocr (see Makefile APT_PACKAGES)")
+            raise ConfigError(
+                "--ocr tesseract: Tesseract data not found; install tesseract-ocr (see Makefile APT_PACKAGES)"
+            )
         if self.ocr_langs and self.ocr_engine == TESSERACT:
             object.__setattr__(self, "ocr_langs", check_langs(self.ocr_langs, available_langs()))
         for name in ("ocr_dpi", "vlm_longest_side", "max_pages", "max_bytes", "memory_limit_mb"):

@@ -19,13 +19,10 @@ import pymupdf
 
 from corpusmill import storage
 from corpusmill.errors import RecordError
-from corpusmill.llm import ClientConfig, Ledger, LLMClient
-from corpusmill.progress import NO_COUNTERS, CounterSink
-from corpusmill.schema import dead_letter, meta_json, stable_id
-from extractors.pdf import ocr_vlm
-from extractors.pdf.assemble import PageText, join_pages, page_text, repeated_edges
-from extractors.pdf.config import VLM, PdfConfig
-from extractors.pdf.isolate import (
+from corpusmill.extractors.pdf import ocr_vlm
+from corpusmill.extractors.pdf.assemble import PageText, join_pages, page_text, repeated_edges
+from corpusmill.extractors.pdf.config import VLM, PdfConfig
+from corpusmill.extractors.pdf.isolate import (
     ChildCrashed,
     ChildError,
     ChildFailure,
@@ -33,9 +30,12 @@ from extractors.pdf.isolate import (
     ChildTimeout,
     IsolatedRunner,
 )
-from extractors.pdf.rewrite import RewriteOutcome, rewrite_pages
-from extractors.pdf.route import OCR, TEXT
-from extractors.pdf.worker import DocInfo, PageResult, extract_pages
+from corpusmill.extractors.pdf.rewrite import RewriteOutcome, rewrite_pages
+from corpusmill.extractors.pdf.route import OCR, TEXT
+from corpusmill.extractors.pdf.worker import DocInfo, PageResult, extract_pages
+from corpusmill.llm import ClientConfig, Ledger, LLMClient
+from corpusmill.progress import NO_COUNTERS, CounterSink
+from corpusmill.schema import dead_letter, meta_json, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,11 @@ class PdfExtractor:
     """Reads PDFs per `config`. Call `setup()` once (or use `with`), then `extract()`."""
 
     def __init__(
-        self, config: PdfConfig, *, cache_dir: str | None = None, counters: CounterSink = NO_COUNTERS,
+        self,
+        config: PdfConfig,
+        *,
+        cache_dir: str | None = None,
+        counters: CounterSink = NO_COUNTERS,
         worker: Callable[..., Iterator[Any]] = extract_pages,
     ) -> None:
         self.config, self.cache_dir, self.counters, self.worker = config, cache_dir, counters, worker
@@ -128,7 +132,9 @@ class PdfExtractor:
             reason, error = "internal_error", exc
         self.counters.inc("docs_dead")
         self.counters.inc(f"dead_{reason}")
-        row = dead_letter(uri=uri, stage=STAGE, reason=reason, error=type(error).__name__, message=str(error), id=doc_id)
+        row = dead_letter(
+            uri=uri, stage=STAGE, reason=reason, error=type(error).__name__, message=str(error), id=doc_id
+        )
         return Extraction(None, [row])
 
     def _extract(self, uri: str, doc_id: str, data: bytes) -> Extraction:
@@ -160,7 +166,9 @@ class PdfExtractor:
         while True:
             args = (data, cfg, frozenset(results), _script_hint(results.values()))
             try:
-                for item in self._runner.stream(self.worker, args, item_timeout=cfg.page_time_limit_s, deadline=deadline):
+                for item in self._runner.stream(
+                    self.worker, args, item_timeout=cfg.page_time_limit_s, deadline=deadline
+                ):
                     if isinstance(item, DocInfo):
                         info = item
                     else:
@@ -194,8 +202,11 @@ class PdfExtractor:
         if not todo:
             return {}
         outcomes = rewrite_pages(
-            self._rewriter, [texts[i] for i in todo], [f"{uri}#page={pages[i].number + 1}" for i in todo],
-            model=self.config.rewrite_model, ledger=self._ledger("rewrite"),
+            self._rewriter,
+            [texts[i] for i in todo],
+            [f"{uri}#page={pages[i].number + 1}" for i in todo],
+            model=self.config.rewrite_model,
+            ledger=self._ledger("rewrite"),
         )
         for i, outcome in zip(todo, outcomes, strict=True):
             texts[i] = outcome.text
@@ -204,8 +215,12 @@ class PdfExtractor:
     def _page_dead_letter(self, uri: str, doc_id: str, page: PageResult) -> dict[str, Any]:
         reason, message = page.error  # type: ignore[misc]
         return dead_letter(
-            uri=f"{uri}#page={page.number + 1}", stage=PAGE_STAGE, reason=reason, error="PageError",
-            message=message, id=f"{doc_id}:p{page.number + 1}",
+            uri=f"{uri}#page={page.number + 1}",
+            stage=PAGE_STAGE,
+            reason=reason,
+            error="PageError",
+            message=message,
+            id=f"{doc_id}:p{page.number + 1}",
         )
 
     def _count(self, pages: list[PageResult], rewrites: dict[int, RewriteOutcome]) -> None:
@@ -237,8 +252,12 @@ def _script_hint(pages: Any) -> str:
 
 def _page_meta(page: PageResult, span: tuple[int, int], dropped: int, rewrite: RewriteOutcome | None) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "page": page.number + 1, "route": page.route, "why": page.why,
-        "score": page.signals.get("score"), "signals": page.signals, "span": list(span),
+        "page": page.number + 1,
+        "route": page.route,
+        "why": page.why,
+        "score": page.signals.get("score"),
+        "signals": page.signals,
+        "span": list(span),
         "engine": page.engine or ("text_layer" if page.route == TEXT else None),
         "engine_version": page.engine_version or (TEXT_ENGINE if page.route == TEXT else None),
     }
@@ -258,7 +277,11 @@ def _page_meta(page: PageResult, span: tuple[int, int], dropped: int, rewrite: R
 def _doc_meta(info: DocInfo, pages: list[dict[str, Any]]) -> dict[str, Any]:
     routes = Counter("failed" if p.get("error") else p["route"] for p in pages)
     return {
-        "extractor": NAME, "extractor_version": VERSION, "page_count": info.pages,
-        "repaired": info.repaired, "encrypted": info.encrypted, "routes": dict(sorted(routes.items())),
+        "extractor": NAME,
+        "extractor_version": VERSION,
+        "page_count": info.pages,
+        "repaired": info.repaired,
+        "encrypted": info.encrypted,
+        "routes": dict(sorted(routes.items())),
         "pages": pages,
     }

@@ -33,7 +33,9 @@ def segments(paths: list[dict[str, Any]]) -> tuple[list[Segment], list[Segment]]
             elif item[0] == "re":
                 x0, y0, x1, y1 = item[1]
                 if min(x1 - x0, y1 - y0) <= SNAP:  # a filled hairline drawn as a rectangle
-                    add(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2) if x1 - x0 > y1 - y0 else add((x0 + x1) / 2, y0, (x0 + x1) / 2, y1)
+                    add(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2) if x1 - x0 > y1 - y0 else add(
+                        (x0 + x1) / 2, y0, (x0 + x1) / 2, y1
+                    )
                 else:
                     add(x0, y0, x1, y0), add(x0, y1, x1, y1), add(x0, y0, x0, y1), add(x1, y0, x1, y1)
     return horizontal, vertical

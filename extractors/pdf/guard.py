@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractors.pdf.analysis import dominant_script
-from extractors.pdf.textclean import is_cjk
+from corpusmill.extractors.pdf.analysis import dominant_script
+from corpusmill.extractors.pdf.textclean import is_cjk
 
 GUARD_NAME = "ngram_guard"
 GUARD_VERSION = "1"

@@ -236,9 +236,20 @@ class IsolatedRunner:
             self._log = ItemLog()
         fds = (self._progress.fd, self._log.fd)
         self._proc = proc = subprocess.Popen(
-            [sys.executable, "-m", "extractors.pdf.child", str(self.memory_limit_mb or 0), *map(str, fds), *self.preload],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, env=env, pass_fds=fds,
+            [
+                sys.executable,
+                "-m",
+                "corpusmill.extractors.pdf.child",
+                str(self.memory_limit_mb or 0),
+                *map(str, fds),
+                *self.preload,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            pass_fds=fds,
         )
         self._reader = _FrameReader(proc.stdout.fileno())  # type: ignore[union-attr]
         try:
@@ -283,7 +294,9 @@ class IsolatedRunner:
     def _last_started(self) -> int | None:
         return self._progress.get() if self._progress is not None else None
 
-    def stream(self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float) -> Iterator[Any]:
+    def stream(
+        self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float
+    ) -> Iterator[Any]:
         """Yield what `fn(*args)` yielded in the child, once it has ended; then raise the
         Child* error or RecordError that ended it, if any."""
         proc = self._start()

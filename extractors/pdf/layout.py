@@ -82,9 +82,7 @@ def _is_rows(columns: list[list[Block]]) -> bool:
     if sum(b.lines for b in blocks) > MAX_ROW_LINES * len(blocks):
         return False
     tops = [(b.y0, i) for i, col in enumerate(columns) for b in col]
-    paired = sum(
-        1 for y, i in tops if any(j != i and abs(y - y2) < ROW_TOLERANCE for y2, j in tops)
-    )
+    paired = sum(1 for y, i in tops if any(j != i and abs(y - y2) < ROW_TOLERANCE for y2, j in tops))
     return paired >= ROW_SHARE * len(tops)
 
 

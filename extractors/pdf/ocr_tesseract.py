@@ -14,10 +14,10 @@ from typing import Any
 import pymupdf
 
 from corpusmill.errors import ConfigError
-from extractors.pdf.analysis import text_signals
-from extractors.pdf.layout import Block
-from extractors.pdf.render import render, render_upright
-from extractors.pdf.text_layer import raw_blocks, to_blocks
+from corpusmill.extractors.pdf.analysis import text_signals
+from corpusmill.extractors.pdf.layout import Block
+from corpusmill.extractors.pdf.render import render, render_upright
+from corpusmill.extractors.pdf.text_layer import raw_blocks, to_blocks
 
 ENGINE = "tesseract"
 ENGINE_VERSION = f"mupdf-{pymupdf.VersionFitz}"
@@ -26,9 +26,19 @@ FLIP_CHECK_SCORE = 0.5  # below this, a page turned a quarter is also read the o
 
 # Tesseract language pack for a dominant script (see analysis.dominant_script).
 SCRIPT_LANGS = {
-    "Latin": "eng", "Han": "chi_sim", "Cyrillic": "rus", "Greek": "ell", "Arabic": "ara",
-    "Hebrew": "heb", "Devanagari": "hin", "Hangul": "kor", "Hiragana": "jpn", "Katakana": "jpn",
-    "Thai": "tha", "Bengali": "ben", "Tamil": "tam",
+    "Latin": "eng",
+    "Han": "chi_sim",
+    "Cyrillic": "rus",
+    "Greek": "ell",
+    "Arabic": "ara",
+    "Hebrew": "heb",
+    "Devanagari": "hin",
+    "Hangul": "kor",
+    "Hiragana": "jpn",
+    "Katakana": "jpn",
+    "Thai": "tha",
+    "Bengali": "ben",
+    "Tamil": "tam",
 }
 
 

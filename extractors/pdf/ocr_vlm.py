@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from corpusmill.extractors.pdf.layout import Block
+from corpusmill.extractors.pdf.worker import PageResult
 from corpusmill.llm import Image, Ledger, LLMClient, Request, system, user
-from extractors.pdf.layout import Block
-from extractors.pdf.worker import PageResult
 
 ENGINE = "vlm"
 PROMPT_VERSION = "1"
@@ -44,7 +44,10 @@ def request_for(page: PageResult, tag: str, settings: VlmSettings) -> Request:
     assert page.image is not None
     return Request(
         messages=(system(SYSTEM_PROMPT), user(USER_PROMPT, Image(page.image, "image/png"))),
-        model=settings.model, temperature=0.0, max_tokens=settings.max_tokens, tag=tag,
+        model=settings.model,
+        temperature=0.0,
+        max_tokens=settings.max_tokens,
+        tag=tag,
     )
 
 

@@ -19,10 +19,9 @@ import pyarrow as pa
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
-from corpusmill.ingest_tasks import STATS_KEY, file_stats, part_path
-from corpusmill.schema import DEAD_LETTERS_DIR
+from corpusmill.extractors.pdf.extractor import STAGE, PdfExtractor, document_id
+from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
-from extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 
 PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
 # LLM usage per part, beside the part files: it holds timings, so it stays out of the
@@ -78,8 +77,14 @@ def _read(pdf: PdfInput) -> bytes | dict[str, Any]:
         with fs.open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        return dead_letter(uri=pdf.uri, stage=STAGE, reason="unreadable", error=type(exc).__name__,
-                           message=str(exc), id=document_id(pdf.name))
+        return dead_letter(
+            uri=pdf.uri,
+            stage=STAGE,
+            reason="unreadable",
+            error=type(exc).__name__,
+            message=str(exc),
+            id=document_id(pdf.name),
+        )
 
 
 def _page_counts(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
@@ -114,7 +119,9 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
     counts["dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] == STAGE)
     counts["page_dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] != STAGE)
     stats: dict[str, Any] = {
-        "records_in": len(pdfs), "docs": len(rows), "chars": sum(len(r["text"]) for r in rows),
+        "records_in": len(pdfs),
+        "docs": len(rows),
+        "chars": sum(len(r["text"]) for r in rows),
         "pages": sum(counts["routes"].values()),
     }
     stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
@@ -125,7 +132,7 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
         table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
         storage.write_parquet(table, dead_letters_path(out_dir, index))
     table = pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
-    table = table.replace_schema_metadata({STATS_KEY: json.dumps(stats, sort_keys=True)})
+    table = with_stats(table, stats)
     storage.write_parquet(table, final)  # last: its existence marks the part finished
     return stats
 

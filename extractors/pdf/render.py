@@ -52,7 +52,10 @@ def detect_rotation(png: bytes) -> int:
     try:
         out = subprocess.run(
             [binary, "stdin", "stdout", "--psm", "0", "-l", "osd"],
-            input=png, capture_output=True, timeout=OSD_TIMEOUT_S, check=False,
+            input=png,
+            capture_output=True,
+            timeout=OSD_TIMEOUT_S,
+            check=False,
         ).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.debug("orientation detection failed: %s", exc)

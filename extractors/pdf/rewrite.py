@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from corpusmill.extractors.pdf.guard import DEFAULT_GUARD, GUARD_NAME, GUARD_VERSION, GuardPolicy, check_rewrite
+from corpusmill.extractors.pdf.ocr_vlm import clean_answer
 from corpusmill.llm import Ledger, LLMClient, Request, system, user
-from extractors.pdf.guard import DEFAULT_GUARD, GUARD_NAME, GUARD_VERSION, GuardPolicy, check_rewrite
-from extractors.pdf.ocr_vlm import clean_answer
 
 PROMPT_VERSION = "1"
 SYSTEM_PROMPT = (
@@ -39,8 +39,11 @@ class RewriteOutcome:
 
     def as_meta(self) -> dict[str, object]:
         return {
-            "status": self.status, "reason": self.reason, "model": self.model,
-            "prompt_version": PROMPT_VERSION, "guard": f"{GUARD_NAME}-{GUARD_VERSION}",
+            "status": self.status,
+            "reason": self.reason,
+            "model": self.model,
+            "prompt_version": PROMPT_VERSION,
+            "guard": f"{GUARD_NAME}-{GUARD_VERSION}",
             "tokens": list(self.tokens) if self.tokens else None,
         }
 
@@ -48,14 +51,21 @@ class RewriteOutcome:
 def request_for(text: str, tag: str, model: str | None) -> Request:
     return Request(
         messages=(system(SYSTEM_PROMPT), user(text)),
-        model=model, temperature=0.0, tag=tag,
+        model=model,
+        temperature=0.0,
+        tag=tag,
         max_tokens=max(MIN_MAX_TOKENS, int(len(text) * MAX_TOKENS_PER_CHAR)),
     )
 
 
 def rewrite_pages(
-    client: LLMClient, texts: list[str], tags: list[str], *, model: str | None = None,
-    policy: GuardPolicy = DEFAULT_GUARD, ledger: Ledger | None = None,
+    client: LLMClient,
+    texts: list[str],
+    tags: list[str],
+    *,
+    model: str | None = None,
+    policy: GuardPolicy = DEFAULT_GUARD,
+    ledger: Ledger | None = None,
 ) -> list[RewriteOutcome]:
     """Rewrite each text; each outcome holds the text to keep and why. Results are added
     to `ledger` when one is given."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corpusmill.errors import ConfigError
-from extractors.pdf.analysis import PageAnalysis
+from corpusmill.extractors.pdf.analysis import PageAnalysis
 
 TEXT, OCR = "text", "ocr"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pymupdf
 
-from extractors.pdf.grid import full_grid, grid_cells, segments
-from extractors.pdf.layout import Block
+from corpusmill.extractors.pdf.grid import full_grid, grid_cells, segments
+from corpusmill.extractors.pdf.layout import Block
 
 log = logging.getLogger(__name__)
 

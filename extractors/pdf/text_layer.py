@@ -7,9 +7,9 @@ from typing import Any
 
 import pymupdf
 
-from extractors.pdf.layout import Block, reading_order
-from extractors.pdf.tables import find_tables
-from extractors.pdf.textclean import join_lines
+from corpusmill.extractors.pdf.layout import Block, reading_order
+from corpusmill.extractors.pdf.tables import find_tables
+from corpusmill.extractors.pdf.textclean import join_lines
 
 # Clip to the page, expand ligatures (no PRESERVE_LIGATURES), glyphs without a Unicode
 # mapping become U+FFFD (no CID_FOR_UNKNOWN_UNICODE) so that page analysis can count them.

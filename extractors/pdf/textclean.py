@@ -24,17 +24,18 @@ def is_cjk(ch: str) -> bool:
     """Characters of scripts written without spaces (Han, kana, CJK punctuation, full-width forms)."""
     o = ord(ch)
     return (
-        0x3000 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FA1F
+        0x3000 <= o <= 0x30FF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x2FA1F
     )
 
 
 def _hyphen_joins(prev: str, nxt: str) -> bool:
     """`prev` ends in a word broken by a hyphen and `nxt` continues it in lower case."""
-    return (
-        len(prev) >= 2 and prev[-1] in "-\u2010" and prev[-2].isalpha()
-        and bool(nxt) and nxt[0].islower()
-    )
+    return len(prev) >= 2 and prev[-1] in "-\u2010" and prev[-2].isalpha() and bool(nxt) and nxt[0].islower()
 
 
 def join_pair(prev: str, nxt: str) -> str:

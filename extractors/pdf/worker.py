@@ -17,16 +17,16 @@ from typing import Any
 import pymupdf
 
 from corpusmill.errors import RecordError
-from extractors.pdf.analysis import analyze_page
-from extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
-from extractors.pdf.isolate import Progress
-from extractors.pdf.layout import Block
-from extractors.pdf.ocr_tesseract import ENGINE as TESSERACT_ENGINE
-from extractors.pdf.ocr_tesseract import ENGINE_VERSION, available_langs, choose_langs, ocr_blocks
-from extractors.pdf.render import render_upright, zoom_for
-from extractors.pdf.route import OCR, route_page
-from extractors.pdf.tables import may_hold_table
-from extractors.pdf.text_layer import TEXT_FLAGS, raw_blocks, text_layer_blocks
+from corpusmill.extractors.pdf.analysis import analyze_page
+from corpusmill.extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
+from corpusmill.extractors.pdf.isolate import Progress
+from corpusmill.extractors.pdf.layout import Block
+from corpusmill.extractors.pdf.ocr_tesseract import ENGINE as TESSERACT_ENGINE
+from corpusmill.extractors.pdf.ocr_tesseract import ENGINE_VERSION, available_langs, choose_langs, ocr_blocks
+from corpusmill.extractors.pdf.render import render_upright, zoom_for
+from corpusmill.extractors.pdf.route import OCR, route_page
+from corpusmill.extractors.pdf.tables import may_hold_table
+from corpusmill.extractors.pdf.text_layer import TEXT_FLAGS, raw_blocks, text_layer_blocks
 
 PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW = 1024  # the PDF spec lets the header start anywhere in the first KiB
@@ -95,8 +95,10 @@ def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
 def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str) -> None:
     engine = config.ocr_engine
     if engine == NO_OCR:
-        why = "OCR is off (--ocr off)" if config.ocr == "off" else (
-            "no OCR engine: give --llm-url (a VLM server) or install Tesseract (tesseract-ocr)"
+        why = (
+            "OCR is off (--ocr off)"
+            if config.ocr == "off"
+            else ("no OCR engine: give --llm-url (a VLM server) or install Tesseract (tesseract-ocr)")
         )
         result.error = ("ocr_unavailable", f"page needs OCR ({result.why}) but {why}")
     elif engine == TESSERACT:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from synth.families import algebra, arithmetic, calculus, discrete
-from synth.math_item import Family
+from corpusmill.synth.families import algebra, arithmetic, calculus, discrete
+from corpusmill.synth.math_item import Family
 
 _ALL: tuple[Family, ...] = arithmetic.FAMILIES + algebra.FAMILIES + calculus.FAMILIES + discrete.FAMILIES
 

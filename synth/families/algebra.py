@@ -10,7 +10,7 @@ import random
 
 import sympy as sp
 
-from synth.math_item import Family, MathItem, Step, frac, nonzero, paren, poly_tex, signed, tex
+from corpusmill.synth.math_item import Family, MathItem, Step, frac, nonzero, paren, poly_tex, signed, tex
 
 X, Y = sp.symbols("x y")
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from synth.math_item import Family, MathItem, Step, frac, tex
+from corpusmill.synth.math_item import Family, MathItem, Step, frac, tex
 
 
 def _fraction_sum(rng: random.Random) -> MathItem:
@@ -47,7 +47,9 @@ def _check_fraction_sum(item: MathItem) -> bool:
 def _percent(rng: random.Random) -> MathItem:
     # Whole percentages, multiples of 5 up to 200 %, and eighths (12.5 %, 37.5 %...).
     kind = rng.randrange(3)
-    p = [sp.Integer(rng.randint(1, 99)), sp.Integer(5 * rng.randint(1, 40)), sp.Rational(25, 2) * rng.randint(1, 15)][kind]
+    p = [sp.Integer(rng.randint(1, 99)), sp.Integer(5 * rng.randint(1, 40)), sp.Rational(25, 2) * rng.randint(1, 15)][
+        kind
+    ]
     n = rng.randint(2, 5000)
     answer = p * n / 100
     ratio = sp.Rational(p) / 100

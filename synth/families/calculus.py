@@ -10,7 +10,7 @@ import random
 
 import sympy as sp
 
-from synth.math_item import Family, MathItem, Step, nonzero, paren, poly_tex, tex
+from corpusmill.synth.math_item import Family, MathItem, Step, nonzero, paren, poly_tex, tex
 
 X = sp.Symbol("x")
 

@@ -7,7 +7,7 @@ import random
 
 import sympy as sp
 
-from synth.math_item import Family, MathItem, Step, frac, tex
+from corpusmill.synth.math_item import Family, MathItem, Step, frac, tex
 
 PRIMES = (3, 5, 7, 11, 13, 17, 19, 23)
 
@@ -23,17 +23,17 @@ def _gcd_lcm(rng: random.Random) -> MathItem:
     a, b = common * rng.randint(2, 40), common * rng.randint(2, 40)
     while a == b:
         b = common * rng.randint(2, 40)
-    g, l = math.gcd(a, b), math.lcm(a, b)
+    gcd, lcm = math.gcd(a, b), math.lcm(a, b)
     return MathItem(
         family="number_theory.gcd_lcm",
         params={"a": a, "b": b},
-        answer=sp.Tuple(g, l),
-        answer_latex=f"$\\gcd = {g}$, $\\operatorname{{lcm}} = {l}$",
+        answer=sp.Tuple(gcd, lcm),
+        answer_latex=f"$\\gcd = {gcd}$, $\\operatorname{{lcm}} = {lcm}$",
         fields={"a": str(a), "b": str(b)},
         steps=(
             Step("factor", {"fa": _factor_tex(a), "fb": _factor_tex(b)}),
-            Step("gcd", {"g_eq": f"$\\gcd({a}, {b}) = {g}$"}),
-            Step("lcm", {"l_eq": f"$\\operatorname{{lcm}}({a}, {b}) = {l}$"}),
+            Step("gcd", {"g_eq": f"$\\gcd({a}, {b}) = {gcd}$"}),
+            Step("lcm", {"l_eq": f"$\\operatorname{{lcm}}({a}, {b}) = {lcm}$"}),
         ),
         variant=rng.randrange(2),
     )
@@ -62,7 +62,15 @@ def _modpow(rng: random.Random) -> MathItem:
     listing = ", ".join(str(v) for v in powers)
     steps.append(Step("cycle", {"r": str(r), "m": str(m), "powers": listing, "p": str(period)}))
     steps.append(
-        Step("exponent", {"k": str(k), "e": str(e), "p": str(period), "eq": f"${a}^{{{k}}} \\equiv {r}^{{{e}}} \\equiv {answer} \\pmod{{{m}}}$"})
+        Step(
+            "exponent",
+            {
+                "k": str(k),
+                "e": str(e),
+                "p": str(period),
+                "eq": f"${a}^{{{k}}} \\equiv {r}^{{{e}}} \\equiv {answer} \\pmod{{{m}}}$",
+            },
+        )
     )
     return MathItem(
         family="number_theory.modpow",

@@ -11,9 +11,9 @@ import hashlib
 from importlib import resources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def prompt(name: str) -> str:
-    return (resources.files("synth.prompts") / name).read_text(encoding="utf-8").strip()
+    return (resources.files("corpusmill.synth.prompts") / name).read_text(encoding="utf-8").strip()
 
 
 def prompt_id(name: str) -> str:

@@ -7,8 +7,8 @@ import pickle
 import pyarrow as pa
 import pytest
 
-from annotators import registry
-from annotators.base import Annotator
+from corpusmill.annotators import registry
+from corpusmill.annotators.base import Annotator
 
 # Annotators that need an outside service get their own tests (tests/test_teacher.py).
 NEEDS_SERVICE = {"teacher"}
@@ -28,12 +28,14 @@ TEXTS = [
 
 
 def _batch(texts: list[str]) -> pa.Table:
-    return pa.table({
-        "id": [f"doc{i}" for i in range(len(texts))],
-        "text": pa.array(texts, pa.large_string()),
-        "uri": [f"mem://doc{i}" for i in range(len(texts))],
-        "source": ["test"] * len(texts),
-    })
+    return pa.table(
+        {
+            "id": [f"doc{i}" for i in range(len(texts))],
+            "text": pa.array(texts, pa.large_string()),
+            "uri": [f"mem://doc{i}" for i in range(len(texts))],
+            "source": ["test"] * len(texts),
+        }
+    )
 
 
 def _make(name: str) -> Annotator:

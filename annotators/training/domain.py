@@ -1,6 +1,6 @@
 """Rebuild the shipped 7-topic domain model from SIB-200 and write its model card.
 
-    python -m annotators.train_domain --sib200 /path/to/sib200 --languages qwen3_languages.tsv
+    python -m corpusmill.annotators.training.domain --sib200 /path/to/sib200 --languages qwen3_languages.tsv
 
 Trains fastText on every language's train split, measures accuracy on dev (overall and
 for each Qwen3 language) and writes `annotators/models/domain_sib200.ftz` plus
@@ -13,11 +13,11 @@ import argparse
 import os
 from collections import defaultdict
 
-from annotators import fasttext_model
-from annotators.words import FEATURE_CHARS
-from annotators.sib200 import ATTRIBUTION, qwen3_languages, read_split
+from corpusmill.annotators import fasttext_model
+from corpusmill.annotators.sib200 import ATTRIBUTION, qwen3_languages, read_split
+from corpusmill.annotators.words import FEATURE_CHARS
 
-MODELS_DIR = os.path.join(os.path.dirname(__file__), "models")
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "models")
 MODEL_FILE = "domain_sib200.ftz"
 PARAMS = fasttext_model.TrainParams(epoch=20, lr=0.5, dim=64, word_ngrams=1, minn=3, maxn=5)
 
@@ -44,7 +44,7 @@ def write_card(path: str, acc: dict[str, float], languages: list[tuple[str, str]
         "",
         f"Labels: SIB-200's seven topics. Params: `{PARAMS}` (chosen among 3 settings by dev "
         f"accuracy). Input: the words of the first {FEATURE_CHARS} characters, lowercased "
-        "(`annotators.words.features`).",
+        "(`corpusmill.annotators.words.features`).",
         "",
         f"SIB-200 dev accuracy (sentences, 7 classes, chance 0.14): **{mean_q3:.3f}** mean over "
         f"{len(q3)} Qwen3 languages; {mean_all:.3f} over all {len(acc)} languages.",

@@ -9,8 +9,12 @@ from typing import Any
 
 def add_job_flags(parser: argparse.ArgumentParser) -> None:
     """Flags every Beam job takes; any unknown --flag is passed to Beam unchanged."""
-    parser.add_argument("--workers", type=int, default=None,
-                        help="local worker processes (default: CPU count); ignored by remote runners")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: CPU count); ignored by remote runners",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.set_defaults(beam_args_ok=True)

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _stages(out: str) -> list[str]:
-    from mixers.shards import stage_dirs
+    from corpusmill.mixers.shards import stage_dirs
 
     found = stage_dirs(out)
     if not found:
@@ -31,7 +31,7 @@ def _stages(out: str) -> list[str]:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from mixers.manifest import verify_stage
+    from corpusmill.mixers.manifest import verify_stage
 
     failed = 0
     for stage_dir in _stages(args.out):
@@ -44,14 +44,16 @@ def _verify(args: argparse.Namespace) -> int:
         else:
             m = storage.read_json(storage.join(stage_dir, "manifest.json"))
             t = m["totals"]
-            print(f"ok   {stage_dir}: {t['shards']} shard(s), {t['sequences']:,} sequences, "
-                  f"{t['tokens']:,} tokens (+{t['padding_tokens']:,} padding), sha256 and index checked")
+            print(
+                f"ok   {stage_dir}: {t['shards']} shard(s), {t['sequences']:,} sequences, "
+                f"{t['tokens']:,} tokens (+{t['padding_tokens']:,} padding), sha256 and index checked"
+            )
     return 1 if failed else 0
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from mixers.qwen_tokenizer import load_tokenizer
-    from mixers.shards import sample_slices
+    from corpusmill.mixers.shards import sample_slices
+    from corpusmill.mixers.tokenizer import load_tokenizer
 
     for stage_dir in _stages(args.out):
         manifest = storage.read_json(storage.join(stage_dir, "manifest.json"))
@@ -62,7 +64,9 @@ def _inspect(args: argparse.Namespace) -> int:
         print(f"== {stage_dir} ({manifest['tokenizer']['name']}, {manifest['totals']['tokens']:,} tokens)")
         for row, tokens in sample_slices(stage_dir, args.n):
             text = tok.decode(tokens.tolist())
-            print(f"-- id {row['id']} bucket {row['bucket']} repeat {row['repeat']} part {row['part']} "
-                  f"shard {row['shard']} seq {row['seq']} offset {row['offset']}: {len(tokens):,} tokens")
+            print(
+                f"-- id {row['id']} bucket {row['bucket']} repeat {row['repeat']} part {row['part']} "
+                f"shard {row['shard']} seq {row['seq']} offset {row['offset']}: {len(tokens):,} tokens"
+            )
             print(text[: args.chars] + ("..." if len(text) > args.chars else ""))
     return 0

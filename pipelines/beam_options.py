@@ -54,7 +54,7 @@ def pipeline_options(beam_args: list[str] | None = None, *, workers: int | None 
 
 
 class _WorkersRunner(fn_runner.FnApiRunner):
-    """FnApiRunner whose worker processes start through `corpusmill.beam_worker`.
+    """FnApiRunner whose worker processes start through `corpusmill.pipelines.beam_worker`.
 
     In multi_processing mode FnApiRunner starts Beam's own worker entry point; given a
     default environment and the in_memory mode it starts ours instead, with the same
@@ -62,7 +62,7 @@ class _WorkersRunner(fn_runner.FnApiRunner):
     """
 
     def __init__(self) -> None:
-        command = f"{shlex.quote(sys.executable)} -m corpusmill.beam_worker"
+        command = f"{shlex.quote(sys.executable)} -m corpusmill.pipelines.beam_worker"
         super().__init__(default_environment=SubprocessSDKEnvironment.from_command_string(command))
 
     def run_pipeline(self, pipeline, options):  # noqa: ANN001, ANN201 (Beam's signature)

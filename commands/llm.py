@@ -49,8 +49,9 @@ def run_check(args: argparse.Namespace) -> int:
                           retries=0, guided=args.guided)  # fmt: skip
     checks = {
         "chat": Request(messages=(user("Reply with the single word OK."),), max_tokens=8, temperature=0.0),
-        "guided json": Request(messages=(user('Answer {"ok": true} as JSON.'),), max_tokens=32,
-                               temperature=0.0, json_schema=CHECK_SCHEMA),  # fmt: skip
+        "guided json": Request(
+            messages=(user('Answer {"ok": true} as JSON.'),), max_tokens=32, temperature=0.0, json_schema=CHECK_SCHEMA
+        ),  # fmt: skip
     }
     failed = 0
     with LLMClient(config) as client:

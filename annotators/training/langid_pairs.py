@@ -13,8 +13,17 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.sparse import csr_matrix
 
-from annotators.langid.close_pairs import BUCKETS, C, FOLDS, PAIRS, WINDOW, PairModel, featurize, read_markers
-from annotators.langid.sib200 import read_split_with_ids
+from corpusmill.annotators.langid.close_pairs import (
+    BUCKETS,
+    FOLDS,
+    PAIRS,
+    WINDOW,
+    C,
+    PairModel,
+    featurize,
+    read_markers,
+)
+from corpusmill.annotators.sib200 import read_language_with_ids
 
 
 def _matrix(texts: list[str], pair: tuple[str, str]) -> csr_matrix:
@@ -68,8 +77,8 @@ def balanced_threshold(first: np.ndarray, second: np.ndarray) -> tuple[float, fl
 
 def train_pair(root: Path, pair: tuple[str, str]) -> tuple[PairModel, dict]:
     """The pair's model on all of train, thresholded by grouped cross-validation."""
-    ids_a, texts_a = read_split_with_ids(root, pair[0], "train")
-    ids_b, texts_b = read_split_with_ids(root, pair[1], "train")
+    ids_a, texts_a = read_language_with_ids(root, pair[0], "train")
+    ids_b, texts_b = read_language_with_ids(root, pair[1], "train")
     texts = texts_a + texts_b
     y = np.array([0] * len(texts_a) + [1] * len(texts_b), dtype=np.float64)
     groups = np.array(ids_a + ids_b)
@@ -86,7 +95,10 @@ def train_pair(root: Path, pair: tuple[str, str]) -> tuple[PairModel, dict]:
     nonzero = np.flatnonzero(weights)
     model = PairModel(pair, nonzero.astype(np.int32), weights[nonzero].astype(np.float32), bias, threshold)
     report = {
-        "labels": list(pair), "bias": bias, "threshold": threshold, "features": int(len(nonzero)),
+        "labels": list(pair),
+        "bias": bias,
+        "threshold": threshold,
+        "features": int(len(nonzero)),
         "cv_window_accuracy": {pair[0]: acc_a, pair[1]: acc_b},
     }
     return model, report

@@ -22,8 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--docs", required=True, metavar="DOCS_DIR", help="documents folder (part-*.parquet)")
     p.add_argument("--annotations", metavar="ANN_DIR", help="annotation sidecars (lang, domain, edu_score, safety...)")
     p.add_argument("--shards", metavar="SHARDS_DIR", help="mix output: <stage>/manifest.json and the token sidecar")
-    p.add_argument("--runs", nargs="*", default=[], metavar="RUN_DIR",
-                   help="more job output folders (or _summary.json files): PDF routes, LLM usage, dead letters")
+    p.add_argument(
+        "--runs",
+        nargs="*",
+        default=[],
+        metavar="RUN_DIR",
+        help="more job output folders (or _summary.json files): PDF routes, LLM usage, dead letters",
+    )
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the HTML file to write")
     p.set_defaults(func=_run)
 
@@ -31,8 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from corpusmill.report import build_report
 
-    for flag, path in (("--annotations", args.annotations), ("--shards", args.shards),
-                       *(("--runs", r) for r in args.runs)):
+    for flag, path in (
+        ("--annotations", args.annotations),
+        ("--shards", args.shards),
+        *(("--runs", r) for r in args.runs),
+    ):
         if path and not storage.exists(path):
             raise ConfigError(f"{flag} {path}: not found")
     result = build_report(args.docs, args.out, annotations=args.annotations, shards=args.shards, runs=args.runs)

@@ -6,7 +6,8 @@ import argparse
 import math
 import os
 
-from corpusmill.cli.common import add_job_flags, print_counts
+from corpusmill.commands.common import add_job_flags, print_counts
+from corpusmill.layout import LLM_CACHE_DIR
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("docs", metavar="DOCS_DIR")
     p.add_argument("-o", "--out", required=True, metavar="ANN_DIR")
     _model_flags(p)
-    p.add_argument("--annotators", default=None, help="comma-separated names (default: all built in; "
-                   "`teacher` is added when --teacher-url is given)")
+    p.add_argument(
+        "--annotators",
+        default=None,
+        help="comma-separated names (default: all built in; `teacher` is added when --teacher-url is given)",
+    )
     add_job_flags(p)
     p.set_defaults(func=_annotate)
 
@@ -54,24 +58,35 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    from pipelines.annotate import build_annotators, run_annotate  # Beam only when a job runs
+    from corpusmill.pipelines.annotate import build_annotators, run_annotate  # Beam only when a job runs
 
     names = args.annotators.split(",") if args.annotators else None
     if names is None and args.teacher_url:
-        from annotators.registry import DEFAULT_ANNOTATORS
+        from corpusmill.annotators.registry import DEFAULT_ANNOTATORS
 
         names = [*DEFAULT_ANNOTATORS, "teacher"]
-    annotators = build_annotators(names, models_dir=args.models, teacher_url=args.teacher_url,
-                                  teacher_model=args.teacher_model,
-                                  teacher_cache_dir=os.path.join(args.out, "_llm_cache", "teacher"))
-    s = run_annotate(args.docs, args.out, annotators=annotators, workers=args.workers,
-                     beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet)
+    annotators = build_annotators(
+        names,
+        models_dir=args.models,
+        teacher_url=args.teacher_url,
+        teacher_model=args.teacher_model,
+        teacher_cache_dir=os.path.join(args.out, LLM_CACHE_DIR, "teacher"),
+    )
+    s = run_annotate(
+        args.docs,
+        args.out,
+        annotators=annotators,
+        workers=args.workers,
+        beam_args=args.beam_args,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
     print_counts("annotate", s, args.out)
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from annotators import registry
+    from corpusmill.annotators import registry
 
     for name, target in registry.known().items():
         print(f"{name}\t{target}")
@@ -79,12 +94,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from annotators.students import train_student
-    from annotators.teacher import TeacherConfig
+    from corpusmill.annotators.teacher import TeacherConfig
+    from corpusmill.annotators.training.students import train_student
 
-    cache = os.path.join(args.out, "_llm_cache", "teacher")  # a re-run asks the teacher nothing twice
-    m = train_student(args.task, args.docs, args.out, TeacherConfig(args.teacher_url, args.teacher_model, cache_dir=cache),
-                      sample=args.sample, seed=args.seed)
+    cache = os.path.join(args.out, LLM_CACHE_DIR, "teacher")  # a re-run asks the teacher nothing twice
+    m = train_student(
+        args.task,
+        args.docs,
+        args.out,
+        TeacherConfig(args.teacher_url, args.teacher_model, cache_dir=cache),
+        sample=args.sample,
+        seed=args.seed,
+    )
     metric = f"spearman={m['spearman']:.3f}" if "spearman" in m else f"accuracy={m['accuracy']:.3f}"
     if "spearman" in m and math.isnan(m["spearman"]):
         metric = "spearman=nan (constant predictions or labels)"
@@ -94,8 +115,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from annotators import registry
-    from annotators.evaluate import evaluate, read_labels
+    from corpusmill.annotators import registry
+    from corpusmill.annotators.evaluate import evaluate, read_labels
 
     texts, gold = read_labels(args.labels)
     result = evaluate(registry.create(args.annotator, models_dir=args.models), texts, gold, args.column)

@@ -1,6 +1,6 @@
 """Rebuild the language-ID model, its thresholds and its card from SIB-200.
 
-    python -m annotators.langid.train --sib200 ../shared/data/sib200 --out annotators/models
+    python -m corpusmill.annotators.training.langid --sib200 ../shared/data/sib200 --out annotators/models
 
 Trains on the train split only, quantizes, calibrates per-language thresholds on dev,
 trains the close-pair models (`close_pairs`), evaluates on dev sentences and paragraphs
@@ -22,13 +22,14 @@ from pathlib import Path
 
 import fasttext
 
-from annotators.langid import card
-from annotators.langid.evaluate import accuracy, calibrate, dev_predictions
-from annotators.langid.close_pairs import ClosePairs, save as save_pairs
-from annotators.langid.model import LidModel
-from annotators.langid.sib200 import languages, shared_lines, training_pairs
-from annotators.langid.text import normalize
-from annotators.langid.train_pairs import train_all as train_pairs
+from corpusmill.annotators.langid import card
+from corpusmill.annotators.langid.close_pairs import ClosePairs
+from corpusmill.annotators.langid.close_pairs import save as save_pairs
+from corpusmill.annotators.langid.evaluate import accuracy, calibrate, dev_predictions
+from corpusmill.annotators.langid.model import LidModel
+from corpusmill.annotators.langid.text import normalize
+from corpusmill.annotators.sib200 import languages, shared_lines, training_pairs
+from corpusmill.annotators.training.langid_pairs import train_all as train_pairs
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,15 @@ SEED = 0
 # Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
 # signal; more epochs help the close pairs, word bigrams did not.
 FASTTEXT_PARAMS = {
-    "loss": "softmax", "dim": 64, "minn": 2, "maxn": 5, "wordNgrams": 1, "minCount": 1,
-    "epoch": 15, "lr": 0.5, "bucket": 1_000_000,
+    "loss": "softmax",
+    "dim": 64,
+    "minn": 2,
+    "maxn": 5,
+    "wordNgrams": 1,
+    "minCount": 1,
+    "epoch": 15,
+    "lr": 0.5,
+    "bucket": 1_000_000,
 }
 QUANTIZE_PARAMS = {"qnorm": True, "retrain": True, "cutoff": 100_000, "dsub": 2}
 
@@ -73,9 +81,7 @@ def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, d
     return lid.thresholds, sentence, paragraph
 
 
-def build(
-    root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: dict | None = None
-) -> dict:
+def build(root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: dict | None = None) -> dict:
     """Train, calibrate, evaluate and write the three files into `out`; returns the metadata.
 
     `params` overrides FASTTEXT_PARAMS (tests use a small hash bucket). Train once per
@@ -135,17 +141,23 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m annotators.langid.train", description=__doc__.split("\n")[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m corpusmill.annotators.training.langid", description=__doc__.split("\n")[1]
+    )
     parser.add_argument("--sib200", type=Path, required=True, help="folder with <code>/{train,dev}.tsv")
     parser.add_argument("--out", type=Path, required=True, help="folder for lid.ftz, lid.json, lid.md")
     parser.add_argument(
-        "--qwen3", type=Path, default=None,
+        "--qwen3",
+        type=Path,
+        default=None,
         help="qwen3_languages.tsv (default: two folders above --sib200, as in shared/)",
     )
     parser.add_argument("--threads", type=int, default=1, help="fastText threads; >1 is not reproducible")
     for key in ("dim", "epoch", "bucket", "lr"):
         kind = float if key == "lr" else int
-        parser.add_argument(f"--{key}", type=kind, default=FASTTEXT_PARAMS[key], help="fastText %(dest)s (default %(default)s)")
+        parser.add_argument(
+            f"--{key}", type=kind, default=FASTTEXT_PARAMS[key], help="fastText %(dest)s (default %(default)s)"
+        )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     qwen3_path = args.qwen3 or args.sib200.resolve().parent.parent / "qwen3_languages.tsv"

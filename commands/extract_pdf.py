@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from corpusmill.cli.common import add_job_flags
+from corpusmill.commands.common import add_job_flags
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,22 +23,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("pdfs", nargs="+", metavar="PDF", help="PDF file, folder or glob")
     p.add_argument("-o", "--out", required=True, metavar="DOCS_DIR", help="output folder")
-    p.add_argument("--ocr", choices=("auto", "vlm", "tesseract", "off"), default="auto",
-                   help="OCR engine for pages without a usable text layer; auto: the VLM if "
-                        "--llm-url is given, else Tesseract if installed, else such pages are dead-lettered")
+    p.add_argument(
+        "--ocr",
+        choices=("auto", "vlm", "tesseract", "off"),
+        default="auto",
+        help="OCR engine for pages without a usable text layer; auto: the VLM if "
+        "--llm-url is given, else Tesseract if installed, else such pages are dead-lettered",
+    )
     p.add_argument("--llm-url", default=None, help="OpenAI-compatible server of a vision-language model (VLM OCR)")
     p.add_argument("--vlm-model", default=None, help="model name on --llm-url (default: the server's first)")
-    p.add_argument("--rewrite-url", default=None,
-                   help="OpenAI-compatible LLM server for the guarded rewrite step (off when not given)")
+    p.add_argument(
+        "--rewrite-url",
+        default=None,
+        help="OpenAI-compatible LLM server for the guarded rewrite step (off when not given)",
+    )
     p.add_argument("--rewrite-model", default=None, help="model name on --rewrite-url")
     p.add_argument("--rewrite-scope", choices=("ocr", "all"), default="ocr", help="pages to rewrite (default: ocr)")
-    p.add_argument("--ocr-langs", default=None,
-                   help="Tesseract language packs, e.g. eng+chi_sim (default: from the document's text layer)")
+    p.add_argument(
+        "--ocr-langs",
+        default=None,
+        help="Tesseract language packs, e.g. eng+chi_sim (default: from the document's text layer)",
+    )
     p.add_argument("--ocr-dpi", type=int, default=200, help="Tesseract render resolution (default: 200)")
     p.add_argument("--pdfs-per-part", type=int, default=None, help="PDFs per output part file (default: 8)")
     p.add_argument("--max-pages", type=int, default=5000, help="dead-letter PDFs with more pages (default: 5000)")
-    p.add_argument("--time-limit", type=float, default=3600.0,
-                   help="seconds per PDF (default: 3600; a scanned book needs ~4 s a page with Tesseract)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=3600.0,
+        help="seconds per PDF (default: 3600; a scanned book needs ~4 s a page with Tesseract)",
+    )
     p.add_argument("--page-time-limit", type=float, default=180.0, help="seconds per page (default: 180)")
     p.add_argument("--memory-limit-mb", type=int, default=3072, help="memory of the parsing process (default: 3072)")
     add_job_flags(p)
@@ -46,13 +60,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
-    from extractors.pdf.config import PdfConfig
+    from corpusmill.extractors.pdf.config import PdfConfig
 
     return PdfConfig(
-        ocr=args.ocr, llm_url=args.llm_url, vlm_model=args.vlm_model, rewrite_url=args.rewrite_url,
-        rewrite_model=args.rewrite_model, rewrite_scope=args.rewrite_scope, ocr_langs=args.ocr_langs,
-        ocr_dpi=args.ocr_dpi, max_pages=args.max_pages, time_limit_s=args.time_limit,
-        page_time_limit_s=args.page_time_limit, memory_limit_mb=args.memory_limit_mb,
+        ocr=args.ocr,
+        llm_url=args.llm_url,
+        vlm_model=args.vlm_model,
+        rewrite_url=args.rewrite_url,
+        rewrite_model=args.rewrite_model,
+        rewrite_scope=args.rewrite_scope,
+        ocr_langs=args.ocr_langs,
+        ocr_dpi=args.ocr_dpi,
+        max_pages=args.max_pages,
+        time_limit_s=args.time_limit,
+        page_time_limit_s=args.page_time_limit,
+        memory_limit_mb=args.memory_limit_mb,
     )
 
 
@@ -72,9 +94,11 @@ def print_pdf_counts(summary: dict[str, Any], out: str) -> None:
     if summary.get("rewrites"):
         print("  rewrites: " + ", ".join(f"{k}={v:,}" for k, v in summary["rewrites"].items()))
     for step, ledger in summary.get("llm", {}).items():
-        print(f"  LLM {step}: {ledger.get('requests', 0):,} requests ({ledger.get('cache_hits', 0):,} from cache, "
-              f"{ledger.get('failures', 0):,} failed), {ledger.get('prompt_tokens', 0):,} prompt + "
-              f"{ledger.get('completion_tokens', 0):,} completion tokens")
+        print(
+            f"  LLM {step}: {ledger.get('requests', 0):,} requests ({ledger.get('cache_hits', 0):,} from cache, "
+            f"{ledger.get('failures', 0):,} failed), {ledger.get('prompt_tokens', 0):,} prompt + "
+            f"{ledger.get('completion_tokens', 0):,} completion tokens"
+        )
     for reason, n in dead.items():
         print(f"  dead letter {reason}: {n:,}")
     for reason, n in summary.get("page_dead_letters", {}).items():
@@ -83,12 +107,18 @@ def print_pdf_counts(summary: dict[str, Any], out: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from extractors.pdf.parts import PDFS_PER_PART
-    from pipelines.extract_pdf import run_extract_pdf  # Beam is imported only when a job runs
+    from corpusmill.extractors.pdf.parts import PDFS_PER_PART
+    from corpusmill.pipelines.extract_pdf import run_extract_pdf  # Beam is imported only when a job runs
 
     summary = run_extract_pdf(
-        args.pdfs, args.out, config_from_args(args), pdfs_per_part=args.pdfs_per_part or PDFS_PER_PART,
-        workers=args.workers, beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet,
+        args.pdfs,
+        args.out,
+        config_from_args(args),
+        pdfs_per_part=args.pdfs_per_part or PDFS_PER_PART,
+        workers=args.workers,
+        beam_args=args.beam_args,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
     )
     print_pdf_counts(summary, args.out)
     return 0

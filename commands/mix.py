@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from corpusmill.cli.common import add_job_flags
+from corpusmill.commands.common import add_job_flags
 from corpusmill.errors import ConfigError
 
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
@@ -51,12 +51,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--docs", required=True, metavar="DOCS_DIR")
     p.add_argument("--annotations", required=True, metavar="ANN_DIR")
     p.add_argument("-o", "--out", required=True, metavar="SHARDS_DIR")
-    p.add_argument("--dry-run", action="store_true", help="print the plan (tokens per bucket, repeats, unmet budgets); write no shards")
-    p.add_argument("--budget", action="append", metavar="[STAGE=]TOKENS",
-                   help="total tokens over all stages (stage ratios kept), e.g. 2M; or one stage's budget, e.g. "
-                   "s3=150k (repeatable; stage budgets apply after the total)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (tokens per bucket, repeats, unmet budgets); write no shards",
+    )
+    p.add_argument(
+        "--budget",
+        action="append",
+        metavar="[STAGE=]TOKENS",
+        help="total tokens over all stages (stage ratios kept), e.g. 2M; or one stage's budget, e.g. "
+        "s3=150k (repeatable; stage budgets apply after the total)",
+    )
     p.add_argument("--stage", action="append", metavar="NAME", help="only this stage (repeatable)")
-    p.add_argument("--strict", action="store_true", help="stop, before writing shards, if a bucket budget cannot be met")
+    p.add_argument(
+        "--strict", action="store_true", help="stop, before writing shards, if a bucket budget cannot be met"
+    )
     add_job_flags(p)
     p.set_defaults(func=_run)
 
@@ -64,8 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mixers.recipe import load_recipe
-    from pipelines.mix import run_mix  # Beam is imported only when a job runs
+    from corpusmill.mixers.recipe import load_recipe
+    from corpusmill.pipelines.mix import run_mix  # Beam is imported only when a job runs
 
     recipe = load_recipe(args.recipe)
     if args.stage:
@@ -78,8 +88,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.strict:
         recipe = dataclasses.replace(recipe, strict=True)
     result = run_mix(
-        recipe, args.docs, args.annotations, args.out, dry_run=args.dry_run, workers=args.workers,
-        beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet,
+        recipe,
+        args.docs,
+        args.annotations,
+        args.out,
+        dry_run=args.dry_run,
+        workers=args.workers,
+        beam_args=args.beam_args,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
     )
     print(result.describe())
     if args.dry_run:

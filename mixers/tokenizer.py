@@ -105,7 +105,7 @@ def _split(texts: Sequence[str], parts: int) -> list[Sequence[str]]:
     return [texts[i : i + size] for i in range(0, len(texts), size)]
 
 
-def _encode_numpy(enc: "tiktoken.Encoding", texts: Sequence[str]) -> list[np.ndarray]:
+def _encode_numpy(enc: tiktoken.Encoding, texts: Sequence[str]) -> list[np.ndarray]:
     # disallowed_special=() with no allowed specials encodes "<|endoftext|>" in text as ordinary text.
     return [enc.encode_to_numpy(nfc(t), disallowed_special=()) for t in texts]
 
@@ -129,7 +129,7 @@ class QwenTokenizer:
         self.fingerprint = h.hexdigest()
         self._encoding: tiktoken.Encoding | None = None
 
-    def _enc(self) -> "tiktoken.Encoding":
+    def _enc(self) -> tiktoken.Encoding:
         # Built on first use so the object pickles small (Beam ships it to workers).
         if self._encoding is None:
             import tiktoken
@@ -190,7 +190,7 @@ class JsonTokenizer:
         self.eos_id = int(eos)
         self._tok: tokenizers.Tokenizer | None = None
 
-    def _load(self) -> "tokenizers.Tokenizer":
+    def _load(self) -> tokenizers.Tokenizer:
         try:
             from tokenizers import Tokenizer as HFTokenizer
         except ImportError as exc:

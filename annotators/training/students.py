@@ -24,17 +24,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from annotators import fasttext_model
-from annotators.edu import expected_score
-from annotators.sidecar import document_files
-from annotators.teacher import RUBRIC, TEACHER_VERSION, TeacherConfig, TeacherLabel, build_request, parse
 from corpusmill import storage
+from corpusmill.annotators import fasttext_model
+from corpusmill.annotators.edu import expected_score
+from corpusmill.annotators.sidecar import document_files
+from corpusmill.annotators.teacher import RUBRIC, TEACHER_VERSION, TeacherConfig, TeacherLabel, build_request, parse
 from corpusmill.errors import ConfigError, RecordError
 
 HELD_OUT = 0.2
 # lr 0.1: small teacher samples diverge (NaN loss) at fastText's usual 0.5.
-STUDENT_PARAMS = fasttext_model.TrainParams(epoch=25, lr=0.1, dim=32, word_ngrams=2, minn=2, maxn=4,
-                                            bucket=200_000, quantize=False)
+STUDENT_PARAMS = fasttext_model.TrainParams(
+    epoch=25, lr=0.1, dim=32, word_ngrams=2, minn=2, maxn=4, bucket=200_000, quantize=False
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def sample_documents(docs_dir: str, n: int, seed: int = 0) -> list[tuple[str, st
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation (average ranks for ties); nan when either side is constant."""
+
     def ranks(v: np.ndarray) -> np.ndarray:
         order = np.argsort(v, kind="stable")
         r = np.empty(len(v), dtype=float)
@@ -86,7 +88,9 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def label_sample(docs: list[tuple[str, str]], teacher: TeacherConfig) -> tuple[list[tuple[str, str, TeacherLabel]], dict[str, int]]:
+def label_sample(
+    docs: list[tuple[str, str]], teacher: TeacherConfig
+) -> tuple[list[tuple[str, str, TeacherLabel]], dict[str, int]]:
     """Teacher labels of `docs`; failures are counted by reason and left out."""
     with teacher.client() as client:
         results = client.run_batch([build_request(i, t) for i, t in docs])
@@ -109,8 +113,9 @@ def _evaluate(task: str, model_path: str, held: list[tuple[str, str, TeacherLabe
     return {"accuracy": float(np.mean([p == t for p, t in zip(preds, truth)]))}
 
 
-def train_student(task: str, docs_dir: str, models_dir: str, teacher: TeacherConfig, *, sample: int,
-                  seed: int = 0) -> dict[str, Any]:
+def train_student(
+    task: str, docs_dir: str, models_dir: str, teacher: TeacherConfig, *, sample: int, seed: int = 0
+) -> dict[str, Any]:
     """Run the whole loop for `task` and return its metrics (also in the card)."""
     if task not in TASKS:
         raise ConfigError(f"unknown student {task!r}; choose one of {', '.join(TASKS)}")
@@ -125,27 +130,49 @@ def train_student(task: str, docs_dir: str, models_dir: str, teacher: TeacherCon
     # Quantizing needs enough text to learn its codebooks; small students stay full precision.
     params = dataclasses.replace(STUDENT_PARAMS, quantize=len(train) >= 5000)
     fasttext_model.train([x for _, x, _ in train], [spec.target(t) for _, _, t in train], model_path, params)
-    metrics = {"task": task, "sampled": sample, "labeled": len(labeled), "teacher_failures": failed,
-               "train": len(train), "held_out": len(held), "teacher_model": labeled[0][2].model,
-               "teacher_rubric_version": TEACHER_VERSION, "params": params.__dict__,
-               **_evaluate(task, model_path, held)}
+    metrics = {
+        "task": task,
+        "sampled": sample,
+        "labeled": len(labeled),
+        "teacher_failures": failed,
+        "train": len(train),
+        "held_out": len(held),
+        "teacher_model": labeled[0][2].model,
+        "teacher_rubric_version": TEACHER_VERSION,
+        "params": params.__dict__,
+        **_evaluate(task, model_path, held),
+    }
     stem = model_path.rsplit(".", 1)[0]
     storage.write_json(metrics, f"{stem}.json")
-    storage.write_parquet(pa.Table.from_pylist(
-        [{"id": i, "label": spec.target(t)} for i, _, t in labeled]), f"{stem}_teacher_labels.parquet")
+    storage.write_parquet(
+        pa.Table.from_pylist([{"id": i, "label": spec.target(t)} for i, _, t in labeled]),
+        f"{stem}_teacher_labels.parquet",
+    )
     _write_card(f"{stem}.md", spec.model_file, metrics)
     return metrics
 
 
 def _write_card(path: str, model_file: str, m: dict[str, Any]) -> None:
-    score = f"Spearman vs teacher on held-out: **{m['spearman']:.3f}**" if "spearman" in m \
+    score = (
+        f"Spearman vs teacher on held-out: **{m['spearman']:.3f}**"
+        if "spearman" in m
         else f"Accuracy vs teacher on held-out: **{m['accuracy']:.3f}**"
+    )
     lines = [
-        f"# {model_file}: fastText student for `{m['task']}`", "",
+        f"# {model_file}: fastText student for `{m['task']}`",
+        "",
         f"Teacher: `{m['teacher_model']}`, rubric version {m['teacher_rubric_version']} "
         f"(`annotators/teacher.py`). Sampled {m['sampled']} documents, {m['labeled']} labeled "
-        f"(failures: {m['teacher_failures'] or 'none'}); trained on {m['train']}, held out {m['held_out']}.", "",
-        score, "", f"Parameters: `{m['params']}`", "", "## Rubric", "", RUBRIC, "",
+        f"(failures: {m['teacher_failures'] or 'none'}); trained on {m['train']}, held out {m['held_out']}.",
+        "",
+        score,
+        "",
+        f"Parameters: `{m['params']}`",
+        "",
+        "## Rubric",
+        "",
+        RUBRIC,
+        "",
     ]
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines))

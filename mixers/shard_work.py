@@ -7,8 +7,8 @@ import pyarrow.compute as pc
 
 from corpusmill import storage
 from corpusmill.corpus import Corpus
+from corpusmill.mixers.recipe import Stage
 from corpusmill.schema import DEAD_LETTER_SCHEMA, dead_letter
-from mixers.recipe import Stage
 
 DEAD_LETTER_STAGE = "mix"
 
@@ -22,7 +22,9 @@ def work_items(
 ) -> list[tuple[str, str]]:
     """(token file, placements file) pairs for every shard not yet finished, written under `work_dir`."""
     if skip_shards:
-        placements = placements.filter(pc.invert(pc.is_in(placements.column("shard"), pa.array(sorted(skip_shards), pa.int32()))))
+        placements = placements.filter(
+            pc.invert(pc.is_in(placements.column("shard"), pa.array(sorted(skip_shards), pa.int32())))
+        )
     if placements.num_rows == 0:
         return []
     con = corpus.con
@@ -31,7 +33,7 @@ def work_items(
         located = con.sql(
             f"SELECT p.*, t.filename AS _file FROM _placements p JOIN "
             f"(SELECT id, filename FROM read_parquet({_sql_list(token_files)}, filename = true)) t USING (id) "
-            "ORDER BY _file, shard, seq, \"offset\""
+            'ORDER BY _file, shard, seq, "offset"'
         ).to_arrow_table()
     finally:
         con.unregister("_placements")
@@ -56,20 +58,34 @@ def _path_part(path: str) -> str:
 def dead_letter_rows(corpus: Corpus, missing: pa.Table, skipped: pa.Table, stage: Stage) -> pa.Table:
     """Documents the stage could not use: no annotations, or too long for `seq_len` with skip."""
     rows = [
-        dead_letter(id=i, uri=u, stage=DEAD_LETTER_STAGE, reason="missing_annotations", error="RecordError",
-                    message="document has no annotation row; it cannot match any bucket")
+        dead_letter(
+            id=i,
+            uri=u,
+            stage=DEAD_LETTER_STAGE,
+            reason="missing_annotations",
+            error="RecordError",
+            message="document has no annotation row; it cannot match any bucket",
+        )
         for i, u in zip(missing.column("id").to_pylist(), missing.column("uri").to_pylist())
     ]
     if skipped.num_rows:
         corpus.con.register("_skipped", skipped)
         try:
-            found = corpus.sql("SELECT s.id, s.repeat, s.n_tokens, d.uri FROM _skipped s JOIN documents d USING (id) ORDER BY id, repeat").fetchall()
+            found = corpus.sql(
+                "SELECT s.id, s.repeat, s.n_tokens, d.uri FROM _skipped s JOIN documents d USING (id) ORDER BY id, repeat"
+            ).fetchall()
         finally:
             corpus.con.unregister("_skipped")
         rows += [
-            dead_letter(id=i, uri=u, stage=DEAD_LETTER_STAGE, reason="longer_than_seq_len", error="RecordError",
-                        message=f"stage {stage.name}: {n + 1} tokens with <|endoftext|> > seq_len {stage.seq_len} "
-                        f"(repeat {r}); long_documents: skip")
+            dead_letter(
+                id=i,
+                uri=u,
+                stage=DEAD_LETTER_STAGE,
+                reason="longer_than_seq_len",
+                error="RecordError",
+                message=f"stage {stage.name}: {n + 1} tokens with <|endoftext|> > seq_len {stage.seq_len} "
+                f"(repeat {r}); long_documents: skip",
+            )
             for i, r, n, u in found
         ]
     return pa.Table.from_pylist(rows, schema=DEAD_LETTER_SCHEMA)

@@ -14,7 +14,6 @@ then moves its staged file into place, rewritten without them where it has any.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +21,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from corpusmill import storage
-from corpusmill.readers import STAGE, ReadTask, Record, read_task
+from corpusmill.extractors.text.readers import STAGE, ReadTask, Record, read_task
+from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
 from corpusmill.schema import (
     DEAD_LETTER_SCHEMA,
-    DEAD_LETTERS_DIR,
     DOCUMENT_SCHEMA,
     content_hash,
     dead_letter,
@@ -36,7 +34,6 @@ from corpusmill.schema import (
 )
 from corpusmill.textnorm import normalize
 
-STATS_KEY = b"corpusmill.stats"
 HASH_COLUMN = "_hash"
 ID_HASH_COLUMN = "_id_hash"
 STAGING_DIR = "_staging"
@@ -46,10 +43,6 @@ HASH_PARTITIONS = 16
 DUPLICATE_ID = "duplicate_id"
 # A 16-byte hash as two integers: numpy's fixed-width bytes type would strip trailing NULs.
 HASH_DTYPE = np.dtype([("hi", "<u8"), ("lo", "<u8")])
-
-
-def part_path(out_dir: str, index: int) -> str:
-    return storage.join(out_dir, f"part-{index:05d}.parquet")
 
 
 def staging_path(out_dir: str, index: int) -> str:
@@ -84,17 +77,6 @@ class Settled:
     duplicate_ids: np.ndarray  # rows reusing an earlier record's id with another text
 
 
-def _with_stats(table: pa.Table, stats: dict[str, Any]) -> pa.Table:
-    return table.replace_schema_metadata({STATS_KEY: json.dumps(stats, sort_keys=True)})
-
-
-def file_stats(path: str) -> dict[str, Any]:
-    fs, p = storage.filesystem(path)
-    with fs.open(p, "rb") as fh:
-        meta = pq.ParquetFile(fh).schema_arrow.metadata or {}
-    return json.loads(meta.get(STATS_KEY, b"{}"))
-
-
 def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[dict[str, Any]], int]:
     cols: dict[str, list[Any]] = {name: [] for name in DOCUMENT_SCHEMA.names}
     dead: list[dict[str, Any]] = []
@@ -106,8 +88,16 @@ def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[dict[str, Any]]
             continue
         text = normalize(rec.text)
         if not text:
-            dead.append(dead_letter(uri=rec.uri, id=rec.id, stage=STAGE, reason="empty_text",
-                                    error="RecordError", message="text is empty or whitespace after normalization"))
+            dead.append(
+                dead_letter(
+                    uri=rec.uri,
+                    id=rec.id,
+                    stage=STAGE,
+                    reason="empty_text",
+                    error="RecordError",
+                    message="text is empty or whitespace after normalization",
+                )
+            )
             continue
         cols["id"].append(rec.id)
         cols["text"].append(text)
@@ -143,15 +133,20 @@ def stage(task: ReadTask, index: int, out_dir: str, *, dedup: bool) -> list[Hash
         storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letters_path(out_dir, index))
     table = pa.table(cols, schema=DOCUMENT_SCHEMA)
     reasons = Counter(d["reason"] for d in dead)
-    stats = {"records_in": records_in, "docs": table.num_rows, "chars": sum(map(len, cols["text"])),
-             "dead_letters": dict(sorted(reasons.items())), "duplicates": 0}
+    stats = {
+        "records_in": records_in,
+        "docs": table.num_rows,
+        "chars": sum(map(len, cols["text"])),
+        "dead_letters": dict(sorted(reasons.items())),
+        "duplicates": 0,
+    }
     if dedup:
         raw, raw_ids = b"".join(map(content_hash, cols["text"])), b"".join(map(content_hash, cols["id"]))
         hashes, id_hashes = np.frombuffer(raw, HASH_DTYPE), np.frombuffer(raw_ids, HASH_DTYPE)
         # Sidecar first: a staged file without its hashes is redone on resume.
         sidecar = pa.table({HASH_COLUMN: _binary16(raw, len(hashes)), ID_HASH_COLUMN: _binary16(raw_ids, len(hashes))})
         storage.write_parquet(sidecar, hashes_path(out_dir, index))
-    storage.write_parquet(_with_stats(table, stats), target)
+    storage.write_parquet(with_stats(table, stats), target)
     return _hash_slices(hashes, id_hashes, index) if dedup else []
 
 
@@ -230,12 +225,19 @@ def finalize(index: int, out_dir: str, settled: list[Settled]) -> None:
     if len(duplicate_ids):
         taken = table.take(pa.array(duplicate_ids))
         dead = [
-            dead_letter(uri=uri, id=doc_id, stage=STAGE, reason=DUPLICATE_ID, error="RecordError",
-                        message=f"id {doc_id!r} is already used by an earlier document with another text")
+            dead_letter(
+                uri=uri,
+                id=doc_id,
+                stage=STAGE,
+                reason=DUPLICATE_ID,
+                error="RecordError",
+                message=f"id {doc_id!r} is already used by an earlier document with another text",
+            )
             for uri, doc_id in zip(taken.column("uri").to_pylist(), taken.column("id").to_pylist())
         ]
-        storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA),
-                              dead_letters_path(out_dir, index, ids=True))
+        storage.write_parquet(
+            pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letters_path(out_dir, index, ids=True)
+        )
         stats["dead_letters"] = dict(sorted({**stats["dead_letters"], DUPLICATE_ID: len(duplicate_ids)}.items()))
     keep = np.ones(table.num_rows, bool)
     keep[duplicates] = False
@@ -244,7 +246,7 @@ def finalize(index: int, out_dir: str, settled: list[Settled]) -> None:
     stats["duplicates"] = len(duplicates)
     stats["docs"] = table.num_rows
     stats["chars"] = int(pc.sum(pc.utf8_length(table.column("text"))).as_py() or 0)
-    storage.write_parquet(_with_stats(table, stats), final)
+    storage.write_parquet(with_stats(table, stats), final)
 
 
 def summarize(out_dir: str, n_tasks: int) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Rebuild `lexicons/neutral_terms.txt`: lexicon terms that are ordinary words somewhere.
 
-    python -m annotators.build_safety_exclusions --sib200 /path/to/sib200
+    python -m corpusmill.annotators.training.safety_exclusions --sib200 /path/to/sib200
 
 The 28 LDNOOBW lists are matched in every document whatever its language, so a term that is
 obscene in one language but a common word in another ("con", "del") would flag ordinary
@@ -15,9 +15,9 @@ import argparse
 import os
 from collections import Counter
 
-from annotators.safety import LEXICON_DIR, NEUTRAL_FILE, load_lexicon
-from annotators.sib200 import read_split
-from annotators.words import split_words
+from corpusmill.annotators.safety import LEXICON_DIR, NEUTRAL_FILE, load_lexicon
+from corpusmill.annotators.sib200 import read_split
+from corpusmill.annotators.words import split_words
 
 MIN_SENTENCES = 3
 
@@ -27,8 +27,7 @@ def neutral_terms(sib200: str) -> list[str]:
     seen: Counter[tuple[str, ...]] = Counter()
     for example in read_split(sib200, "train"):
         words = [w.lower() for w in split_words(example.text)]
-        found = {t for i, w in enumerate(words) if w in index
-                 for t in index[w] if tuple(words[i : i + len(t)]) == t}
+        found = {t for i, w in enumerate(words) if w in index for t in index[w] if tuple(words[i : i + len(t)]) == t}
         seen.update(found)
     return sorted(" ".join(t) for t, n in seen.items() if n >= MIN_SENTENCES)
 

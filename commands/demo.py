@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from corpusmill.cli.common import print_counts
+import corpusmill
+from corpusmill.commands.common import print_counts
 
 # Small enough to finish in about a minute on 2 cores, large enough that every stage of the
 # default recipes gets sequences.
@@ -31,15 +32,14 @@ def _step(n: int, text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from corpusmill.cli.extract_pdf import print_pdf_counts
-    from extractors.pdf.samples import write_sample_pdfs
-    from pipelines.annotate import run_annotate
-    from pipelines.extract_pdf import run_extract_pdf
-    from pipelines.ingest import run_ingest
-    from pipelines.synthesize import overshoot, run_synthesize
-    from synth.math_programmatic import ProgrammaticMath
-
+    from corpusmill.commands.extract_pdf import print_pdf_counts
+    from corpusmill.extractors.pdf.samples import write_sample_pdfs
+    from corpusmill.pipelines.annotate import run_annotate
+    from corpusmill.pipelines.extract_pdf import run_extract_pdf
+    from corpusmill.pipelines.ingest import run_ingest
+    from corpusmill.pipelines.synthesize import overshoot, run_synthesize
     from corpusmill.sample_data import sample_jsonl
+    from corpusmill.synth.math_programmatic import ProgrammaticMath
 
     out, w = os.path.abspath(args.out), args.workers
     paths = {k: os.path.join(out, k) for k in ("pdfs", "pdf_docs", "synth_math", "docs", "annotations", "shards")}
@@ -50,15 +50,26 @@ def _run(args: argparse.Namespace) -> int:
     print_pdf_counts(summary, paths["pdf_docs"])
 
     _step(2, f"synth math --programmatic: {DEMO_MATH_ITEMS} verified problems -> {paths['synth_math']}")
-    summary = run_synthesize(ProgrammaticMath(seed=0, langs=["en", "zh", "fr", "ar"]), paths["synth_math"],
-                             n=overshoot(DEMO_MATH_ITEMS), target=DEMO_MATH_ITEMS, workers=w, overwrite=True)
+    summary = run_synthesize(
+        ProgrammaticMath(seed=0, langs=["en", "zh", "fr", "ar"]),
+        paths["synth_math"],
+        n=overshoot(DEMO_MATH_ITEMS),
+        target=DEMO_MATH_ITEMS,
+        workers=w,
+        overwrite=True,
+    )
     print_counts("synth", summary, paths["synth_math"])
 
     # corpusmill's own Python source stands in for a code crawl.
-    code = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "*.py")
+    code = os.path.join(os.path.dirname(os.path.abspath(corpusmill.__file__)), "*.py")
     _step(3, f"ingest: bundled sample + PDF documents + synthetic math + Python code -> {paths['docs']}")
-    summary = run_ingest([sample_jsonl(), paths["pdf_docs"], paths["synth_math"], code], paths["docs"],
-                         workers=w, overwrite=True, progress=False)
+    summary = run_ingest(
+        [sample_jsonl(), paths["pdf_docs"], paths["synth_math"], code],
+        paths["docs"],
+        workers=w,
+        overwrite=True,
+        progress=False,
+    )
     print_counts("ingest", summary, paths["docs"])
 
     _step(4, f"annotate: language, quality, education value, domain, safety -> {paths['annotations']}")
@@ -74,22 +85,30 @@ def _run(args: argparse.Namespace) -> int:
     _step(7, "report")
     from corpusmill.report import build_report
 
-    report = build_report(paths["docs"], os.path.join(out, "report.html"), annotations=paths["annotations"],
-                          shards=paths["shards"], runs=[paths["pdf_docs"], paths["synth_math"]])
+    report = build_report(
+        paths["docs"],
+        os.path.join(out, "report.html"),
+        annotations=paths["annotations"],
+        shards=paths["shards"],
+        runs=[paths["pdf_docs"], paths["synth_math"]],
+    )
     print(f"report: {report.path} ({len(report.charts)} charts)")
     print(f"\ndemo finished; outputs under {out}")
-    print(f'try: corpusmill query "SELECT lang, count(*) FROM corpus GROUP BY 1 ORDER BY 2 DESC" '
-          f'--docs {paths["docs"]} --annotations {paths["annotations"]}')
+    print(
+        f'try: corpusmill query "SELECT lang, count(*) FROM corpus GROUP BY 1 ORDER BY 2 DESC" '
+        f"--docs {paths['docs']} --annotations {paths['annotations']}"
+    )
     return 0
 
 
 def _mix(paths: dict[str, str], workers: int | None) -> None:
-    from mixers.recipe import default_recipe
-    from pipelines.mix import run_mix
+    from corpusmill.mixers.recipe import default_recipe
+    from corpusmill.pipelines.mix import run_mix
 
     recipe = default_recipe("qwen3").with_budget(DEMO_BUDGET_TOKENS).with_stage_budgets({"s3": DEMO_S3_BUDGET_TOKENS})
-    result = run_mix(recipe, paths["docs"], paths["annotations"], paths["shards"],
-                     workers=workers, overwrite=True, progress=False)
+    result = run_mix(
+        recipe, paths["docs"], paths["annotations"], paths["shards"], workers=workers, overwrite=True, progress=False
+    )
     print(result.describe())
 
 
@@ -97,8 +116,10 @@ def _queries(paths: dict[str, str]) -> None:
     from corpusmill.corpus import open_corpus
 
     with open_corpus(paths["docs"], paths["annotations"]) as corpus:
-        print(corpus.sql(
-            "SELECT lang, count(*) AS docs, round(avg(edu_score), 2) AS edu, sum(n_chars) AS chars "
-            "FROM corpus GROUP BY lang ORDER BY chars DESC LIMIT 8"
-        ))
+        print(
+            corpus.sql(
+                "SELECT lang, count(*) AS docs, round(avg(edu_score), 2) AS edu, sum(n_chars) AS chars "
+                "FROM corpus GROUP BY lang ORDER BY chars DESC LIMIT 8"
+            )
+        )
         print(corpus.sql("SELECT domain, count(*) AS docs FROM corpus GROUP BY domain ORDER BY docs DESC"))

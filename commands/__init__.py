@@ -14,16 +14,16 @@ import sys
 from corpusmill.errors import CorpusmillError
 
 COMMANDS = [
-    "corpusmill.cli.ingest",
-    "corpusmill.cli.query",
-    "corpusmill.cli.extract_pdf",
-    "corpusmill.cli.demo",
-    "corpusmill.cli.annotate",
-    "corpusmill.cli.llm",
-    "corpusmill.cli.report",
-    "corpusmill.cli.mix",
-    "corpusmill.cli.shards",
-    "corpusmill.cli.synth",
+    "corpusmill.commands.ingest",
+    "corpusmill.commands.query",
+    "corpusmill.commands.extract_pdf",
+    "corpusmill.commands.demo",
+    "corpusmill.commands.annotate",
+    "corpusmill.commands.llm",
+    "corpusmill.commands.report",
+    "corpusmill.commands.mix",
+    "corpusmill.commands.shards",
+    "corpusmill.commands.synth",
 ]
 
 

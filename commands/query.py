@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Views: documents, dead_letters (if any); with --annotations also annotations and "
             "corpus (= documents joined to annotations by id). Example: corpusmill query "
-            "\"SELECT source, count(*) FROM documents GROUP BY 1\" --docs out/docs"
+            '"SELECT source, count(*) FROM documents GROUP BY 1" --docs out/docs'
         ),
     )
     q.add_argument("sql", help="a DuckDB SQL query")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from corpusmill.cli.common import add_job_flags, print_counts
+from corpusmill.commands.common import add_job_flags, print_counts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,11 +27,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipelines.ingest import run_ingest  # Beam is imported only when a job runs
+    from corpusmill.pipelines.ingest import run_ingest  # Beam is imported only when a job runs
 
     summary = run_ingest(
-        args.sources, args.out, dedup=args.dedup, source=args.source, workers=args.workers,
-        beam_args=args.beam_args, overwrite=args.overwrite, progress=not args.quiet,
+        args.sources,
+        args.out,
+        dedup=args.dedup,
+        source=args.source,
+        workers=args.workers,
+        beam_args=args.beam_args,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
     )
     print_counts("ingest", summary, args.out)
     return 0

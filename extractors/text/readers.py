@@ -57,8 +57,13 @@ class Record:
 def _kind(path: str) -> str:
     name = path.lower()
     for suffix, kind in (
-        (".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl.zst", "jsonl.zst"),
-        (".json.zst", "jsonl.zst"), (".jsonl", "jsonl"), (".ndjson", "jsonl"), (".parquet", "parquet"),
+        (".jsonl.gz", "jsonl.gz"),
+        (".json.gz", "jsonl.gz"),
+        (".jsonl.zst", "jsonl.zst"),
+        (".json.zst", "jsonl.zst"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".parquet", "parquet"),
     ):
         if name.endswith(suffix):
             return kind
@@ -132,15 +137,25 @@ def _split(kind: str, path: str, name: str, source: str) -> list[ReadTask]:
 
 def read_task(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
     """Records of one task; bad records and unreadable files come out as dead-letter dicts."""
-    reader = {"jsonl": _read_jsonl_range, "jsonl.gz": _read_compressed, "jsonl.zst": _read_compressed,
-              "parquet": _read_parquet, "text": _read_text_files}[task.kind]
+    reader = {
+        "jsonl": _read_jsonl_range,
+        "jsonl.gz": _read_compressed,
+        "jsonl.zst": _read_compressed,
+        "parquet": _read_parquet,
+        "text": _read_text_files,
+    }[task.kind]
     try:
         yield from reader(task)
     except (OSError, EOFError, zlib.error, zstandard.ZstdError, ValueError) as exc:
         # Whatever was read before the damage has already been yielded; the rest is lost
         # with a dead letter that says where.
-        yield dead_letter(uri=task.paths[0], stage=STAGE, reason="unreadable_input",
-                          error=type(exc).__name__, message=f"{task.paths[0]}: {exc}")
+        yield dead_letter(
+            uri=task.paths[0],
+            stage=STAGE,
+            reason="unreadable_input",
+            error=type(exc).__name__,
+            message=f"{task.paths[0]}: {exc}",
+        )
 
 
 def _json_record(line: bytes, task: ReadTask, key: str) -> Record | dict[str, Any]:
@@ -232,8 +247,13 @@ def _read_parquet(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
 def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | dict[str, Any]:
     text = row.get("text")
     if not isinstance(text, str):
-        return dead_letter(uri=f"{task.paths[0]}#{key}", stage=STAGE, reason="missing_text", error="RecordError",
-                           message=f"'text' is {type(text).__name__}, not a string")
+        return dead_letter(
+            uri=f"{task.paths[0]}#{key}",
+            stage=STAGE,
+            reason="missing_text",
+            error="RecordError",
+            message=f"'text' is {type(text).__name__}, not a string",
+        )
     meta = {k: v for k, v in row.items() if k not in (*RESERVED_FIELDS, "uri", "meta")}
     # corpusmill's own documents (extract-pdf, synth output) keep their uri and meta, so
     # their outputs can be ingested into one corpus with everything else.
@@ -264,7 +284,9 @@ def _read_text_files(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
             yield dead_letter(uri=path, stage=STAGE, reason=exc.reason, error=type(exc).__name__, message=str(exc))
             continue
         except OSError as exc:
-            yield dead_letter(uri=path, stage=STAGE, reason="unreadable_input", error=type(exc).__name__, message=str(exc))
+            yield dead_letter(
+                uri=path, stage=STAGE, reason="unreadable_input", error=type(exc).__name__, message=str(exc)
+            )
             continue
         one = ReadTask("text", (path,), (name,), task.source)
         yield Record(text, _auto_id(one, ""), task.source, path, {"utf8_repaired_bytes": repaired} if repaired else {})

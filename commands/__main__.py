@@ -1,0 +1,5 @@
+import sys
+
+from corpusmill.commands import main
+
+sys.exit(main())

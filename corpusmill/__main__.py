@@ -1,5 +1,0 @@
-import sys
-
-from corpusmill.cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""Text files and JSONL/Parquet records into documents: readers and the ingest work, free of Beam."""
