@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from corpusmill.annotators.base import Annotator, BatchHint, PartialLabelError
 from corpusmill.errors import RecordError
-from corpusmill.schema import dead_letter
+from corpusmill.schema import DeadLetter, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def batch_hint(annotators: Sequence[Annotator]) -> BatchHint:
 @dataclass
 class Labeled:
     table: pa.Table
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
 
 
 def _checked(annotator: Annotator, batch: pa.Table, out: pa.Table) -> pa.Table:
@@ -79,7 +79,7 @@ def _nulls(annotator: Annotator, n: int) -> pa.Table:
     return pa.Table.from_arrays([pa.nulls(n, f.type) for f in annotator.columns], schema=annotator.columns)
 
 
-def _one_by_one(annotator: Annotator, batch: pa.Table, dead: list[dict[str, Any]]) -> pa.Table:
+def _one_by_one(annotator: Annotator, batch: pa.Table, dead: list[DeadLetter]) -> pa.Table:
     pieces = []
     for i in range(batch.num_rows):
         row = batch.slice(i, 1)
@@ -91,7 +91,7 @@ def _one_by_one(annotator: Annotator, batch: pa.Table, dead: list[dict[str, Any]
     return pa.concat_tables(pieces) if pieces else _nulls(annotator, 0)
 
 
-def _label_one(annotator: Annotator, batch: pa.Table, dead: list[dict[str, Any]]) -> pa.Table:
+def _label_one(annotator: Annotator, batch: pa.Table, dead: list[DeadLetter]) -> pa.Table:
     try:
         return _checked(annotator, batch, annotator.label(batch))
     except PartialLabelError as exc:
@@ -105,7 +105,7 @@ def _label_one(annotator: Annotator, batch: pa.Table, dead: list[dict[str, Any]]
 
 def label_batch(annotators: Sequence[Annotator], batch: pa.Table, schema: pa.Schema) -> Labeled:
     """All labels of `batch` as one table (`schema` = `sidecar_schema(annotators)`)."""
-    dead: list[dict[str, Any]] = []
+    dead: list[DeadLetter] = []
     columns: list[pa.ChunkedArray] = [batch.column("id")]
     for annotator in annotators:
         columns.extend(_label_one(annotator, batch, dead).columns)

@@ -20,7 +20,7 @@ from corpusmill import storage
 from corpusmill.annotators.base import BatchHint
 from corpusmill.errors import InputNotFoundError
 from corpusmill.layout import DEAD_LETTERS_DIR
-from corpusmill.schema import DEAD_LETTER_SCHEMA
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DeadLetter
 
 INPUT_COLUMNS = ["id", "text", "uri"]
 
@@ -81,9 +81,7 @@ def dead_letter_path(task: FileTask) -> str:
     return storage.join(parent, DEAD_LETTERS_DIR, f"annotate-{name}")
 
 
-def write_sidecar(
-    task: FileTask, pieces: list[tuple[int, pa.Table]], dead: list[dict[str, Any]], schema: pa.Schema
-) -> int:
+def write_sidecar(task: FileTask, pieces: list[tuple[int, pa.Table]], dead: list[DeadLetter], schema: pa.Schema) -> int:
     """Write one input file's labels (batches in read order) and its label dead letters.
 
     Dead letters go first: a sidecar that exists therefore always has its dead letters

@@ -184,13 +184,15 @@ class Teacher(Annotator):
         self._client = self.config.client().open()
         self._usage, self._lock = Ledger(), threading.Lock()
 
-    def take_usage(self) -> Any:
-        """The LLM ledger of the batches labeled since the last call (for the job's usage file)."""
+    def take_ledger(self) -> dict[str, Any]:
+        """LLM usage of the batches labeled since the last call (`corpusmill.llm.UsesLLM`)."""
         from corpusmill.llm import Ledger
 
+        if self._lock is None:  # never set up: nothing spent
+            return {}
         with self._lock:
             usage, self._usage = self._usage, Ledger()
-        return usage
+        return {self.name: usage}
 
     def label(self, batch: pa.Table) -> pa.Table:
         if self._client is None:

@@ -6,7 +6,8 @@ import argparse
 import math
 import os
 
-from corpusmill.commands.common import add_job_flags, print_counts
+from corpusmill.commands.common import add_job_flags, add_serve_flags, print_counts, with_served_model
+from corpusmill.errors import ConfigError
 from corpusmill.layout import LLM_CACHE_DIR
 
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated names (default: all built in; `teacher` is added when --teacher-url is given)",
     )
     add_job_flags(p)
-    p.set_defaults(func=_annotate)
+    p.set_defaults(func=with_served_model(_annotate, url="teacher_url", model="teacher_model"))
 
     a = sub.add_parser("annotators", help="list, train and evaluate labelers")
     verbs = a.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -37,12 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = verbs.add_parser("train", help="teacher -> student: label a sample with the LLM, train fastText")
     t.add_argument("task", choices=["edu", "domain", "safety"])
     t.add_argument("docs", metavar="DOCS_DIR")
-    t.add_argument("--teacher-url", required=True)
+    t.add_argument("--teacher-url", default=None, help="OpenAI-compatible server of the teacher (or --serve)")
     t.add_argument("--teacher-model", default=None)
     t.add_argument("--sample", type=int, default=10_000, help="documents to label with the teacher")
     t.add_argument("-o", "--out", default="models", metavar="MODELS_DIR", help="where the student and card go")
     t.add_argument("--seed", type=int, default=0)
-    t.set_defaults(func=_train)
+    add_serve_flags(t, "--teacher-url")
+    t.set_defaults(func=with_served_model(_train, url="teacher_url", model="teacher_model"))
     e = verbs.add_parser("eval", help="accuracy and per-class precision/recall on a text<TAB>label file")
     e.add_argument("--labels", required=True, metavar="FILE.tsv")
     e.add_argument("--annotator", required=True)
@@ -55,6 +57,7 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=None, metavar="DIR", help="folder with trained students/models")
     p.add_argument("--teacher-url", default=None, help="OpenAI-compatible server for teacher labels")
     p.add_argument("--teacher-model", default=None)
+    add_serve_flags(p, "--teacher-url")
 
 
 def _annotate(args: argparse.Namespace) -> int:
@@ -96,6 +99,9 @@ def _list(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from corpusmill.annotators.teacher import TeacherConfig
     from corpusmill.annotators.training.students import train_student
+
+    if not args.teacher_url:
+        raise ConfigError("annotators train needs --teacher-url or --serve MODEL (an OpenAI-compatible server)")
 
     cache = os.path.join(args.out, LLM_CACHE_DIR, "teacher")  # a re-run asks the teacher nothing twice
     m = train_student(

@@ -1,10 +1,53 @@
-"""Helpers shared by the sub-command modules: job flags and the end-of-run summary."""
+"""Helpers shared by the sub-command modules: job flags, a model served for a run, the end-of-run summary."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from corpusmill.llm.launcher import DEFAULT_COMMAND as DEFAULT_SERVE_COMMAND
+
+
+def add_serve_flags(parser: argparse.ArgumentParser, url_flag: str) -> None:
+    """`--serve MODEL`: the job starts its own OpenAI-compatible server instead of taking `url_flag`."""
+    g = parser.add_argument_group("a model served for this run (instead of " + url_flag + ")")
+    g.add_argument(
+        "--serve",
+        metavar="MODEL",
+        default=None,
+        help=f"start `vllm serve MODEL` here for the run, use it as {url_flag}, stop it at the end",
+    )
+    g.add_argument(
+        "--serve-cmd",
+        default=DEFAULT_SERVE_COMMAND,
+        metavar="CMD",
+        help="server command with {model} {host} {port}, e.g. a vLLM in its own venv or SGLang "
+        f"(default: {DEFAULT_SERVE_COMMAND!r})",
+    )
+    g.add_argument("--serve-port", type=int, default=8000, metavar="PORT", help="its port (default: 8000)")
+
+
+def with_served_model(
+    func: Callable[[argparse.Namespace], int], *, url: str, model: str
+) -> Callable[[argparse.Namespace], int]:
+    """Runs `func` with the server of `--serve` up, its URL in `args.<url>` and, unless given,
+    the served model's name in `args.<model>`; without `--serve`, runs `func` as is."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        if not args.serve:
+            return func(args)
+        from corpusmill.llm.launcher import VLLMServer
+
+        with VLLMServer(args.serve, command=args.serve_cmd, port=args.serve_port) as server:
+            setattr(args, url, [server.url] if isinstance(getattr(args, url), list) else server.url)
+            setattr(args, model, getattr(args, model) or args.serve)
+            return func(args)
+
+    return run
 
 
 def add_job_flags(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from corpusmill.commands.common import add_job_flags
+from corpusmill.commands.common import add_job_flags, add_serve_flags, with_served_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,8 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--page-time-limit", type=float, default=180.0, help="seconds per page (default: 180)")
     p.add_argument("--memory-limit-mb", type=int, default=3072, help="memory of the parsing process (default: 3072)")
+    add_serve_flags(p, "--llm-url")
     add_job_flags(p)
-    p.set_defaults(func=_run)
+    p.set_defaults(func=with_served_model(_run, url="llm_url", model="vlm_model"))
 
 
 def config_from_args(args: argparse.Namespace) -> Any:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from corpusmill.commands.common import add_job_flags, print_counts
+from corpusmill.commands.common import add_job_flags, add_serve_flags, print_counts, with_served_model
 from corpusmill.errors import ConfigError, InputNotFoundError
 from corpusmill.layout import LLM_CACHE_DIR
 
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     book.add_argument("--words", type=int, default=800, help="target length in words (CJK: characters)")
     for kp in (math, code, book):
         _common(kp)
-    p.set_defaults(func=_run)
+    p.set_defaults(func=with_served_model(_run, url="llm_url", model="model"))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -75,6 +75,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-shipped-benchmarks", action="store_true", help="do not use the shipped GSM8K/HumanEval")
     p.add_argument("--ngram", type=int, default=13, help="decontamination n-gram length (default 13)")
+    add_serve_flags(p, "--llm-url")
     add_job_flags(p)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 import pyarrow as pa
 
@@ -54,8 +54,18 @@ def meta_json(meta: dict[str, Any]) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def dead_letter(
-    *, uri: str, stage: str, reason: str, error: str, message: str, id: str | None = None
-) -> dict[str, Any]:
+class DeadLetter(TypedDict):
+    """One dead-letter row, the typed form of `DEAD_LETTER_SCHEMA` (a dict, so that lists of them
+    become Arrow tables with `pa.Table.from_pylist(rows, schema=DEAD_LETTER_SCHEMA)`)."""
+
+    id: str | None  # the document's id where one exists (a whole unreadable file has none)
+    uri: str  # where the input came from
+    stage: str  # the job step that gave up on it
+    reason: str  # a stable snake_case code, counted in summaries
+    error: str  # the error class
+    message: str  # what happened, at most 2,000 characters
+
+
+def dead_letter(*, uri: str, stage: str, reason: str, error: str, message: str, id: str | None = None) -> DeadLetter:
     """One dead-letter row; `reason` is a stable snake_case code."""
-    return {"id": id, "uri": uri, "stage": stage, "reason": reason, "error": error, "message": message[:2000]}
+    return DeadLetter(id=id, uri=uri, stage=stage, reason=reason, error=error, message=message[:2000])

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import posixpath
-import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -30,12 +28,9 @@ from corpusmill.annotators.base import Annotator
 from corpusmill.annotators.labeling import batch_hint, label_batch, sidecar_schema
 from corpusmill.annotators.sidecar import FileTask, document_files, plan, read_batches, summarize, write_sidecar
 from corpusmill.errors import ModelNotFoundError
-from corpusmill.layout import LEDGER_FILE, SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
-from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
-
-log = logging.getLogger(__name__)
+from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, WriteUsage
+from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
 
 USAGE_TAG = "llm_usage"
 
@@ -78,25 +73,9 @@ class _LabelFn(beam.DoFn):
         for row in result.dead_letters:
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, (index, row))
         for annotator in self.loaded.annotators:  # LLM-backed labelers report what they spent
-            take_usage = getattr(annotator, "take_usage", None)
-            if take_usage is not None:
-                yield beam.pvalue.TaggedOutput(USAGE_TAG, (annotator.name, take_usage()))
-
-
-def _merge_ledgers(ledgers: Iterable[Any]) -> Any:
-    total = None
-    for ledger in ledgers:
-        if total is None:
-            total = type(ledger)()
-        total.merge(ledger)
-    return total
-
-
-def _write_usage(usage: list[tuple[str, Any]], ann_dir: str) -> None:
-    if usage:  # read by `corpusmill report` as this job's LLM usage
-        storage.write_json(
-            {name: ledger.as_dict() for name, ledger in sorted(usage)}, storage.join(ann_dir, LEDGER_FILE)
-        )
+            take_ledger = getattr(annotator, "take_ledger", None)
+            if take_ledger is not None:
+                yield beam.pvalue.TaggedOutput(USAGE_TAG, take_ledger())
 
 
 def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask], schema: pa.Schema) -> int:
@@ -113,7 +92,7 @@ class Annotate(beam.PTransform):
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         # One tag per pipeline: two jobs in one process never share loaded models by mistake.
-        tag = f"{fingerprint(self.annotators)}-{uuid.uuid4().hex}"
+        tag = f"{annotators_key(self.annotators)}-{uuid.uuid4().hex}"
         labeled = (
             pbegin
             | "Files" >> beam.Create(self.tasks, reshuffle=False)
@@ -124,12 +103,7 @@ class Annotate(beam.PTransform):
                 DEAD_LETTER_TAG, USAGE_TAG, main="labels"
             )
         )
-        _ = (
-            labeled[USAGE_TAG]
-            | "SumUsage" >> beam.CombinePerKey(_merge_ledgers)
-            | "GatherUsage" >> beam.combiners.ToList()
-            | "WriteUsage" >> beam.Map(_write_usage, self.ann_dir)
-        )
+        _ = labeled[USAGE_TAG] | "WriteUsage" >> WriteUsage(self.ann_dir)
         return (
             {"labels": labeled.labels, "dead": labeled[DEAD_LETTER_TAG]}
             | "ByFile" >> beam.CoGroupByKey()
@@ -137,7 +111,7 @@ class Annotate(beam.PTransform):
         )
 
 
-def fingerprint(annotators: Sequence[Annotator]) -> str:
+def annotators_key(annotators: Sequence[Annotator]) -> str:
     """Names, versions, model versions and columns of the annotators: what makes labels comparable."""
     parts = [
         (
@@ -172,36 +146,38 @@ def run_annotate(
     """Label every document of `docs_dir` into `ann_dir`; returns the run summary."""
     annotators = list(annotators) if annotators is not None else build_annotators()
     inputs = [(posixpath.basename(p), storage.parquet_rows(p)) for p in document_files(docs_dir)]
-    run_info = {
-        "job": "annotate",
-        "docs_dir": docs_dir,
-        "annotators": [[a.name, a.version] for a in annotators],
-        "fingerprint": hashlib.sha256(json.dumps([fingerprint(annotators), inputs]).encode()).hexdigest(),
-    }
-    finished = prepare_output(ann_dir, run_info, overwrite=overwrite)
-    if finished is not None:
-        log.info("%s already holds this finished run; nothing to do", ann_dir)
-        return {**finished, "skipped": True}
-    tasks, n_files = plan(docs_dir, ann_dir)
-    options = pipeline_options(beam_args, workers=workers)
-    start = time.monotonic()
-    if tasks:
+    planned: list[FileTask] = []  # filled once the folder is claimed: a resumed run labels only what is missing
+    n_files = 0
+
+    def work() -> Work:
+        nonlocal n_files
+        tasks, n_files = plan(docs_dir, ann_dir)
+        planned.extend(tasks)
+        if not tasks:
+            return Work(None)
         poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
-        with ProgressLine("annotate", "files", poll, enabled=progress):
-            run(lambda p: p | Annotate(tasks, annotators, ann_dir), options)
-    elapsed = time.monotonic() - start
-    counts = summarize(docs_dir, ann_dir)
-    labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)
-    summary = {
-        **run_info,
-        **counts,
-        "files": n_files,
-        "files_labeled": len(tasks),
-        "skipped": False,
-        "labels_total": counts["records_in"] * len(annotators),
-        "elapsed_s": round(elapsed, 3),
-        "docs_per_s": round(labeled_now / elapsed, 1) if tasks and elapsed > 0 else None,
-        "runner": options.get_all_options().get("runner"),
-    }
-    storage.write_json(summary, storage.join(ann_dir, SUMMARY_FILE))
-    return summary
+        return Work(lambda p: p | Annotate(tasks, annotators, ann_dir), poll, "files")
+
+    def count(elapsed: float) -> dict[str, Any]:
+        counts = summarize(docs_dir, ann_dir)
+        labeled_now = sum(storage.parquet_rows(t.target) for t in planned)
+        return {
+            **counts,
+            "files": n_files,
+            "files_labeled": len(planned),
+            "skipped": False,
+            "labels_total": counts["records_in"] * len(annotators),
+            "docs_per_s": rate(labeled_now, elapsed) if planned else None,
+        }
+
+    return run_job(
+        "annotate",
+        ann_dir,
+        {"docs_dir": docs_dir, "annotators": [[a.name, a.version] for a in annotators]},
+        key=fingerprint(annotators_key(annotators), inputs),
+        plan=work,
+        count=count,
+        options=pipeline_options(beam_args, workers=workers),
+        overwrite=overwrite,
+        progress=progress,
+    )

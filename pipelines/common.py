@@ -13,9 +13,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
 from corpusmill.errors import OutputExistsError
-from corpusmill.layout import DEAD_LETTERS_DIR, RUN_FILE, SUMMARY_FILE
+from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE, RUN_FILE, SUMMARY_FILE
+from corpusmill.llm.types import Usage, fold_usage, usage_as_dict
 from corpusmill.pipelines.beam_options import local_runner
-from corpusmill.schema import DEAD_LETTER_SCHEMA
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class BeamCounters:
         counter.inc(n)
 
 
-def _write_dead_letter_files(rows: list[dict[str, Any]], out_dir: str, stage: str) -> list[str]:
+def _write_dead_letter_files(rows: list[DeadLetter], out_dir: str, stage: str) -> list[str]:
     # Sorted so that the files are byte-identical whatever order workers produced rows in.
     rows = sorted(rows, key=lambda r: (r["uri"], r["id"] or "", r["reason"], r["message"]))
     paths = []
@@ -66,6 +67,29 @@ class WriteDeadLetters(beam.PTransform):
             dead_letters
             | "Gather" >> beam.combiners.ToList()
             | "Write" >> beam.FlatMap(_write_dead_letter_files, out_dir, stage)
+        )
+
+
+def _write_usage(usages: list[Usage], out_dir: str) -> None:
+    usage = usage_as_dict(fold_usage(usages))
+    if usage:  # read by `corpusmill report` (and folded into the summary by some jobs)
+        storage.write_json(usage, storage.join(out_dir, LEDGER_FILE))
+
+
+class WriteUsage(beam.PTransform):
+    """Folds the LLM usages (`UsesLLM.take_ledger()`) a job's workers took into one
+    `<out_dir>/_llm_ledger.json`, per step; nothing is written when no request was made."""
+
+    def __init__(self, out_dir: str) -> None:
+        super().__init__()
+        self.out_dir = out_dir
+
+    def expand(self, usages: beam.PCollection) -> beam.PCollection:
+        return (
+            usages
+            | "Nonempty" >> beam.Filter(bool)
+            | "Gather" >> beam.combiners.ToList()
+            | "Write" >> beam.Map(_write_usage, self.out_dir)
         )
 
 

@@ -8,10 +8,6 @@ isolated child process (see `corpusmill.extractors.pdf`) and writes `part-NNNNN.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import time
 from dataclasses import asdict
 from typing import Any
 
@@ -21,12 +17,10 @@ from corpusmill import storage
 from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.extractor import NAME, VERSION, PdfExtractor
 from corpusmill.extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
-from corpusmill.layout import LLM_CACHE_DIR, SUMMARY_FILE, file_stats, part_path
+from corpusmill.layout import LLM_CACHE_DIR, file_stats, part_path
 from corpusmill.pipelines.beam_options import pipeline_options
-from corpusmill.pipelines.common import BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
-
-log = logging.getLogger(__name__)
+from corpusmill.pipelines.common import BeamCounters
+from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
 
 JOB = "extract_pdf"
 
@@ -75,13 +69,6 @@ def _job_config(config: PdfConfig, per_part: int) -> dict[str, Any]:
     return out
 
 
-def fingerprint(parts: list[tuple[PdfInput, ...]], config: dict[str, Any]) -> str:
-    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
-    for part in parts:
-        h.update(repr([(p.uri, p.name) for p in part]).encode())
-    return h.hexdigest()
-
-
 def _poll_pdfs(out_dir: str, n_parts: int):
     def poll() -> int:
         paths = (part_path(out_dir, i) for i in range(n_parts))
@@ -104,27 +91,30 @@ def run_extract_pdf(
     """Run the PDF job and return its summary (also written to `out_dir/_summary.json`)."""
     config = config or PdfConfig()
     parts = plan_parts(plan_pdfs(sources), pdfs_per_part)
-    options = pipeline_options(beam_args, workers=workers)
     job_config = _job_config(config, pdfs_per_part)
-    run_info = {"job": JOB, "sources": sources, "config": job_config, "fingerprint": fingerprint(parts, job_config)}
-    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
-    if finished is not None:
-        log.info("%s already holds this finished run; nothing to do", out_dir)
-        return {**finished, "skipped": True}
-    start = time.monotonic()
-    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir, len(parts)), enabled=progress):
-        run(lambda p: p | ExtractPdfs(parts, out_dir, config), options)
-    elapsed = time.monotonic() - start
-    counts = summarize(out_dir, len(parts))
-    summary = {
-        **run_info,
-        **counts,
-        "parts": len(parts),
-        "elapsed_s": round(elapsed, 3),
-        "docs_per_s": round(counts["records_in"] / elapsed, 2) if elapsed > 0 else None,
-        "pages_per_s": round(counts["pages"] / elapsed, 2) if elapsed > 0 else None,
-        "runner": options.get_all_options().get("runner"),
-        "workers": options.get_all_options().get("direct_num_workers"),
-    }
-    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
-    return summary
+    planned = [[(p.uri, p.name) for p in part] for part in parts]
+
+    def work() -> Work:
+        build = lambda p: p | ExtractPdfs(parts, out_dir, config)  # noqa: E731
+        return Work(build, _poll_pdfs(out_dir, len(parts)), "PDFs")
+
+    def count(elapsed: float) -> dict[str, Any]:
+        counts = summarize(out_dir, len(parts))
+        return {
+            **counts,
+            "parts": len(parts),
+            "docs_per_s": rate(counts["records_in"], elapsed, 2),
+            "pages_per_s": rate(counts["pages"], elapsed, 2),
+        }
+
+    return run_job(
+        JOB,
+        out_dir,
+        {"sources": sources, "config": job_config},
+        key=fingerprint(planned, job_config),
+        plan=work,
+        count=count,
+        options=pipeline_options(beam_args, workers=workers),
+        overwrite=overwrite,
+        progress=progress,
+    )

@@ -11,10 +11,6 @@ the job scales with workers instead of with the runner's serialization.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,12 +29,9 @@ from corpusmill.extractors.text.ingest_tasks import (
     summarize,
 )
 from corpusmill.extractors.text.readers import ReadTask, plan
-from corpusmill.layout import SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
-from corpusmill.pipelines.common import BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
-
-log = logging.getLogger(__name__)
+from corpusmill.pipelines.common import BeamCounters
+from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
 
 
 class _StageFn(beam.DoFn):
@@ -90,14 +83,6 @@ class Ingest(beam.PTransform):
         )
 
 
-def fingerprint(tasks: list[ReadTask], config: dict[str, Any]) -> str:
-    """What identifies a run's inputs: the task plan (paths, sizes via byte ranges) and config."""
-    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for t in tasks:
-        h.update(repr((t.kind, t.paths, t.names, t.source, t.start, t.end)).encode())
-    return h.hexdigest()
-
-
 def _poll_records(out_dir: str, n_tasks: int, dedup: bool) -> Callable[[], int]:
     """Records read so far, from the footers of the tasks' files.
 
@@ -132,29 +117,27 @@ def run_ingest(
 ) -> dict[str, Any]:
     """Run the ingest job and return its summary (also written to `out_dir/_summary.json`)."""
     tasks = plan(sources, source=source)
-    options = pipeline_options(beam_args, workers=workers)
     config = {"dedup": dedup, "source": source}
-    run_info = {"job": "ingest", "sources": sources, "config": config, "fingerprint": fingerprint(tasks, config)}
-    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
-    if finished is not None:
-        log.info("%s already holds this finished run; nothing to do", out_dir)
-        return {**finished, "skipped": True}
-    start = time.monotonic()
-    poll = _poll_records(out_dir, len(tasks), dedup)
-    with ProgressLine("ingest", "records", poll, enabled=progress):
-        run(lambda p: p | Ingest(tasks, out_dir, dedup=dedup), options)
-    elapsed = time.monotonic() - start
-    counts = summarize(out_dir, len(tasks))
-    summary = {
-        **run_info,
-        **counts,
-        "tasks": len(tasks),
-        "files": len(tasks),
-        "elapsed_s": round(elapsed, 3),
-        "docs_per_s": round(counts["records_in"] / elapsed, 1) if elapsed > 0 else None,
-        "runner": options.get_all_options().get("runner"),
-        "workers": options.get_all_options().get("direct_num_workers"),
-    }
-    storage.remove_tree(storage.join(out_dir, STAGING_DIR))
-    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
-    return summary
+    # The planned byte ranges, not only the paths, identify the inputs: a grown file is new input.
+    planned = [(t.kind, t.paths, t.names, t.source, t.start, t.end) for t in tasks]
+
+    def work() -> Work:
+        build = lambda p: p | Ingest(tasks, out_dir, dedup=dedup)  # noqa: E731
+        return Work(build, _poll_records(out_dir, len(tasks), dedup), "records")
+
+    def count(elapsed: float) -> dict[str, Any]:
+        counts = summarize(out_dir, len(tasks))
+        storage.remove_tree(storage.join(out_dir, STAGING_DIR))
+        return {**counts, "tasks": len(tasks), "files": len(tasks), "docs_per_s": rate(counts["records_in"], elapsed)}
+
+    return run_job(
+        "ingest",
+        out_dir,
+        {"sources": sources, "config": config},
+        key=fingerprint(planned, config),
+        plan=work,
+        count=count,
+        options=pipeline_options(beam_args, workers=workers),
+        overwrite=overwrite,
+        progress=progress,
+    )

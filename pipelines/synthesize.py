@@ -11,11 +11,7 @@ Only signatures (num_perm 64-bit values per item) meet in one place, never docum
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,21 +21,19 @@ import pyarrow as pa
 
 from corpusmill import storage
 from corpusmill.errors import ConfigError
-from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE, SUMMARY_FILE
+from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import (
     DEAD_LETTER_TAG,
     BeamCounters,
     WriteDeadLetters,
-    prepare_output,
-    run,
+    WriteUsage,
 )
+from corpusmill.pipelines.job import Work, rate, run_job
 from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
 from corpusmill.synth.base import Generator
 from corpusmill.synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
 from corpusmill.synth.dedup import NearDupConfig, Selection, select, signature
-
-log = logging.getLogger(__name__)
 
 LEDGER_TAG = "ledger"
 ROWS_PER_PART = 50_000
@@ -59,9 +53,7 @@ class _GenerateFn(beam.DoFn):
                 yield outcome.index, outcome.document
             else:
                 yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, outcome.dead_letter)
-        ledger = self.generator.take_ledger()
-        if ledger is not None:
-            yield beam.pvalue.TaggedOutput(LEDGER_TAG, ledger)
+        yield beam.pvalue.TaggedOutput(LEDGER_TAG, self.generator.take_ledger())
 
     def teardown(self) -> None:
         self.generator.close()
@@ -126,14 +118,6 @@ class _ApplyFn(beam.DoFn):
         # else: surplus, generated only to cover removals; counted in the summary
 
 
-def _sum_ledgers(ledgers: Any) -> Any:
-    ledgers = list(ledgers)
-    total = type(ledgers[0])()
-    for ledger in ledgers:
-        total.merge(ledger)
-    return total
-
-
 def _write_part(element: tuple[int, list[tuple[int, dict[str, Any]]]], out_dir: str) -> str:
     part, rows = element
     ordered = [doc for _, doc in sorted(rows, key=lambda r: r[0])]
@@ -170,14 +154,7 @@ class Synthesize(beam.PTransform):
             | "Generate"
             >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
         )
-        _ = (
-            generated[LEDGER_TAG]
-            | "SumLedgers" >> beam.CombineGlobally(_sum_ledgers).without_defaults()
-            | "WriteLedger"
-            >> beam.Map(
-                lambda ledger, out: storage.write_json(ledger.as_dict(), storage.join(out, LEDGER_FILE)), self.out_dir
-            )
-        )
+        _ = generated[LEDGER_TAG] | "WriteUsage" >> WriteUsage(self.out_dir)
         checked = generated.docs | "Check" >> beam.ParDo(
             _CheckFn(self.benchmarks, self.ngram, self.near_dup)
         ).with_outputs(DEAD_LETTER_TAG, main="docs")
@@ -204,16 +181,6 @@ class Synthesize(beam.PTransform):
         return dead | "WriteDeadLetters" >> WriteDeadLetters(self.out_dir, "synthesize")
 
 
-def _prepare_output(out_dir: str, run_info: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
-    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
-    if finished is None:
-        # An unfinished run of the same settings starts over: its dead letters are written as
-        # one sorted set at the end, so stale files of the earlier attempt must go.
-        for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)):
-            storage.remove_tree(stale)
-    return finished
-
-
 def _counts(out_dir: str) -> dict[str, Any]:
     """Documents, languages and dead letters by reason, read back from the written files."""
     con = duckdb.connect()
@@ -234,10 +201,6 @@ def _counts(out_dir: str) -> dict[str, Any]:
         ).fetchall():
             dead[f"{stage}/{reason}"] = int(n)
     return {"docs": docs, "by_language": by_language, "dead_letters": dict(sorted(dead.items()))}
-
-
-def fingerprint(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def run_synthesize(
@@ -265,7 +228,6 @@ def run_synthesize(
     bench = (tuple(benchmarks) if benchmarks else shipped_benchmarks()) if decontaminate else None
     if bench is not None:
         Decontaminator(bench, ngram=ngram)  # fail before the job starts on a missing or bad file
-    options = pipeline_options(beam_args, workers=workers)
     config = {
         "generator": generator.config(),
         "kind": generator.kind,
@@ -275,32 +237,34 @@ def run_synthesize(
         "benchmarks": list(bench or []),
         "ngram": ngram,
     }
-    run_info = {"job": "synthesize", "config": config, "fingerprint": fingerprint(config)}
-    finished = _prepare_output(out_dir, run_info, overwrite)
-    if finished is not None:
-        log.info("%s already holds this finished run; nothing to do", out_dir)
-        return {**finished, "skipped": True}
-    start = time.monotonic()
-    run(
-        lambda p: (
-            p | Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram)
-        ),
-        options,
+
+    def work() -> Work:
+        # An unfinished run of the same settings starts over: its dead letters are written as
+        # one sorted set at the end, so stale files of the earlier attempt must go.
+        for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)):
+            storage.remove_tree(stale)
+        synth = Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram)
+        return Work(lambda p: p | synth)
+
+    def count(elapsed: float) -> dict[str, Any]:
+        counts = _tally(_counts(out_dir), n)
+        counts["items_per_s"] = rate(counts["docs"], elapsed)
+        ledger_path = storage.join(out_dir, LEDGER_FILE)
+        if storage.exists(ledger_path):  # LLM generators: what the model calls cost, in the summary
+            counts["llm"] = storage.read_json(ledger_path)
+            storage.remove_tree(ledger_path)
+        return counts
+
+    return run_job(
+        "synthesize",
+        out_dir,
+        {"config": config},
+        plan=work,
+        count=count,
+        options=pipeline_options(beam_args, workers=workers),
+        overwrite=overwrite,
+        progress=False,
     )
-    elapsed = time.monotonic() - start
-    summary = {
-        **run_info,
-        **_tally(_counts(out_dir), n),
-        "elapsed_s": round(elapsed, 3),
-        "runner": options.get_all_options().get("runner"),
-    }
-    summary["items_per_s"] = round(summary["docs"] / elapsed, 1) if elapsed > 0 else None
-    ledger_path = storage.join(out_dir, LEDGER_FILE)
-    if storage.exists(ledger_path):  # LLM generators: what the model calls cost, in the summary
-        summary["llm_ledger"] = storage.read_json(ledger_path)
-        storage.remove_tree(ledger_path)
-    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
-    return summary
 
 
 def _tally(counts: dict[str, Any], n: int) -> dict[str, Any]:

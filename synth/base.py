@@ -13,8 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from corpusmill.llm.types import Usage
 from corpusmill.progress import NO_COUNTERS, CounterSink
-from corpusmill.schema import dead_letter
+from corpusmill.schema import DeadLetter, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class Outcome(NamedTuple):
 
     index: int
     document: dict[str, Any] | None = None
-    dead_letter: dict[str, Any] | None = None
+    dead_letter: DeadLetter | None = None
 
 
 class Generator(ABC):
@@ -75,9 +76,9 @@ class Generator(ABC):
                         ),
                     )
 
-    def take_ledger(self) -> Any:
-        """What model calls cost since the last call (a `corpusmill.llm.Ledger`), or None."""
-        return None
+    def take_ledger(self) -> Usage:
+        """What model calls cost since the last call, per step (`corpusmill.llm.UsesLLM`); {} for none."""
+        return {}
 
     @property
     def source(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from corpusmill.llm import ClientConfig, Ledger, LLMClient, Request, Result
+from corpusmill.llm import ClientConfig, Ledger, LLMClient, Request, Result, Usage
 from corpusmill.schema import dead_letter
 from corpusmill.synth.base import Generator, Outcome
 
@@ -50,9 +50,9 @@ class LLMGenerator(Generator):
             self._ledger.add(result)
         return results
 
-    def take_ledger(self) -> Ledger:
+    def take_ledger(self) -> Usage:
         ledger, self._ledger = self._ledger, Ledger()
-        return ledger
+        return {"generate": ledger}
 
     @property
     def model(self) -> str | None:

@@ -83,8 +83,8 @@ def test_llm_job_drops_benchmark_copies_and_duplicates_and_reruns_from_cache(mon
     assert s["removed_by_decontamination"] == 1 and s["removed_by_dedup"] == 1 and s["docs"] == 3
     assert s["dead_letters"] == {"decontaminate/benchmark_overlap": 1, "dedup/near_duplicate": 1}
     assert again["docs"] == 3 and _parts(tmp_path / "a") == _parts(tmp_path / "b")
-    assert s["llm_ledger"]["requests"] == 10 and s["llm_ledger"]["cache_hits"] == 0
-    assert again["llm_ledger"]["cache_hits"] == 10 and not (tmp_path / "a" / "_llm_ledger.json").exists()
+    assert s["llm"]["generate"]["requests"] == 10 and s["llm"]["generate"]["cache_hits"] == 0
+    assert again["llm"]["generate"]["cache_hits"] == 10 and not (tmp_path / "a" / "_llm_ledger.json").exists()
     with open_corpus(str(tmp_path / "a")) as corpus:
         (msg,) = corpus.sql("SELECT message FROM dead_letters WHERE reason = 'benchmark_overlap'").fetchall()[0]
     assert "gsm8k_test" in msg

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import socket
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +87,25 @@ def test_failing_teacher_is_dead_lettered_and_the_job_goes_on(docs: Path, tmp_pa
     assert nulls == (failed, 0)
     ledger = storage.read_json(str(tmp_path / "ann" / "_llm_ledger.json"))["teacher"]
     assert ledger["requests"] == 160 and ledger["failures"] == failed
+
+
+def test_annotate_serves_its_own_teacher_for_the_run(docs: Path, tmp_path: Path) -> None:
+    # `--serve` starts the server command (here the OpenAI-protocol test server in its own
+    # process, as `vllm serve` would be), labels through it, and stops it when the job ends.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve_cmd = f"{sys.executable} -m corpusmill.llm.testing --model {{model}} --host {{host}} --port {{port}}"
+    out = tmp_path / "ann"
+    args = ["annotate", str(docs), "-o", str(out), "--annotators", "n_chars,teacher", "--workers", "1", "--quiet"]
+    assert cli_main([*args, "--serve", "teacher-m", "--serve-cmd", serve_cmd, "--serve-port", str(port)]) == 0
+    summary = storage.read_json(str(out / "_summary.json"))
+    assert summary["docs"] == 160 and summary["dead_letters_total"] == 0
+    assert storage.read_json(str(out / "_llm_ledger.json"))["teacher"]["responses"] == 160
+    models = open_corpus(str(docs), str(out)).sql("SELECT DISTINCT teacher_model FROM corpus").fetchall()
+    assert models == [("llm:teacher-m",)]
+    with pytest.raises(ConnectionRefusedError):  # the server is gone with the job
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_unreachable_teacher(docs: Path, tmp_path: Path) -> None:

@@ -37,10 +37,13 @@ transient (retried with backoff, then returned) `timeout`, `unreachable`, `conne
 `schema_mismatch` (answer is not JSON or does not match `json_schema`); `internal_error` (an
 unexpected error in the client, not cached).
 
+What an annotator, generator or extractor spent is taken with `take_ledger()` (a `Usage`:
+one `Ledger` per step) after each batch, and jobs add usages up with `fold_usage`.
+
 `corpusmill.llm.testing.LLMTestServer` is a local OpenAI-protocol server with deterministic
 answers and fault injection for tests and dry runs; `corpusmill.llm.launcher.VLLMServer`
-starts and watches a `vllm serve` process; `corpusmill.pipelines.llm_inference.LLMInference` is the
-Beam transform. See docs/llm.md.
+starts and watches a `vllm serve` process for a job (`--serve MODEL` on the LLM commands).
+See docs/llm.md.
 """
 
 from corpusmill.llm.client import ClientConfig, LLMClient, run_batch
@@ -52,8 +55,13 @@ from corpusmill.llm.types import (
     Request,
     Response,
     Result,
+    Usage,
+    UsesLLM,
     assistant,
+    fold_usage,
     system,
+    usage_as_dict,
+    usage_from_dict,
     user,
 )
 
@@ -67,8 +75,13 @@ __all__ = [
     "Request",
     "Response",
     "Result",
+    "Usage",
+    "UsesLLM",
     "assistant",
+    "fold_usage",
     "run_batch",
     "system",
+    "usage_as_dict",
+    "usage_from_dict",
     "user",
 ]

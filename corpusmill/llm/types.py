@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -239,8 +239,40 @@ class Ledger:
         out["failure_reasons"] = dict(sorted(self.failure_reasons.items()))
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ledger:
+        """The inverse of `as_dict` (a ledger written by a worker, read back by the driver)."""
+        counts = {name: int(data.get(name, 0)) for name in LEDGER_FIELDS}
+        return cls(
+            **counts, seconds=float(data.get("seconds", 0.0)), failure_reasons=dict(data.get("failure_reasons", {}))
+        )
 
-class Backend(Protocol):
-    """What runs requests: `LLMClient` over HTTP, or `LocalVLLM` in process."""
 
-    def run_batch(self, requests: Sequence[Request]) -> list[Result]: ...
+# LLM usage of one object, per step ("teacher", "vlm", "rewrite", "generate"): the unit every
+# job folds, whatever made the calls.
+Usage = dict[str, Ledger]
+
+
+class UsesLLM(Protocol):
+    """An annotator, generator or extractor that calls models: the job takes its usage after
+    each batch (so nothing is counted twice) and folds it into the run summary."""
+
+    def take_ledger(self) -> Usage: ...
+
+
+def fold_usage(usages: Iterable[Usage]) -> Usage:
+    """The sum of several usages, step by step (the one fold every job uses)."""
+    total: Usage = {}
+    for usage in usages:
+        for step, ledger in usage.items():
+            total.setdefault(step, Ledger()).merge(ledger)
+    return dict(sorted(total.items()))
+
+
+def usage_as_dict(usage: Usage) -> dict[str, dict[str, Any]]:
+    """JSON form of a usage; steps that made no request are left out."""
+    return {step: ledger.as_dict() for step, ledger in sorted(usage.items()) if ledger.requests}
+
+
+def usage_from_dict(data: dict[str, dict[str, Any]]) -> Usage:
+    return {step: Ledger.from_dict(ledger) for step, ledger in data.items()}

@@ -33,9 +33,9 @@ from corpusmill.extractors.pdf.isolate import (
 from corpusmill.extractors.pdf.rewrite import RewriteOutcome, rewrite_pages
 from corpusmill.extractors.pdf.route import OCR, TEXT
 from corpusmill.extractors.pdf.worker import DocInfo, PageResult, extract_pages
-from corpusmill.llm import ClientConfig, Ledger, LLMClient
+from corpusmill.llm import ClientConfig, Ledger, LLMClient, Usage
 from corpusmill.progress import NO_COUNTERS, CounterSink
-from corpusmill.schema import dead_letter, meta_json, stable_id
+from corpusmill.schema import DeadLetter, dead_letter, meta_json, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Extraction:
     """The outcome for one PDF: a document row or not, plus dead-letter rows."""
 
     document: dict[str, Any] | None
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
     pages: list[PageResult] = field(default_factory=list)
 
 
@@ -90,10 +90,9 @@ class PdfExtractor:
             self._rewriter = self._client(self.config.rewrite_url, self.config.rewrite_model, "rewrite")
         return self
 
-    def take_ledgers(self) -> dict[str, dict[str, Any]]:
-        """LLM usage since the last call, per step ("vlm", "rewrite"), as ledger dicts."""
-        taken = {step: ledger.as_dict() for step, ledger in sorted(self._ledgers.items()) if ledger.requests}
-        self._ledgers = {}
+    def take_ledger(self) -> Usage:
+        """LLM usage since the last call, per step ("vlm", "rewrite") (`corpusmill.llm.UsesLLM`)."""
+        taken, self._ledgers = self._ledgers, {}
         return taken
 
     def _ledger(self, step: str) -> Ledger:
@@ -212,7 +211,7 @@ class PdfExtractor:
             texts[i] = outcome.text
         return {pages[i].number: o for i, o in zip(todo, outcomes, strict=True)}
 
-    def _page_dead_letter(self, uri: str, doc_id: str, page: PageResult) -> dict[str, Any]:
+    def _page_dead_letter(self, uri: str, doc_id: str, page: PageResult) -> DeadLetter:
         reason, message = page.error  # type: ignore[misc]
         return dead_letter(
             uri=f"{uri}#page={page.number + 1}",

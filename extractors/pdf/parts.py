@@ -21,6 +21,7 @@ from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
 from corpusmill.extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
+from corpusmill.llm.types import fold_usage, usage_as_dict, usage_from_dict
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
 
 PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
@@ -125,9 +126,9 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
         "pages": sum(counts["routes"].values()),
     }
     stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
-    ledgers = extractor.take_ledgers()
-    if ledgers:
-        storage.write_json(ledgers, ledger_path(out_dir, index))
+    usage = usage_as_dict(extractor.take_ledger())
+    if usage:
+        storage.write_json(usage, ledger_path(out_dir, index))
     if dead:
         table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
         storage.write_parquet(table, dead_letters_path(out_dir, index))
@@ -156,24 +157,8 @@ def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
     for key in maps:
         total[key] = dict(sorted(total[key].items()))
     total["dead_letters_total"] = sum(total["dead_letters"].values())
-    llm = _sum_ledgers(out_dir, n_parts)
+    parts = (ledger_path(out_dir, i) for i in range(n_parts))
+    llm = fold_usage(usage_from_dict(storage.read_json(p)) for p in parts if storage.exists(p))
     if llm:
-        total["llm"] = llm
-    return total
-
-
-def _sum_ledgers(out_dir: str, n_parts: int) -> dict[str, dict[str, Any]]:
-    """The parts' LLM ledgers added up per step (the same fields as `corpusmill.llm.Ledger`)."""
-    total: dict[str, dict[str, Any]] = {}
-    for i in range(n_parts):
-        path = ledger_path(out_dir, i)
-        if not storage.exists(path):
-            continue
-        for step, ledger in storage.read_json(path).items():
-            into = total.setdefault(step, {"failure_reasons": {}})
-            for key, value in ledger.items():
-                if isinstance(value, dict):
-                    _add(into["failure_reasons"], value)
-                else:
-                    into[key] = round(into.get(key, 0) + value, 3)
+        total["llm"] = usage_as_dict(llm)
     return total

@@ -28,6 +28,7 @@ from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stat
 from corpusmill.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
+    DeadLetter,
     content_hash,
     dead_letter,
     meta_json,
@@ -79,7 +80,7 @@ class Settled:
 
 def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[dict[str, Any]], int]:
     cols: dict[str, list[Any]] = {name: [] for name in DOCUMENT_SCHEMA.names}
-    dead: list[dict[str, Any]] = []
+    dead: list[DeadLetter] = []
     seen = 0
     for rec in read_task(task):
         seen += 1

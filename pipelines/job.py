@@ -1,0 +1,94 @@
+"""The one skeleton every corpusmill job runs through.
+
+    fingerprint the run -> claim the output folder (or find it finished) -> plan the work
+    -> run the pipeline with a progress line -> time it -> count -> write `_summary.json`
+
+A job supplies what is its own: what identifies a run (`identity`), how to plan the work
+once the folder is claimed (so a resumed run plans only what is missing), and how to count
+the result. The summary is written last, so its presence means the folder is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from corpusmill import storage
+from corpusmill.layout import SUMMARY_FILE
+from corpusmill.pipelines.common import prepare_output, run
+from corpusmill.progress import ProgressLine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a job will run once its folder is claimed.
+
+    `build` adds the job's transforms to a pipeline (None: nothing is left to do); `poll`
+    counts finished `unit`s for the progress line, cheaply (e.g. from output footers).
+    """
+
+    build: Callable[[beam.Pipeline], None] | None
+    poll: Callable[[], int] | None = None
+    unit: str = "documents"
+
+
+def fingerprint(*parts: Any) -> str:
+    """A run's identity: the hash of its planned inputs and its config, as JSON."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def rate(count: int | float, elapsed: float, digits: int = 1) -> float | None:
+    return round(count / elapsed, digits) if elapsed > 0 else None
+
+
+def run_job(
+    job: str,
+    out_dir: str,
+    identity: dict[str, Any],
+    *,
+    plan: Callable[[], Work],
+    count: Callable[[float], dict[str, Any]],
+    options: PipelineOptions,
+    overwrite: bool = False,
+    progress: bool = True,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """Run `job` into `out_dir` and return its summary (also written to `out_dir/_summary.json`).
+
+    `identity` (inputs and config, JSON-able) is stored as the run's record and hashed into its
+    fingerprint, unless the job passes its own `key` (a fingerprint of what `identity` only
+    names, such as planned byte ranges). A folder holding this finished run is left as is and
+    its summary returned with `skipped: True`. `count(elapsed)` gives the job's own figures.
+    """
+    run_info = {"job": job, **identity, "fingerprint": key or fingerprint(identity)}
+    finished = prepare_output(out_dir, run_info, overwrite=overwrite)
+    if finished is not None:
+        log.info("%s already holds this finished run; nothing to do", out_dir)
+        return {**finished, "skipped": True}
+    start = time.monotonic()
+    work = plan()
+    if work.build is not None:
+        poll = work.poll or (lambda: 0)
+        with ProgressLine(job, work.unit, poll, enabled=progress and work.poll is not None):
+            run(work.build, options)
+    elapsed = time.monotonic() - start
+    all_options = options.get_all_options()
+    summary = {
+        **run_info,
+        **count(elapsed),
+        "elapsed_s": round(elapsed, 3),
+        "runner": all_options.get("runner"),
+        "workers": all_options.get("direct_num_workers"),
+    }
+    storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
+    return summary
