@@ -41,6 +41,8 @@ test: venv sysdeps check
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# mypy on the core and the domain rooms, as installed under `corpusmill.*` (see the script).
+	$(BIN)/python packaging/typecheck.py
 
 bench: venv sysdeps
 	$(BIN)/python -m bench $(BENCH_ARGS)

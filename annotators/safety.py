@@ -103,8 +103,10 @@ class Safety(Annotator):
     def label(self, batch: pa.Table) -> pa.Table:
         if self._index is None:
             self.setup()
+        index = self._index
+        assert index is not None, "setup() loads the lexicon"
         docs, n = texts(batch), batch.num_rows
-        scores = [lexicon_score(t, self._index) for t in docs]
+        scores = [lexicon_score(t, index) for t in docs]
         labels = ["unsafe:sexual" if s >= UNSAFE_AT else "safe" for s in scores]
         if self._student is not None:
             for i, [(category, prob)] in enumerate(fasttext_model.predict(self._student, docs)):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from corpusmill.llm.types import Usage
 from corpusmill.progress import NO_COUNTERS, CounterSink
@@ -20,8 +21,11 @@ from corpusmill.schema import DeadLetter, dead_letter
 log = logging.getLogger(__name__)
 
 
-class Outcome(NamedTuple):
-    """One item's result: exactly one of `document` (a DOCUMENT_SCHEMA row) or `dead_letter`."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One item's result: exactly one of `document` (a DOCUMENT_SCHEMA row) or `dead_letter`.
+
+    A dataclass, not a NamedTuple: a tuple's field `index` would hide `tuple.index`."""
 
     index: int
     document: dict[str, Any] | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from corpusmill.llm import ClientConfig, Ledger, LLMClient, Request, Result, Usage
+from corpusmill.llm import ClientConfig, Failure, Ledger, LLMClient, Request, Result, Usage
 from corpusmill.schema import dead_letter
 from corpusmill.synth.base import Generator, Outcome
 
@@ -69,6 +69,6 @@ class LLMGenerator(Generator):
             index, dead_letter=dead_letter(uri=uri, stage=stage, reason=reason, error=error, message=message)
         )
 
-    def failed_request(self, index: int, uri: str, result: Result) -> Outcome:
+    def failed_request(self, index: int, uri: str, result: Failure) -> Outcome:
         """A `Failure` from the client (timeout, server error, schema mismatch...) as a dead letter."""
-        return self.failed(index, uri, "llm", result.reason, result.message, result.error)  # type: ignore[union-attr]
+        return self.failed(index, uri, "llm", result.reason, result.message, result.error)

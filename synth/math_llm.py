@@ -124,7 +124,7 @@ class LLMMath(LLMGenerator):
             question = render(item, lang).question
             text = prompt("math_solve.txt").format(language=language_name(lang), question=question)
             jobs.append((i, family.name, lang, item, question, self._request(text, i)))
-        for (i, family, lang, item, question, _), result in zip(jobs, self.ask([j[-1] for j in jobs])):
+        for (i, fam, lang, item, question, _), result in zip(jobs, self.ask([j[-1] for j in jobs])):
             if not result.ok:
                 counters.inc(f"dead_{result.reason}")
                 yield self.failed_request(i, self._uri(i), result)
@@ -155,7 +155,7 @@ class LLMMath(LLMGenerator):
             yield Outcome(
                 i,
                 document=self._document(
-                    i, lang, question, result, "math_solve.txt", {"family": family, "params": item.params}, verification
+                    i, lang, question, result, "math_solve.txt", {"family": fam, "params": item.params}, verification
                 ),
             )
 

@@ -146,7 +146,7 @@ def _status(returncode: int | None, timed_out: bool, stderr: str) -> str:
     if returncode == 0:
         return "ok"
     if returncode is not None and returncode < 0:
-        return {signal.SIGXCPU: "cpu_limit", signal.SIGXFSZ: "file_size_limit"}.get(-returncode, "killed")
+        return {int(signal.SIGXCPU): "cpu_limit", int(signal.SIGXFSZ): "file_size_limit"}.get(-returncode, "killed")
     last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
     if last.startswith("MemoryError"):
         return "memory_limit"

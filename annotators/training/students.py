@@ -94,7 +94,8 @@ def label_sample(
     """Teacher labels of `docs`; failures are counted by reason and left out."""
     with teacher.client() as client:
         results = client.run_batch([build_request(i, t) for i, t in docs])
-    labeled, failed = [], {}
+    labeled: list[tuple[str, str, TeacherLabel]] = []
+    failed: dict[str, int] = {}
     for (doc_id, text), result in zip(docs, results):
         try:
             labeled.append((doc_id, text, parse(result)))
@@ -109,8 +110,8 @@ def _evaluate(task: str, model_path: str, held: list[tuple[str, str, TeacherLabe
     if task == "edu":
         preds = [expected_score(p) for p in fasttext_model.predict(model, [x for _, x, _ in held], k=6)]
         return {"spearman": spearman(np.array(preds), np.array([float(t) for t in truth]))}
-    preds = [p[0][0] for p in fasttext_model.predict(model, [x for _, x, _ in held])]
-    return {"accuracy": float(np.mean([p == t for p, t in zip(preds, truth)]))}
+    labels = [p[0][0] for p in fasttext_model.predict(model, [x for _, x, _ in held])]
+    return {"accuracy": float(np.mean([p == t for p, t in zip(labels, truth)]))}
 
 
 def train_student(

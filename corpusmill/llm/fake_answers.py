@@ -22,7 +22,7 @@ def prompt_parts(body: dict[str, Any]) -> tuple[str, list[bytes]]:
     text, images = "", []
     for message in body["messages"]:
         content = message.get("content") or ""
-        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if isinstance(content, str) else content
         texts = [p["text"] for p in parts if p.get("type") == "text"]
         if message.get("role") == "user":
             text = " ".join(texts)
@@ -39,7 +39,7 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     words = 0
     for message in body["messages"]:
         content = message.get("content") or ""
-        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if isinstance(content, str) else content
         words += sum(len(p["text"].split()) if p.get("type") == "text" else 64 for p in parts)
     return words
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from corpusmill.errors import ConfigError
 
@@ -162,7 +162,8 @@ class Response:
     attempts: int = 0
     seconds: float = 0.0
     cached: bool = False
-    ok = True
+    # The tag of the `Result` union: `if result.ok:` narrows it to a Response for the type checker.
+    ok: ClassVar[Literal[True]] = True
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class Failure:
     attempts: int = 0
     seconds: float = 0.0
     cached: bool = False
-    ok = False
+    ok: ClassVar[Literal[False]] = False
 
     @property
     def transient(self) -> bool:

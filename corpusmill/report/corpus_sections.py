@@ -74,10 +74,10 @@ def languages(comp: Composition) -> Section | None:
     found = {g.key: g for g in comp.by["lang"]}
     known = qwen3_languages()
     rows = [(f"{lang.name} · {lang.code}", found.get(lang.code, Group(lang.code, 0, 0, 0))) for lang in known]
-    # Most documents first; languages without documents keep the list's order at the bottom.
-    order = {lang.code: i for i, lang in enumerate(known)}
-    rows.sort(key=lambda r: (-r[1].docs, order[r[1].key]))
-    codes = set(order)
+    # Most documents first; ties (languages without documents at the bottom) keep the list's
+    # order, since the sort is stable.
+    rows.sort(key=lambda r: -r[1].docs)
+    codes = {lang.code for lang in known}
     others = [g for g in comp.by["lang"] if g.key not in codes and g.key not in (None, UNDETERMINED)]
     extra = [("undetermined · und", found.get(UNDETERMINED)), ("no language label", found.get(None))]
     if others:

@@ -60,7 +60,9 @@ def page_text(page: PageText, boilerplate: set[str]) -> tuple[str, int]:
 
 def join_pages(texts: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """Pages joined by PAGE_SEPARATOR, with each page's (start, end) character offsets."""
-    parts, spans, pos = [], [], 0
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
     for text in texts:
         if parts and text:
             pos += len(PAGE_SEPARATOR)

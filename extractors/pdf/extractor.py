@@ -122,6 +122,7 @@ class PdfExtractor:
         `uri`), so the same files give the same ids wherever they are stored.
         """
         doc_id = document_id(name or uri)
+        error: Exception
         try:
             return self._extract(uri, doc_id, data)
         except RecordError as exc:
@@ -159,7 +160,7 @@ class PdfExtractor:
     def _read_pages(self, data: bytes) -> tuple[DocInfo, list[PageResult]]:
         """All pages read in the child, restarting it past a page that hangs or crashes it."""
         assert self._runner is not None, "call setup() first"
-        cfg, results = self.config, {}
+        cfg, results = self.config, dict[int, PageResult]()
         info: DocInfo | None = None
         deadline = time.monotonic() + cfg.time_limit_s
         while True:

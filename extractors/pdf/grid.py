@@ -37,7 +37,8 @@ def segments(paths: list[dict[str, Any]]) -> tuple[list[Segment], list[Segment]]
                         (x0 + x1) / 2, y0, (x0 + x1) / 2, y1
                     )
                 else:
-                    add(x0, y0, x1, y0), add(x0, y1, x1, y1), add(x0, y0, x0, y1), add(x1, y0, x1, y1)
+                    for edge in ((x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)):
+                        add(*edge)
     return horizontal, vertical
 
 

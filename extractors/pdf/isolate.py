@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, Literal
 
 from corpusmill.errors import RecordError
 
@@ -93,6 +93,15 @@ class ChildError(Exception):
     """The child's function raised an unexpected exception; the message names it."""
 
 
+def _own_or_attach(fd: int | None) -> tuple[IO[bytes] | None, int]:
+    """Parent (`fd` None): a new unnamed temporary file and its descriptor. Child: the
+    descriptor it inherited, and no file object of its own."""
+    if fd is None:
+        file = tempfile.TemporaryFile()
+        return file, file.fileno()
+    return None, fd
+
+
 class ProgressCell:
     """16 bytes of a file mapped into memory by parent and child: the last unit started,
     and when (CLOCK_MONOTONIC is one clock for all processes of a machine).
@@ -102,8 +111,7 @@ class ProgressCell:
     """
 
     def __init__(self, fd: int | None = None) -> None:
-        self._file = tempfile.TemporaryFile() if fd is None else None
-        self.fd = self._file.fileno() if self._file is not None else fd  # type: ignore[assignment]
+        self._file, self.fd = _own_or_attach(fd)
         if self._file is not None:
             os.ftruncate(self.fd, PROGRESS.size)
         self.map = mmap.mmap(self.fd, PROGRESS.size)
@@ -137,8 +145,7 @@ class ItemLog:
     def __init__(self, fd: int | None = None) -> None:
         # An unnamed file on disk rather than memory: its pages can be evicted, so a
         # document's page images (VLM OCR) do not take their size in memory a second time.
-        self._file = tempfile.TemporaryFile() if fd is None else None
-        self.fd = self._file.fileno() if self._file is not None else fd  # type: ignore[assignment]
+        self._file, self.fd = _own_or_attach(fd)
         self.size = 0
 
     def close(self) -> None:
@@ -199,7 +206,7 @@ class _FrameReader:
             self.buffer += chunk
         return True
 
-    def frame(self, deadline: float) -> bytes | bool | None:
+    def frame(self, deadline: float) -> bytes | Literal[False] | None:
         """The next frame's payload; None on timeout; False on end of file."""
         size = FRAME_HEADER.size
         got = self._fill(size, deadline)
@@ -251,7 +258,8 @@ class IsolatedRunner:
             env=env,
             pass_fds=fds,
         )
-        self._reader = _FrameReader(proc.stdout.fileno())  # type: ignore[union-attr]
+        assert proc.stdout is not None  # stdout=PIPE
+        self._reader = _FrameReader(proc.stdout.fileno())
         try:
             kind, _ = self._receive(proc, time.monotonic() + STARTUP_TIMEOUT_S)
         except ChildFailure as exc:

@@ -41,7 +41,8 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
         text = join_lines(lines)
         if not text:
             continue
-        blocks.append(Block(*b[:4], text, "text", sum(1 for x in lines if x.strip())))
+        x0, y0, x1, y1 = b[:4]
+        blocks.append(Block(x0, y0, x1, y1, text, "text", sum(1 for x in lines if x.strip())))
     return reading_order(blocks + list(tables))
 
 

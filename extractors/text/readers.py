@@ -224,7 +224,7 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
         if task.kind == "jsonl.gz":
             stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw)
         else:
-            stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))  # type: ignore[arg-type]
+            stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
         for n, line in enumerate(stream):
             if line.strip():

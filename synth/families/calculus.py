@@ -38,7 +38,7 @@ def _derivative(rng: random.Random) -> MathItem:
 
 def _substituted(coeffs: list[int], k: int) -> str:
     """`c_n (k)^n + ... + c_0` with the number k written in, as the evaluation step shows it."""
-    parts = []
+    parts: list[str] = []
     for i in range(len(coeffs) - 1, -1, -1):
         c = coeffs[i]
         if c == 0:

@@ -49,7 +49,8 @@ def _modpow(rng: random.Random) -> MathItem:
     a = rng.choice([n for n in range(2, 60) if n % m > 1])  # r = 1 would make a dull cycle
     k = rng.randint(20, 2000)
     r = a % m
-    powers, x = [], r
+    powers: list[int] = []
+    x = r
     while not powers or x != r:  # prime modulus and r != 0: the powers are purely periodic
         powers.append(x)
         x = x * r % m
