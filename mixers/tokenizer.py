@@ -196,9 +196,13 @@ class JsonTokenizer:
         except ImportError as exc:
             raise ModelNotFoundError("reading tokenizer.json needs `tokenizers`: pip install tokenizers") from exc
         try:
-            return HFTokenizer.from_file(self.path)
+            tok = HFTokenizer.from_file(self.path)
         except Exception as exc:  # tokenizers raises a bare Exception on a malformed file
             raise ConfigError(f"cannot read tokenizer {self.path}: {exc}") from exc
+        # Otherwise a literal "<|endoftext|>" in a document would become the special id even with
+        # add_special_tokens=False: special ids must only ever come from us (see the module doc).
+        tok.encode_special_tokens = True
+        return tok
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         if self._tok is None:
