@@ -63,7 +63,7 @@ def _checked(annotator: Annotator, batch: pa.Table, out: pa.Table) -> pa.Table:
     return out.cast(annotator.columns)
 
 
-def _failure(annotator: Annotator, row: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+def _failure(annotator: Annotator, row: dict[str, Any], exc: BaseException) -> DeadLetter:
     reason = exc.reason if isinstance(exc, RecordError) else "labeler_error"
     return dead_letter(
         id=row["id"],

@@ -22,7 +22,7 @@ from corpusmill.errors import InputNotFoundError
 from corpusmill.extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
 from corpusmill.llm.types import fold_usage, usage_as_dict, usage_from_dict
-from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, dead_letter
+from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, DeadLetter, dead_letter
 
 PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
 # LLM usage per part, beside the part files: it holds timings, so it stays out of the
@@ -72,7 +72,7 @@ def dead_letters_path(out_dir: str, index: int) -> str:
     return storage.join(out_dir, DEAD_LETTERS_DIR, f"{STAGE}-{index:05d}.parquet")
 
 
-def _read(pdf: PdfInput) -> bytes | dict[str, Any]:
+def _read(pdf: PdfInput) -> bytes | DeadLetter:
     try:
         fs, path = storage.filesystem(pdf.uri)
         with fs.open(path, "rb") as fh:
@@ -106,7 +106,8 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
     final = part_path(out_dir, index)
     if storage.exists(final):
         return file_stats(final)
-    rows, dead = [], []
+    rows: list[dict[str, Any]] = []
+    dead: list[DeadLetter] = []
     for pdf in pdfs:
         data = _read(pdf)
         if isinstance(data, dict):

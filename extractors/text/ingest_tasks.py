@@ -78,7 +78,7 @@ class Settled:
     duplicate_ids: np.ndarray  # rows reusing an earlier record's id with another text
 
 
-def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[dict[str, Any]], int]:
+def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[DeadLetter], int]:
     cols: dict[str, list[Any]] = {name: [] for name in DOCUMENT_SCHEMA.names}
     dead: list[DeadLetter] = []
     seen = 0

@@ -23,7 +23,7 @@ import zstandard
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError, RecordError
-from corpusmill.schema import dead_letter, stable_id
+from corpusmill.schema import DeadLetter, dead_letter, stable_id
 from corpusmill.textnorm import decode_utf8, looks_binary
 
 STAGE = "ingest"
@@ -135,7 +135,7 @@ def _split(kind: str, path: str, name: str, source: str) -> list[ReadTask]:
     return [ReadTask(kind, (path,), (name,), source)]
 
 
-def read_task(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
+def read_task(task: ReadTask) -> Iterator[Record | DeadLetter]:
     """Records of one task; bad records and unreadable files come out as dead-letter dicts."""
     reader = {
         "jsonl": _read_jsonl_range,
@@ -158,7 +158,7 @@ def read_task(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
         )
 
 
-def _json_record(line: bytes, task: ReadTask, key: str) -> Record | dict[str, Any]:
+def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
     uri = f"{task.paths[0]}#{key}"
     try:
         text_line, repaired = decode_utf8(line)
@@ -189,7 +189,7 @@ def _auto_id(task: ReadTask, key: str) -> str:
     return stable_id(task.source, task.names[0], key)
 
 
-def _read_jsonl_range(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
+def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as fh:
         # A line belongs to the task holding its first byte: look one byte back to learn
@@ -218,7 +218,7 @@ def _read_jsonl_range(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
             yield _json_record(line, task, str(here))
 
 
-def _read_compressed(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
+def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as raw:
         if task.kind == "jsonl.gz":
@@ -231,7 +231,7 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
                 yield _json_record(line.rstrip(b"\n"), task, f"L{n + 1}")
 
 
-def _read_parquet(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
+def _read_parquet(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as fh:
         pf = pq.ParquetFile(fh)
@@ -244,7 +244,7 @@ def _read_parquet(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
                 yield _row_record(row, task, key)
 
 
-def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | dict[str, Any]:
+def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | DeadLetter:
     text = row.get("text")
     if not isinstance(text, str):
         return dead_letter(
@@ -271,7 +271,7 @@ def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | dict[
     return Record(text, doc_id, str(row.get("source") or task.source), uri, meta)
 
 
-def _read_text_files(task: ReadTask) -> Iterator[Record | dict[str, Any]]:
+def _read_text_files(task: ReadTask) -> Iterator[Record | DeadLetter]:
     for path, name in zip(task.paths, task.names):
         fs, p = storage.filesystem(path)
         try:
