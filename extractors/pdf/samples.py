@@ -2,7 +2,9 @@
 
 Each maker returns `(pdf_bytes, expected_text)`, where the expected text is what a
 perfect extractor returns (running heads and page numbers excluded, pages joined by
-a blank line). `write_sample_pdfs(folder)` writes the demo set.
+a blank line). `write_sample_pdfs(folder)` writes the demo set. The bytes are the same on
+every run (`no_new_id`: pymupdf would otherwise stamp each file with a fresh random /ID), so
+the demo's inputs, like its outputs, can be compared byte for byte.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def single_column_pdf(pages: int = 3, seed: int = 1, *, running_head: bool = Tru
             paras = ["The extraction of text keeps words whole.", *paras]
         _fill(page, pymupdf.Rect(72, 72, A4.width - 72, A4.height - 72), body, 11)
         expected.append("\n\n".join(paras))
-    return doc.tobytes(), "\n\n".join(expected)
+    return doc.tobytes(no_new_id=True), "\n\n".join(expected)
 
 
 def two_column_pdf(pages: int = 3, seed: int = 2) -> tuple[bytes, str]:
@@ -88,7 +90,7 @@ def two_column_pdf(pages: int = 3, seed: int = 2) -> tuple[bytes, str]:
         _fill(page, pymupdf.Rect(60, top, gutter - 12, A4.height - 60), "\n\n".join(left), 10)
         _fill(page, pymupdf.Rect(gutter + 12, top, A4.width - 60, A4.height - 60), "\n\n".join(right), 10)
         expected.append("\n\n".join([title, *left, *right]))
-    return doc.tobytes(), "\n\n".join(expected)
+    return doc.tobytes(no_new_id=True), "\n\n".join(expected)
 
 
 TABLE_ROWS = (
@@ -113,7 +115,7 @@ def table_pdf() -> tuple[bytes, str]:
             page.insert_text((rect.x0 + 6, rect.y1 - 8), cell, fontsize=10)
     lines = ["| " + " | ".join(TABLE_ROWS[0]) + " |", "|" + " --- |" * len(TABLE_ROWS[0])]
     lines += ["| " + " | ".join(r) + " |" for r in TABLE_ROWS[1:]]
-    return doc.tobytes(), intro + "\n\n" + "\n".join(lines)
+    return doc.tobytes(no_new_id=True), intro + "\n\n" + "\n".join(lines)
 
 
 def cjk_pdf() -> tuple[bytes, str]:
@@ -121,7 +123,7 @@ def cjk_pdf() -> tuple[bytes, str]:
     doc = pymupdf.open()
     page = doc.new_page(width=A4.width, height=A4.height)
     _fill(page, pymupdf.Rect(72, 72, A4.width - 72, A4.height - 72), "\n\n".join(CJK_SENTENCES), 12, fontname="china-s")
-    return doc.tobytes(), "\n\n".join(CJK_SENTENCES)
+    return doc.tobytes(no_new_id=True), "\n\n".join(CJK_SENTENCES)
 
 
 def image_only_pdf(text: str | None = None, *, dpi: int = 150, rotate: int = 0) -> tuple[bytes, str]:
@@ -134,7 +136,7 @@ def image_only_pdf(text: str | None = None, *, dpi: int = 150, rotate: int = 0) 
     doc = pymupdf.open()
     scan = doc.new_page(width=A4.width, height=A4.height)
     scan.insert_image(scan.rect, pixmap=pix, rotate=rotate)
-    return doc.tobytes(garbage=3, deflate=True), text
+    return doc.tobytes(garbage=3, deflate=True, no_new_id=True), text
 
 
 def mixed_pdf() -> tuple[bytes, str]:
@@ -143,7 +145,7 @@ def mixed_pdf() -> tuple[bytes, str]:
     scan_bytes, scan = image_only_pdf()
     doc = pymupdf.open("pdf", text_bytes)
     doc.insert_pdf(pymupdf.open("pdf", scan_bytes))
-    return doc.tobytes(), text + "\n\n" + scan
+    return doc.tobytes(no_new_id=True), text + "\n\n" + scan
 
 
 SAMPLES = {

@@ -138,6 +138,10 @@ def test_same_bytes_same_rows(config: PdfConfig, extracted: dict[str, Extraction
             assert again.document == extracted[name].document and again.dead_letters == extracted[name].dead_letters
 
 
+def test_sample_pdfs_are_reproducible() -> None:
+    assert samples.mixed_pdf()[0] == SCAN and samples.single_column_pdf(pages=3, seed=3)[0] == PROSE
+
+
 def test_picklable_and_the_child_can_die(config: PdfConfig, extracted: dict[str, Extraction]) -> None:
     clone = pickle.loads(pickle.dumps(PdfExtractor(config)))
     with clone:
