@@ -7,7 +7,7 @@ and only `corpusmill` lands in site-packages. All metadata lives in pyproject.to
 file also serves Beam's `--setup_file`.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, find_packages, setup
 
 ROOMS = ("extractors", "annotators", "synth", "mixers", "pipelines", "commands")
 
@@ -15,6 +15,10 @@ packages = find_packages(include=["corpusmill", "corpusmill.*"])
 package_dir = {"corpusmill": "corpusmill"}
 for room in ROOMS:
     package_dir[f"corpusmill.{room}"] = room
-    packages += [f"corpusmill.{room}"] + [f"corpusmill.{room}.{sub}" for sub in find_packages(room)]
+    # Namespace discovery: data folders without an __init__.py (word lists, templates, benchmark
+    # copies) are packages too, so their files ship by the package-data patterns and setuptools
+    # does not warn that they "would be ignored".
+    subs = find_namespace_packages(room, exclude=["*__pycache__*"])
+    packages += [f"corpusmill.{room}"] + [f"corpusmill.{room}.{sub}" for sub in subs]
 
 setup(packages=packages, package_dir=package_dir)
