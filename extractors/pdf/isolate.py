@@ -306,7 +306,26 @@ class IsolatedRunner:
         self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float
     ) -> Iterator[Any]:
         """Yield what `fn(*args)` yielded in the child, once it has ended; then raise the
-        Child* error or RecordError that ended it, if any."""
+        Child* error or RecordError that ended it, if any.
+
+        A child that died between two calls (killed from outside, say by the OOM killer) may not
+        be noticed until this call finds its pipe closed: when a reused child crashes before
+        yielding anything, the input gets one fresh child before it is blamed for the crash."""
+        reused = self._proc is not None and self._proc.poll() is None
+        items: list[Any] = []
+        try:
+            for item in self._stream_once(fn, args, item_timeout=item_timeout, deadline=deadline):
+                items.append(item)
+                yield item
+        except ChildCrashed:
+            if not reused or items:
+                raise
+            log.info("the reused child process was gone; retrying the input in a fresh one")
+            yield from self._stream_once(fn, args, item_timeout=item_timeout, deadline=deadline)
+
+    def _stream_once(
+        self, fn: Callable[..., Iterator[Any]], args: tuple, *, item_timeout: float, deadline: float
+    ) -> Iterator[Any]:
         proc = self._start()
         assert self._progress is not None and self._log is not None
         self._log.clear()
