@@ -1,0 +1,386 @@
+"""The dedup job: documents -> a near-duplicate sidecar (MinHash-LSH, connected components).
+
+    pass 1: files -> Sign (signature file per documents file; band keys by partition)
+        -> GroupByKey(band partition) -> Candidates (star pairs per shared band key)
+        -> [Check: pairs by file of u + signatures of u, then by file of v -> estimate >= floor]
+        -> both directions by node partition -> Labels (round one) -> Round x R -> WriteLabels
+    pass 2.. (only while labels still changed in the last round): ReadLabels -> Round x R -> WriteLabels
+    last pass: labels by file -> Members (+ signature, score, id) -> GroupByKey(cluster)
+        -> Settle (kept document, size, estimate vs kept) -> by file -> WriteSidecars
+
+Only numpy arrays grouped by partition or by file move through the runner, and for the
+per-document stages only documents that have a candidate pair; no place holds more than one
+partition or one file. The driver holds counts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+
+from corpusmill import storage
+from corpusmill.dedup import components, lsh
+from corpusmill.dedup.config import DedupConfig, s_curve
+from corpusmill.dedup.work import (
+    WORK_DIR,
+    FileTask,
+    file_of,
+    plan,
+    read_signatures,
+    settle_cluster,
+    sign_file,
+    signatures_of,
+    split_by,
+    summarize,
+    verify,
+    write_sidecar,
+)
+from corpusmill.layout import SUMMARY_FILE
+from corpusmill.pipelines.beam_options import pipeline_options
+from corpusmill.pipelines.common import BeamCounters, prepare_output, run
+from corpusmill.progress import ProgressLine
+
+log = logging.getLogger(__name__)
+
+ROUNDS_PER_PASS = 4
+MAX_PASSES = 64
+# Band entries per partition: ~16 bytes each, so ~32 MB of keys per group at this size.
+ENTRIES_PER_PARTITION = 2_000_000
+
+
+def _concat(batches: Any, n: int) -> tuple[np.ndarray, ...]:
+    parts = list(batches)
+    if not parts:
+        return tuple(np.empty(0, dtype=np.int64) for _ in range(n))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(n))
+
+
+class _SignFn(beam.DoFn):
+    def __init__(self, config: DedupConfig, partitions: int) -> None:
+        self.config, self.partitions = config, partitions
+
+    def setup(self) -> None:
+        self.counters = BeamCounters("dedup")
+
+    def process(self, task: FileTask):
+        yield from sign_file(task, self.config, self.partitions)
+        self.counters.inc("files_signed")
+
+
+def _candidates(element: Any, checked: bool):
+    _, batches = element
+    keys, docs = _concat(batches, 2)
+    u, v = lsh.candidate_pairs(keys, docs)
+    if checked:  # to the file of u, where u's signatures are
+        yield from split_by(file_of(u), u, v)
+    else:
+        yield 0, (u, v)
+
+
+def _attach(element: Any, tasks: dict[int, FileTask]):
+    f, batches = element
+    u, v = _concat(batches, 2)
+    sig_u = signatures_of(tasks[f].signatures, u)
+    yield from split_by(file_of(v), u, v, sig_u)
+
+
+class _CheckFn(beam.DoFn):
+    def __init__(self, tasks: dict[int, FileTask], floor: float) -> None:
+        self.tasks, self.floor = tasks, floor
+
+    def setup(self) -> None:
+        self.counters = BeamCounters("dedup")
+
+    def process(self, element: Any):
+        f, batches = element
+        u, v, sig_u = _concat(batches, 3)
+        sig_v = signatures_of(self.tasks[f].signatures, v)
+        ku, kv = verify(u, v, sig_u, sig_v, self.floor)
+        self.counters.inc("pairs_checked", len(u))
+        self.counters.inc("pairs_rejected", len(u) - len(ku))
+        yield 0, (ku, kv)
+
+
+def _by_node(element: Any, partitions: int):
+    _, (u, v) = element
+    first, second = np.concatenate([u, v]), np.concatenate([v, u])
+    yield from split_by(lsh.partition_of(first, partitions), first, second)
+
+
+def _init_state(element: Any):
+    p, batches = element
+    a, b = _concat(batches, 2)
+    a, b = lsh.unique_pairs(a, b)
+    nodes, labels = components.initial_labels(a, b)
+    yield p, (a, b, nodes, labels)
+
+
+def _send(element: Any, partitions: int):
+    p, (a, b, nodes, labels) = element
+    yield p, ("state", (a, b, nodes, labels))
+    targets, values = components.messages(a, b, nodes, labels)
+    for q, (t, val) in split_by(lsh.partition_of(targets, partitions), targets, values):
+        yield q, ("msg", (t, val))
+
+
+class _ReceiveFn(beam.DoFn):
+    CHANGED = "changed"
+
+    def setup(self) -> None:
+        self.counters = BeamCounters("dedup")
+
+    def process(self, element: Any):
+        p, items = element
+        state, msgs = None, []
+        for kind, value in items:
+            if kind == "state":
+                state = value
+            else:
+                msgs.append(value)
+        if state is None:
+            raise RuntimeError(f"partition {p} received labels but holds no nodes")
+        a, b, nodes, labels = state
+        t, val = _concat(msgs, 2)
+        new_nodes, new_labels = components.min_by_node(np.concatenate([nodes, t]), np.concatenate([labels, val]))
+        changed = int((new_labels != labels).sum())
+        self.counters.inc("label_changes", changed)
+        yield p, (a, b, new_nodes, new_labels)
+        yield beam.pvalue.TaggedOutput(self.CHANGED, changed)
+
+
+def _label_path(dup_dir: str, p: int) -> str:
+    return storage.join(dup_dir, WORK_DIR, f"labels-{p:05d}.parquet")
+
+
+def _write_state(element: Any, dup_dir: str) -> None:
+    p, (a, b, nodes, labels) = element
+    storage.write_parquet(pa.table({"a": a, "b": b}), storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
+    storage.write_parquet(pa.table({"node": nodes, "label": labels}), _label_path(dup_dir, p))
+
+
+def _read_state(p: int, dup_dir: str):
+    path = _label_path(dup_dir, p)
+    if not storage.exists(path):
+        return
+    e = storage.read_parquet(storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
+    lab = storage.read_parquet(path)
+    yield p, tuple(t.column(c).to_numpy() for t, c in ((e, "a"), (e, "b"), (lab, "node"), (lab, "label")))
+
+
+def _write_changed(changes: list[int], dup_dir: str) -> None:
+    storage.write_json({"changed": int(sum(changes))}, storage.join(dup_dir, WORK_DIR, "_changed.json"))
+
+
+class _Rounds(beam.PTransform):
+    """R rounds of min-label propagation; writes the state and the last round's change count."""
+
+    def __init__(self, rounds: int, partitions: int, dup_dir: str) -> None:
+        super().__init__()
+        self.rounds, self.partitions, self.dup_dir = rounds, partitions, dup_dir
+
+    def expand(self, state: beam.PCollection) -> beam.PCollection:
+        changed = None
+        for r in range(self.rounds):
+            out = (
+                state
+                | f"Send{r}" >> beam.FlatMap(_send, self.partitions)
+                | f"Gather{r}" >> beam.GroupByKey()
+                | f"Receive{r}" >> beam.ParDo(_ReceiveFn()).with_outputs(_ReceiveFn.CHANGED, main="state")
+            )
+            state, changed = out.state, out[_ReceiveFn.CHANGED]
+        assert changed is not None
+        _ = changed | "SumChanged" >> beam.combiners.ToList() | "WriteChanged" >> beam.Map(_write_changed, self.dup_dir)
+        return state | "WriteState" >> beam.Map(_write_state, self.dup_dir)
+
+
+class FindPairs(beam.PTransform):
+    """Pass 1: signatures, candidate pairs, optional check, first label rounds."""
+
+    def __init__(self, tasks: list[FileTask], config: DedupConfig, partitions: int, dup_dir: str) -> None:
+        super().__init__()
+        self.tasks, self.config, self.partitions, self.dup_dir = tasks, config, partitions, dup_dir
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        by_index = {t.index: t for t in self.tasks}
+        pairs = (
+            pbegin
+            | "Files" >> beam.Create(self.tasks, reshuffle=False)
+            | "Spread" >> beam.Reshuffle()
+            | "Sign" >> beam.ParDo(_SignFn(self.config, self.partitions))
+            | "ByBand" >> beam.GroupByKey()
+            | "Candidates" >> beam.FlatMap(_candidates, self.config.verify)
+        )
+        if self.config.verify:
+            pairs = (
+                pairs
+                | "ByFileOfU" >> beam.GroupByKey()
+                | "AttachU" >> beam.FlatMap(_attach, by_index)
+                | "ByFileOfV" >> beam.GroupByKey()
+                | "Check" >> beam.ParDo(_CheckFn(by_index, self.config.verify_floor))
+            )
+        state = (
+            pairs
+            | "ByNode" >> beam.FlatMap(_by_node, self.partitions)
+            | "GatherNodes" >> beam.GroupByKey()
+            | "Labels" >> beam.FlatMap(_init_state)
+        )
+        return state | "Rounds" >> _Rounds(ROUNDS_PER_PASS, self.partitions, self.dup_dir)
+
+
+class ContinueRounds(beam.PTransform):
+    """Pass 2..: more label rounds from the state the last pass wrote."""
+
+    def __init__(self, partitions: int, dup_dir: str) -> None:
+        super().__init__()
+        self.partitions, self.dup_dir = partitions, dup_dir
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            pbegin
+            | "Partitions" >> beam.Create(list(range(self.partitions)))
+            | "ReadState" >> beam.FlatMap(_read_state, self.dup_dir)
+            | "Rounds" >> _Rounds(ROUNDS_PER_PASS, self.partitions, self.dup_dir)
+        )
+
+
+def _labels_by_file(p: int, dup_dir: str):
+    path = _label_path(dup_dir, p)
+    if storage.exists(path):
+        t = storage.read_parquet(path)
+        nodes, labels = t.column("node").to_numpy(), t.column("label").to_numpy()
+        yield from split_by(file_of(nodes), nodes, labels)
+
+
+def _members(element: Any, tasks: dict[int, FileTask]):
+    f, batches = element
+    nodes, labels = _concat(batches, 2)
+    rows, values, scores = read_signatures(tasks[f].signatures)
+    ids = storage.read_parquet(tasks[f].docs, columns=["id"]).column("id").to_pylist()
+    idx = np.searchsorted(rows, nodes & np.int64(0xFFFFFFFF))
+    for node, label, i in zip(nodes.tolist(), labels.tolist(), idx.tolist()):
+        yield label, (node, ids[node & 0xFFFFFFFF], float(scores[i]), values[i].tobytes())
+
+
+def _settle(element: Any, rule: str):
+    label, members = element
+    yield from settle_cluster(label, members, rule)
+
+
+def _write(element: Any, tasks: dict[int, FileTask], config: DedupConfig) -> dict[str, int]:
+    index, grouped = element
+    return write_sidecar(tasks[index], list(grouped["rows"]), config)
+
+
+class WriteClusters(beam.PTransform):
+    """Last pass: kept document, size and estimate per cluster; one sidecar per documents file."""
+
+    def __init__(self, tasks: list[FileTask], config: DedupConfig, partitions: int, dup_dir: str) -> None:
+        super().__init__()
+        self.tasks, self.config, self.partitions, self.dup_dir = tasks, config, partitions, dup_dir
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        by_index = {t.index: t for t in self.tasks}
+        rows = (
+            pbegin
+            | "Partitions" >> beam.Create(list(range(self.partitions)))
+            | "LabelsByFile" >> beam.FlatMap(_labels_by_file, self.dup_dir)
+            | "GatherFiles" >> beam.GroupByKey()
+            | "Members" >> beam.FlatMap(_members, by_index)
+            | "ByCluster" >> beam.GroupByKey()
+            | "Settle" >> beam.FlatMap(_settle, self.config.keep)
+        )
+        files = pbegin | "Files" >> beam.Create([(t.index, None) for t in self.tasks])
+        return (
+            {"file": files, "rows": rows}
+            | "ByFile" >> beam.CoGroupByKey()
+            | "WriteSidecars" >> beam.Map(_write, by_index, self.config)
+        )
+
+
+def partitions_for(n_docs: int, config: DedupConfig) -> int:
+    """Partitions of band entries and of nodes: from the corpus size only (never from the
+    workers), so that every run of the same input groups the same way."""
+    return max(4, -(-n_docs * config.band_count // ENTRIES_PER_PARTITION))
+
+
+def fingerprint(tasks: list[FileTask], config: DedupConfig) -> str:
+    h = hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True).encode())
+    for t in tasks:
+        h.update(repr((t.docs, storage.parquet_rows(t.docs), t.annotations)).encode())
+    return h.hexdigest()
+
+
+def run_dedup(
+    docs_dir: str,
+    dup_dir: str,
+    *,
+    config: DedupConfig | None = None,
+    annotations: str | None = None,
+    workers: int | None = None,
+    beam_args: list[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Find near-duplicate clusters among the documents of `docs_dir`; returns the summary."""
+    config = config or DedupConfig()
+    tasks = plan(docs_dir, dup_dir, annotations)
+    if not tasks:
+        from corpusmill.errors import InputNotFoundError
+
+        raise InputNotFoundError(f"no documents under {docs_dir} (expected *.parquet); run `corpusmill ingest` first")
+    n_docs = sum(storage.parquet_rows(t.docs) for t in tasks)
+    partitions = partitions_for(n_docs, config)
+    run_info = {
+        "job": "dedup",
+        "docs_dir": docs_dir,
+        "annotations": annotations,
+        "config": config.as_dict(),
+        "fingerprint": fingerprint(tasks, config),
+    }
+    finished = prepare_output(dup_dir, run_info, overwrite=overwrite)
+    if finished is not None:
+        return {**finished, "skipped": True}
+    options = pipeline_options(beam_args, workers=workers)
+    start = time.monotonic()
+    poll = lambda: len(storage.expand(storage.join(dup_dir, WORK_DIR, "sig-*.parquet")))  # noqa: E731
+    with ProgressLine("dedup", "files signed", poll, enabled=progress):
+        run(lambda p: p | "FindPairs" >> FindPairs(tasks, config, partitions, dup_dir), options)
+    changed_path = storage.join(dup_dir, WORK_DIR, "_changed.json")
+    passes = 1
+    while storage.read_json(changed_path)["changed"]:
+        if passes >= MAX_PASSES:
+            raise RuntimeError(f"labels still change after {passes * ROUNDS_PER_PASS} rounds")
+        run(lambda p: p | "Rounds" >> ContinueRounds(partitions, dup_dir), options)
+        passes += 1
+    pairs = (
+        sum(storage.parquet_rows(p) for p in storage.expand(storage.join(dup_dir, WORK_DIR, "edges-*.parquet"))) // 2
+    )
+    run(lambda p: p | "WriteClusters" >> WriteClusters(tasks, config, partitions, dup_dir), options)
+    elapsed = time.monotonic() - start
+    counts = summarize(tasks)
+    summary = {
+        **run_info,
+        **counts,
+        "files": len(tasks),
+        "partitions": partitions,
+        "passes": passes,
+        "rounds": passes * ROUNDS_PER_PASS,
+        "pairs": pairs,
+        "skipped": False,
+        "dead_letters": {},
+        "elapsed_s": round(elapsed, 3),
+        "docs_per_s": round(n_docs / elapsed, 1) if elapsed > 0 else None,
+        "runner": options.get_all_options().get("runner"),
+        "workers": options.get_all_options().get("direct_num_workers"),
+        "s_curve": s_curve(config),
+    }
+    storage.remove_tree(storage.join(dup_dir, WORK_DIR))
+    storage.write_json(summary, storage.join(dup_dir, SUMMARY_FILE))
+    return summary

@@ -1,0 +1,171 @@
+"""The dedup job end to end on real (generated) corpora, on the three runners."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from bench.dedup_corpus import sample_rows, with_copies
+from corpusmill import minhash, storage
+from corpusmill.corpus import open_corpus
+from corpusmill.dedup.config import DedupConfig
+from corpusmill.pipelines.dedup import run_dedup
+from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
+from tests.beam_runners import RUNNERS, runner_kwargs
+
+
+def write_documents(rows: list[dict], docs_dir: Path, files: int = 2) -> list[str]:
+    """Rows as DOCS_DIR part files (the ingest layout); returns the ids in corpus order."""
+    ids = [stable_id("dedup-test", str(i)) for i in range(len(rows))]
+    per = -(-len(rows) // files)
+    for f in range(files):
+        chunk = list(range(f * per, min(len(rows), (f + 1) * per)))
+        table = pa.table(
+            {
+                "id": [ids[i] for i in chunk],
+                "text": [rows[i]["text"] for i in chunk],
+                "source": [rows[i].get("source", "test") for i in chunk],
+                "uri": [f"test://{i}" for i in chunk],
+                "meta": [meta_json({k: v for k, v in rows[i].items() if k not in ("text", "source")}) for i in chunk],
+            },
+            schema=DOCUMENT_SCHEMA,
+        )
+        storage.write_parquet(table, str(docs_dir / f"part-{f:05d}.parquet"))
+    return ids
+
+
+def sidecar(dup_dir: Path) -> dict[str, dict]:
+    rows = {}
+    for path in sorted(dup_dir.glob("part-*.parquet")):
+        for r in storage.read_parquet(str(path)).to_pylist():
+            rows[r["id"]] = r
+    return rows
+
+
+@pytest.fixture(scope="module")
+def near_dup_corpus(tmp_path_factory):
+    rows = with_copies(sample_rows(), max_copies=3, seed=11)
+    docs = tmp_path_factory.mktemp("docs")
+    ids = write_documents(rows, docs, files=3)
+    return rows, ids, docs
+
+
+@pytest.fixture(scope="module")
+def reference(near_dup_corpus, tmp_path_factory):
+    _, _, docs = near_dup_corpus
+    out = tmp_path_factory.mktemp("dup") / "in_process"
+    summary = run_dedup(str(docs), str(out), progress=False, **runner_kwargs("in_process"))
+    return out, summary
+
+
+def test_quality_on_known_near_duplicates(near_dup_corpus, reference):
+    rows, ids, _ = near_dup_corpus
+    out, summary = reference
+    labels = sidecar(out)
+    assert len(labels) == len(rows) == summary["records_in"]
+    cluster = [labels[i]["dup_cluster"] for i in ids]
+    # Recall: pairs of documents whose true shingle Jaccard is >= 0.8 share a cluster.
+    shingles = [set(minhash.shingles(r["text"], 5).tolist()) for r in rows]
+    by_origin = defaultdict(list)
+    for n, r in enumerate(rows):
+        by_origin[r["origin"]].append(n)
+    similar = found = 0
+    for members in by_origin.values():
+        for i, j in itertools.combinations(members, 2):
+            if shingles[i] and shingles[j] and len(shingles[i] & shingles[j]) / len(shingles[i] | shingles[j]) >= 0.8:
+                similar += 1
+                found += cluster[i] == cluster[j]
+    assert similar > 200
+    assert found / similar >= 0.95, (found, similar)
+    # Precision: clustered pairs that come from the same seed.
+    by_cluster = defaultdict(list)
+    for n, c in enumerate(cluster):
+        by_cluster[c].append(n)
+    predicted = same = 0
+    for members in by_cluster.values():
+        for i, j in itertools.combinations(members, 2):
+            predicted += 1
+            same += rows[i]["origin"] == rows[j]["origin"]
+    assert predicted > 200
+    assert same / predicted >= 0.99, (same, predicted)
+    # One kept document per cluster, sizes agree, the kept one estimates 1.0 against itself.
+    for members in by_cluster.values():
+        kept = [n for n in members if labels[ids[n]]["dup_keep"]]
+        assert len(kept) == 1
+        assert all(labels[ids[n]]["dup_cluster_size"] == len(members) for n in members)
+        assert labels[ids[kept[0]]]["dup_jaccard_est"] == 1.0
+    assert summary["duplicates"] == len(rows) - len(by_cluster)
+    assert "16 bands x 7 rows" in summary["s_curve"]
+
+
+@pytest.mark.parametrize("runner", [r for r in RUNNERS if r != "in_process"])
+def test_same_result_on_every_runner(near_dup_corpus, reference, runner, tmp_path):
+    _, _, docs = near_dup_corpus
+    out = tmp_path / runner
+    run_dedup(str(docs), str(out), progress=False, **runner_kwargs(runner))
+    ref, _ = reference
+    for path in sorted(ref.glob("part-*.parquet")):
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_rerun_is_skipped_and_folder_is_clean(near_dup_corpus, reference):
+    _, _, docs = near_dup_corpus
+    out, _ = reference
+    again = run_dedup(str(docs), str(out), progress=False, workers=1)
+    assert again["skipped"]
+    assert not (out / "_work").exists()
+
+
+def test_ten_thousand_boilerplate_pages_and_short_documents(tmp_path):
+    page = "Cookie notice. This website uses cookies to give you the best experience. Accept all cookies or manage."
+    other = [r["text"] for r in sample_rows()[:50]]
+    rows = [{"text": page, "source": "web"} for _ in range(10_000)] + [{"text": t, "source": "sib"} for t in other]
+    rows += [{"text": "", "source": "web"}, {"text": "too short", "source": "web"}]
+    ids = write_documents(rows, tmp_path / "docs", files=2)
+    summary = run_dedup(str(tmp_path / "docs"), str(tmp_path / "dup"), progress=False, workers=1)
+    labels = sidecar(tmp_path / "dup")
+    boiler = [labels[i] for i in ids[:10_000]]
+    assert {b["dup_cluster"] for b in boiler} == {ids[0]}
+    assert sum(b["dup_keep"] for b in boiler) == 1 and boiler[0]["dup_keep"]  # no scores: the first
+    assert {b["dup_cluster_size"] for b in boiler} == {10_000}
+    for i in ids[-2:]:
+        assert labels[i]["dup_rule"] == "no_signature" and labels[i]["dup_keep"] and labels[i]["dup_cluster_size"] == 1
+    assert summary["no_signature"] == 2 and summary["duplicates"] == 9_999
+
+
+def test_keep_rule_uses_edu_score_and_falls_back_when_annotations_miss_ids(tmp_path):
+    base = [r["text"] for r in sample_rows() if r["source"] == "sib200"][:3]
+    rows = [{"text": t, "source": "s"} for t in base for _ in range(3)]  # three clusters of three
+    ids = write_documents(rows, tmp_path / "docs", files=1)
+    # Scores for every document of clusters 0 and 1; cluster 2 lacks one id.
+    scores = {ids[n]: float(n % 3) for n in range(9) if n != 8}
+    ann = tmp_path / "ann"
+    storage.write_parquet(
+        pa.table({"id": list(scores), "edu_score": pa.array(list(scores.values()), pa.float32())}),
+        str(ann / "part-00000.parquet"),
+    )
+    summary = run_dedup(str(tmp_path / "docs"), str(tmp_path / "dup"), annotations=str(ann), progress=False, workers=1)
+    labels = [sidecar(tmp_path / "dup")[i] for i in ids]
+    assert [r["dup_keep"] for r in labels] == [False, False, True, False, False, True, True, False, False]
+    assert [r["dup_rule"] for r in labels] == ["edu_score"] * 6 + ["first_fallback"] * 3
+    assert summary["keep_fallback_docs"] == 3
+    first = run_dedup(
+        str(tmp_path / "docs"),
+        str(tmp_path / "dup_first"),
+        config=DedupConfig(keep="first"),
+        annotations=str(ann),
+        progress=False,
+        workers=1,
+    )
+    assert first["duplicates"] == 6
+    # The query side: the sidecar joins into `corpus`, so a recipe can say WHERE dup_keep.
+    with open_corpus(str(tmp_path / "docs"), str(ann), dedup=str(tmp_path / "dup")) as corpus:
+        kept = corpus.sql("SELECT id FROM corpus WHERE dup_keep ORDER BY id").fetchall()
+        assert sorted(r[0] for r in kept) == sorted(ids[n] for n in (2, 5, 6))
+        assert "dedup" in corpus.views
+    assert json.loads((tmp_path / "dup" / "_summary.json").read_text())["keep_fallback_docs"] == 3
