@@ -15,6 +15,7 @@ partition or one file. The driver holds counts only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ import pyarrow as pa
 from corpusmill import storage
 from corpusmill.dedup import components, lsh
 from corpusmill.dedup.config import DedupConfig, s_curve
+from corpusmill.dedup.keep import RULE_EDU, RULE_FIRST
 from corpusmill.dedup.work import (
     WORK_DIR,
     FileTask,
@@ -330,6 +332,10 @@ def run_dedup(
 ) -> dict[str, Any]:
     """Find near-duplicate clusters among the documents of `docs_dir`; returns the summary."""
     config = config or DedupConfig()
+    if annotations is None and config.keep == RULE_EDU:
+        # Without labels every cluster would fall back; say plainly that the rule is `first`.
+        log.info("no annotations given: the kept document of a cluster is the first")
+        config = dataclasses.replace(config, keep=RULE_FIRST)
     tasks = plan(docs_dir, dup_dir, annotations)
     if not tasks:
         from corpusmill.errors import InputNotFoundError
@@ -379,6 +385,7 @@ def run_dedup(
         "docs_per_s": round(n_docs / elapsed, 1) if elapsed > 0 else None,
         "runner": options.get_all_options().get("runner"),
         "workers": options.get_all_options().get("direct_num_workers"),
+        "keep_rule": config.keep,
         "s_curve": s_curve(config),
     }
     storage.remove_tree(storage.join(dup_dir, WORK_DIR))

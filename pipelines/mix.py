@@ -157,9 +157,10 @@ class MixResult:
     dry_run: bool
     stages_skipped: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    dedup_note: str = ""
 
     def describe(self) -> str:
-        lines = []
+        lines = [self.dedup_note] if self.dedup_note else []
         for p in self.plans:
             used = len(set(p.instances.column("id").to_pylist()))
             lines += [
@@ -261,12 +262,15 @@ def run_mix(
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    dedup: str | None = None,
 ) -> MixResult:
-    """Plan every stage of `recipe`, then (unless `dry_run`) write its shards under `out/<stage>/`."""
+    """Plan every stage of `recipe`, then (unless `dry_run`) write its shards under `out/<stage>/`.
+    With `dedup` (a `corpusmill dedup` folder) a recipe that asks for it selects only kept documents."""
     start = time.monotonic()
+    recipe, dedup_note = recipe.with_dedup(dedup is not None)
     tokenizer = load_tokenizer(recipe.tokenizer, eos_token=recipe.eos_token)
     options = pipeline_options(beam_args, workers=workers)
-    corpus = open_corpus(docs, annotations)
+    corpus = open_corpus(docs, annotations, dedup=dedup)
     try:
         validate_sql(corpus, recipe)
         check_unique_ids(corpus)
@@ -287,7 +291,7 @@ def run_mix(
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]
         plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs) for stage in recipe.stages]
         n_docs = corpus.con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
-        result = MixResult(out, plans, n_docs, missing.num_rows, dry_run)
+        result = MixResult(out, plans, n_docs, missing.num_rows, dry_run, dedup_note=dedup_note)
         unmet = [u for p in plans for u in p.unmet]
         if recipe.strict and unmet:
             raise ConfigError("recipe budgets cannot be met (strict):\n  " + "\n  ".join(unmet))

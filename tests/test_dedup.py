@@ -139,3 +139,21 @@ def test_keep_rule_prefers_edu_score_and_falls_back_to_first_when_scores_are_mis
     assert choose_kept([(5, 3.0), (3, 2.0)], "edu_score") == (5, "edu_score")
     assert choose_kept([(5, 3.0), (3, None)], "edu_score") == (3, "first_fallback")
     assert choose_kept([(5, 3.0), (3, 2.0)], "first") == (3, "first")
+
+
+def test_default_recipes_select_kept_documents_when_a_dedup_sidecar_is_given():
+    from corpusmill.mixers.recipe import DEDUP_WHERE, default_recipe
+
+    recipe = default_recipe("qwen3")
+    assert recipe.dedup == "when_present"
+    with_sidecar, note = recipe.with_dedup(True)
+    assert all(s.where.endswith(f"AND {DEDUP_WHERE}") for s in with_sidecar.stages)
+    assert "WHERE dup_keep" in note
+    without, note = recipe.with_dedup(False)
+    assert without == recipe and "no --dedup" in note
+    import dataclasses
+
+    with pytest.raises(ConfigError):
+        dataclasses.replace(recipe, dedup="required").with_dedup(False)
+    with pytest.raises(ConfigError):
+        dataclasses.replace(recipe, dedup="sometimes")

@@ -169,3 +169,17 @@ def test_keep_rule_uses_edu_score_and_falls_back_when_annotations_miss_ids(tmp_p
         assert sorted(r[0] for r in kept) == sorted(ids[n] for n in (2, 5, 6))
         assert "dedup" in corpus.views
     assert json.loads((tmp_path / "dup" / "_summary.json").read_text())["keep_fallback_docs"] == 3
+
+
+def test_report_shows_duplicate_rates_sizes_and_examples(near_dup_corpus, reference, tmp_path):
+    from corpusmill.report import build_report
+
+    _, _, docs = near_dup_corpus
+    out, summary = reference
+    result = build_report(str(docs), str(tmp_path / "report.html"), dedup=str(out))
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "dedup" in result.sections and "dedup_cluster_sizes" in result.charts
+    assert f"{summary['duplicates']:,}" in page
+    for key in ("dedup_by_source", "dedup_by_lang", "dedup_examples"):
+        assert f'data-table="{key}"' in page
+    assert "sib200-mirror" in page and "zho_Hans" in page  # per source and per language (from meta)
