@@ -157,15 +157,14 @@ def verify(
     return u[ok], v[ok]
 
 
-def settle_cluster(
-    label: int, members: Iterable[tuple[int, str, float, bytes]], rule: str
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def settle_cluster(members: Iterable[tuple[int, str, float, bytes]], rule: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Result rows (file index, row fields) of one cluster from its members
-    (key, id, edu score or NaN, signature bytes). The cluster's name is its first document's id."""
+    (key, id, edu score or NaN, signature bytes). The cluster's name is its first document's id
+    (once labels settle, that is the document whose key is the cluster's label)."""
     members = sorted(members)
     kept, used = choose_kept(((k, None if np.isnan(s) else float(s)) for k, _, s, _ in members), rule)
     by_key = {k: (i, sig) for k, i, _, sig in members}
-    cluster_id = by_key[label][0]
+    cluster_id = members[0][1]
     kept_sig = np.frombuffer(by_key[kept][1], dtype=np.uint32)
     size = len(members)
     for key, _, _, sig in members:

@@ -4,9 +4,10 @@
         -> GroupByKey(band partition) -> Candidates (star pairs per shared band key)
         -> [Check: pairs by file of u + signatures of u, then by file of v -> estimate >= floor]
         -> both directions by node partition -> Labels (round one) -> Round x R -> WriteLabels
-    pass 2.. (only while labels still changed in the last round): ReadLabels -> Round x R -> WriteLabels
-    last pass: labels by file -> Members (+ signature, score, id) -> GroupByKey(cluster)
+        -> labels by file -> Members (+ signature, score, id) -> GroupByKey(cluster)
         -> Settle (kept document, size, estimate vs kept) -> by file -> WriteSidecars
+    only if the last round still changed a label: ReadState -> Round x R -> WriteState, until
+    no label changes, then ReadState -> WriteSidecars again
 
 Only numpy arrays grouped by partition or by file move through the runner, and for the
 per-document stages only documents that have a candidate pair; no place holds more than one
@@ -51,7 +52,8 @@ from corpusmill.progress import ProgressLine
 
 log = logging.getLogger(__name__)
 
-ROUNDS_PER_PASS = 4
+# Rounds unrolled per pipeline: star pairs make most clusters settle in one or two.
+ROUNDS_PER_PASS = 3
 MAX_PASSES = 64
 # Band entries per partition: ~16 bytes each, so ~32 MB of keys per group at this size.
 ENTRIES_PER_PARTITION = 2_000_000
@@ -181,7 +183,8 @@ def _write_changed(changes: list[int], dup_dir: str) -> None:
 
 
 class _Rounds(beam.PTransform):
-    """R rounds of min-label propagation; writes the state and the last round's change count."""
+    """R rounds of min-label propagation; writes the state and the last round's change count,
+    and returns the state for clusters to be settled in the same pipeline."""
 
     def __init__(self, rounds: int, partitions: int, dup_dir: str) -> None:
         super().__init__()
@@ -199,7 +202,8 @@ class _Rounds(beam.PTransform):
             state, changed = out.state, out[_ReceiveFn.CHANGED]
         assert changed is not None
         _ = changed | "SumChanged" >> beam.combiners.ToList() | "WriteChanged" >> beam.Map(_write_changed, self.dup_dir)
-        return state | "WriteState" >> beam.Map(_write_state, self.dup_dir)
+        _ = state | "WriteState" >> beam.Map(_write_state, self.dup_dir)
+        return state
 
 
 class FindPairs(beam.PTransform):
@@ -236,8 +240,8 @@ class FindPairs(beam.PTransform):
         return state | "Rounds" >> _Rounds(ROUNDS_PER_PASS, self.partitions, self.dup_dir)
 
 
-class ContinueRounds(beam.PTransform):
-    """Pass 2..: more label rounds from the state the last pass wrote."""
+class ReadState(beam.PTransform):
+    """The label state the last pass wrote, one element per partition."""
 
     def __init__(self, partitions: int, dup_dir: str) -> None:
         super().__init__()
@@ -247,17 +251,13 @@ class ContinueRounds(beam.PTransform):
         return (
             pbegin
             | "Partitions" >> beam.Create(list(range(self.partitions)))
-            | "ReadState" >> beam.FlatMap(_read_state, self.dup_dir)
-            | "Rounds" >> _Rounds(ROUNDS_PER_PASS, self.partitions, self.dup_dir)
+            | "Read" >> beam.FlatMap(_read_state, self.dup_dir)
         )
 
 
-def _labels_by_file(p: int, dup_dir: str):
-    path = _label_path(dup_dir, p)
-    if storage.exists(path):
-        t = storage.read_parquet(path)
-        nodes, labels = t.column("node").to_numpy(), t.column("label").to_numpy()
-        yield from split_by(file_of(nodes), nodes, labels)
+def _labels_by_file(element: Any):
+    _, (_, _, nodes, labels) = element
+    yield from split_by(file_of(nodes), nodes, labels)
 
 
 def _members(element: Any, tasks: dict[int, FileTask]):
@@ -271,8 +271,8 @@ def _members(element: Any, tasks: dict[int, FileTask]):
 
 
 def _settle(element: Any, rule: str):
-    label, members = element
-    yield from settle_cluster(label, members, rule)
+    _, members = element
+    yield from settle_cluster(members, rule)
 
 
 def _write(element: Any, tasks: dict[int, FileTask], config: DedupConfig) -> dict[str, int]:
@@ -281,24 +281,23 @@ def _write(element: Any, tasks: dict[int, FileTask], config: DedupConfig) -> dic
 
 
 class WriteClusters(beam.PTransform):
-    """Last pass: kept document, size and estimate per cluster; one sidecar per documents file."""
+    """Labels -> kept document, size and estimate per cluster; one sidecar per documents file."""
 
-    def __init__(self, tasks: list[FileTask], config: DedupConfig, partitions: int, dup_dir: str) -> None:
+    def __init__(self, tasks: list[FileTask], config: DedupConfig) -> None:
         super().__init__()
-        self.tasks, self.config, self.partitions, self.dup_dir = tasks, config, partitions, dup_dir
+        self.tasks, self.config = tasks, config
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+    def expand(self, state: beam.PCollection) -> beam.PCollection:
         by_index = {t.index: t for t in self.tasks}
         rows = (
-            pbegin
-            | "Partitions" >> beam.Create(list(range(self.partitions)))
-            | "LabelsByFile" >> beam.FlatMap(_labels_by_file, self.dup_dir)
+            state
+            | "LabelsByFile" >> beam.FlatMap(_labels_by_file)
             | "GatherFiles" >> beam.GroupByKey()
             | "Members" >> beam.FlatMap(_members, by_index)
             | "ByCluster" >> beam.GroupByKey()
             | "Settle" >> beam.FlatMap(_settle, self.config.keep)
         )
-        files = pbegin | "Files" >> beam.Create([(t.index, None) for t in self.tasks])
+        files = state.pipeline | "Files" >> beam.Create([(t.index, None) for t in self.tasks])
         return (
             {"file": files, "rows": rows}
             | "ByFile" >> beam.CoGroupByKey()
@@ -356,19 +355,39 @@ def run_dedup(
     options = pipeline_options(beam_args, workers=workers)
     start = time.monotonic()
     poll = lambda: len(storage.expand(storage.join(dup_dir, WORK_DIR, "sig-*.parquet")))  # noqa: E731
+    # One pipeline in the common case: clusters are settled from the labels of the last round;
+    # if that round still changed a label, more passes run and the sidecars are written again.
     with ProgressLine("dedup", "files signed", poll, enabled=progress):
-        run(lambda p: p | "FindPairs" >> FindPairs(tasks, config, partitions, dup_dir), options)
-    changed_path = storage.join(dup_dir, WORK_DIR, "_changed.json")
+        run(
+            lambda p: (
+                p
+                | "FindPairs" >> FindPairs(tasks, config, partitions, dup_dir)
+                | "WriteClusters" >> WriteClusters(tasks, config)
+            ),
+            options,
+        )
     passes = 1
-    while storage.read_json(changed_path)["changed"]:
+    while storage.read_json(storage.join(dup_dir, WORK_DIR, "_changed.json"))["changed"]:
         if passes >= MAX_PASSES:
             raise RuntimeError(f"labels still change after {passes * ROUNDS_PER_PASS} rounds")
-        run(lambda p: p | "Rounds" >> ContinueRounds(partitions, dup_dir), options)
+        run(
+            lambda p: (
+                p
+                | "ReadState" >> ReadState(partitions, dup_dir)
+                | "Rounds" >> _Rounds(ROUNDS_PER_PASS, partitions, dup_dir)
+            ),
+            options,
+        )
         passes += 1
-    pairs = (
-        sum(storage.parquet_rows(p) for p in storage.expand(storage.join(dup_dir, WORK_DIR, "edges-*.parquet"))) // 2
-    )
-    run(lambda p: p | "WriteClusters" >> WriteClusters(tasks, config, partitions, dup_dir), options)
+    if passes > 1:
+        run(
+            lambda p: (
+                p | "ReadState" >> ReadState(partitions, dup_dir) | "WriteClusters" >> WriteClusters(tasks, config)
+            ),
+            options,
+        )
+    edges = storage.expand(storage.join(dup_dir, WORK_DIR, "edges-*.parquet"))
+    pairs = sum(storage.parquet_rows(p) for p in edges) // 2
     elapsed = time.monotonic() - start
     counts = summarize(tasks)
     summary = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from collections import defaultdict
 from pathlib import Path
 
@@ -183,3 +184,20 @@ def test_report_shows_duplicate_rates_sizes_and_examples(near_dup_corpus, refere
     for key in ("dedup_by_source", "dedup_by_lang", "dedup_examples"):
         assert f'data-table="{key}"' in page
     assert "sib200-mirror" in page and "zho_Hans" in page  # per source and per language (from meta)
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_long_chain_of_near_duplicates_needs_more_passes_and_ends_in_one_cluster(tmp_path, runner):
+    # Each document is a window of one long word sequence, shifted by 10 words: neighbours are
+    # near-duplicates, far ends share nothing, so labels need many rounds to travel the chain.
+    rng = random.Random(5)
+    words = [f"w{rng.randrange(10**9)}" for _ in range(2_000)]
+    rows = [{"text": " ".join(words[10 * i : 10 * i + 200]), "source": "chain"} for i in range(60)]
+    rows.append({"text": " ".join(f"v{rng.randrange(10**9)}" for _ in range(200)), "source": "other"})
+    ids = write_documents(rows, tmp_path / "docs", files=2)
+    summary = run_dedup(str(tmp_path / "docs"), str(tmp_path / "dup"), progress=False, **runner_kwargs(runner))
+    labels = sidecar(tmp_path / "dup")
+    assert summary["passes"] > 1
+    assert {labels[i]["dup_cluster"] for i in ids[:60]} == {ids[0]}
+    assert {labels[i]["dup_cluster_size"] for i in ids[:60]} == {60}
+    assert labels[ids[60]]["dup_rule"] == "unique" and labels[ids[60]]["dup_cluster_size"] == 1
