@@ -33,11 +33,14 @@ FILES = 8
 
 
 def generate(docs_dir: str, megabytes: float, seed: int = 0) -> tuple[int, int]:
-    n_seeds = max(10, int(megabytes * 1_000_000 / DOC_CHARS / 1.2))
+    # Sized in UTF-8 bytes: measure a first batch's bytes per document (scripts differ a lot).
+    probe = recombined(200, doc_chars=DOC_CHARS, seed=seed)
+    per_doc = sum(len(d["text"].encode()) for d in probe) / len(probe)
+    n_seeds = max(10, int(megabytes * 1_000_000 / per_doc / 1.08))
     seeds = recombined(n_seeds, doc_chars=DOC_CHARS, seed=seed)
-    # ~20 % of seeds get one copy: max_copies=1 gives 0 or 1, so thin out to keep the rate.
+    # About half the seeds get a copy (max_copies=1); keeping every 6th copy leaves ~8 %.
     rows = with_copies(seeds, max_copies=1, seed=seed)
-    rows = [r for n, r in enumerate(rows) if r["source"] == "recombined" or n % 5 < 2]
+    rows = [r for n, r in enumerate(rows) if r["source"] == "recombined" or n % 6 == 0]
     per = -(-len(rows) // FILES)
     for f in range(FILES):
         chunk = rows[f * per : (f + 1) * per]

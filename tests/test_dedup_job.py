@@ -201,3 +201,42 @@ def test_a_long_chain_of_near_duplicates_needs_more_passes_and_ends_in_one_clust
     assert {labels[i]["dup_cluster"] for i in ids[:60]} == {ids[0]}
     assert {labels[i]["dup_cluster_size"] for i in ids[:60]} == {60}
     assert labels[ids[60]]["dup_rule"] == "unique" and labels[ids[60]]["dup_cluster_size"] == 1
+
+
+def test_cli_prints_the_s_curve_and_the_counts(tmp_path, capsys):
+    from corpusmill.commands import main
+
+    rows = [{"text": t, "source": "s"} for t in [r["text"] for r in sample_rows()[:20]] * 2]
+    write_documents(rows, tmp_path / "docs", files=1)
+    code = main(
+        [
+            "dedup",
+            str(tmp_path / "docs"),
+            "-o",
+            str(tmp_path / "dup"),
+            "--bands",
+            "14",
+            "--rows",
+            "8",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "LSH 14 bands x 8 rows (112 hashes, 5-grams)" in out and "P(cand.)" in out
+    assert "duplicates=20" in out and "clusters=20" in out
+    code = main(
+        [
+            "query",
+            "SELECT count(*) AS n FROM corpus WHERE dup_keep",
+            "--docs",
+            str(tmp_path / "docs"),
+            "--dedup",
+            str(tmp_path / "dup"),
+            "--format",
+            "csv",
+        ]
+    )
+    assert code == 0 and capsys.readouterr().out.splitlines()[1] == "20"
