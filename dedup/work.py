@@ -9,6 +9,8 @@ documents that have no candidate, and no place holds more than one file's signat
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from corpusmill.layout import file_stats, with_stats
 from corpusmill.minhash import jaccard_estimate, signatures
 
 WORK_DIR = "_work"
+# Band entries per partition: ~16 bytes each, so ~32 MB of keys per group at this size.
+ENTRIES_PER_PARTITION = 2_000_000
 BATCH_DOCS = 512
 SIG_SCHEMA_BASE = [pa.field("row", pa.int32(), nullable=False), pa.field("score", pa.float32())]
 
@@ -74,11 +78,12 @@ def split_by(groups: np.ndarray, *arrays: np.ndarray) -> Iterator[tuple[int, tup
         yield int(g[s]), tuple(a[order[s:e]] for a in arrays)
 
 
-def _scores(task: FileTask, ids: list[str]) -> np.ndarray:
+def _scores(task: FileTask, reader: pq.ParquetFile) -> np.ndarray:
     """edu_score per document of this file (NaN where the annotations lack the id or column)."""
-    out = np.full(len(ids), np.nan, dtype=np.float32)
+    out = np.full(reader.metadata.num_rows, np.nan, dtype=np.float32)
     if task.annotations is None:
         return out
+    ids: list[str] = reader.read(columns=["id"]).column("id").to_pylist()
     fs, p = storage.filesystem(task.annotations)
     with fs.open(p, "rb") as fh:
         names = pq.ParquetFile(fh).schema_arrow.names
@@ -103,8 +108,7 @@ def sign_file(
     row = 0
     with fs.open(p, "rb") as fh, storage.atomic_write(task.signatures) as out:
         reader = pq.ParquetFile(fh)
-        ids_all: list[str] = reader.read(columns=["id"]).column("id").to_pylist()
-        scores = _scores(task, ids_all)
+        scores = _scores(task, reader)
         writer = pq.ParquetWriter(out, schema, compression="zstd")
         for batch in reader.iter_batches(batch_size=BATCH_DOCS, columns=["text"]):
             texts = batch.column(0).to_pylist()
@@ -147,6 +151,17 @@ def signatures_of(path: str, keys: np.ndarray) -> np.ndarray:
     rows, values, _ = read_signatures(path)
     idx = np.searchsorted(rows, keys & np.int64(0xFFFFFFFF))
     return values[idx]
+
+
+def cluster_members(
+    task: FileTask, nodes: np.ndarray, labels: np.ndarray
+) -> Iterator[tuple[int, tuple[int, str, float, bytes]]]:
+    """(label, (key, id, edu score or NaN, signature bytes)) for this file's clustered documents."""
+    rows, values, scores = read_signatures(task.signatures)
+    ids = storage.read_parquet(task.docs, columns=["id"]).column("id").to_pylist()
+    idx = np.searchsorted(rows, nodes & np.int64(0xFFFFFFFF))
+    for node, label, i in zip(nodes.tolist(), labels.tolist(), idx.tolist()):
+        yield label, (node, ids[node & 0xFFFFFFFF], float(scores[i]), values[i].tobytes())
 
 
 def verify(
@@ -225,3 +240,16 @@ def summarize(tasks: list[FileTask]) -> dict[str, int]:
         for k, v in file_stats(t.target).items():
             total[k] = total.get(k, 0) + int(v)
     return total
+
+
+def partitions_for(n_docs: int, config: DedupConfig) -> int:
+    """Partitions of band entries and of nodes: from the corpus size only (never from the
+    workers), so that every run of the same input groups the same way."""
+    return max(4, -(-n_docs * config.band_count // ENTRIES_PER_PARTITION))
+
+
+def fingerprint(tasks: list[FileTask], config: DedupConfig) -> str:
+    h = hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True).encode())
+    for t in tasks:
+        h.update(repr((t.docs, storage.parquet_rows(t.docs), t.annotations)).encode())
+    return h.hexdigest()

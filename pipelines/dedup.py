@@ -17,8 +17,6 @@ partition or one file. The driver holds counts only.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import time
 from typing import Any
@@ -34,9 +32,11 @@ from corpusmill.dedup.keep import RULE_EDU, RULE_FIRST
 from corpusmill.dedup.work import (
     WORK_DIR,
     FileTask,
+    cluster_members,
     file_of,
+    fingerprint,
+    partitions_for,
     plan,
-    read_signatures,
     settle_cluster,
     sign_file,
     signatures_of,
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 # Rounds unrolled per pipeline: star pairs make most clusters settle in one or two.
 ROUNDS_PER_PASS = 3
 MAX_PASSES = 64
-# Band entries per partition: ~16 bytes each, so ~32 MB of keys per group at this size.
-ENTRIES_PER_PARTITION = 2_000_000
 
 
 def _concat(batches: Any, n: int) -> tuple[np.ndarray, ...]:
@@ -263,11 +261,7 @@ def _labels_by_file(element: Any):
 def _members(element: Any, tasks: dict[int, FileTask]):
     f, batches = element
     nodes, labels = _concat(batches, 2)
-    rows, values, scores = read_signatures(tasks[f].signatures)
-    ids = storage.read_parquet(tasks[f].docs, columns=["id"]).column("id").to_pylist()
-    idx = np.searchsorted(rows, nodes & np.int64(0xFFFFFFFF))
-    for node, label, i in zip(nodes.tolist(), labels.tolist(), idx.tolist()):
-        yield label, (node, ids[node & 0xFFFFFFFF], float(scores[i]), values[i].tobytes())
+    yield from cluster_members(tasks[f], nodes, labels)
 
 
 def _settle(element: Any, rule: str):
@@ -303,19 +297,6 @@ class WriteClusters(beam.PTransform):
             | "ByFile" >> beam.CoGroupByKey()
             | "WriteSidecars" >> beam.Map(_write, by_index, self.config)
         )
-
-
-def partitions_for(n_docs: int, config: DedupConfig) -> int:
-    """Partitions of band entries and of nodes: from the corpus size only (never from the
-    workers), so that every run of the same input groups the same way."""
-    return max(4, -(-n_docs * config.band_count // ENTRIES_PER_PARTITION))
-
-
-def fingerprint(tasks: list[FileTask], config: DedupConfig) -> str:
-    h = hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True).encode())
-    for t in tasks:
-        h.update(repr((t.docs, storage.parquet_rows(t.docs), t.annotations)).encode())
-    return h.hexdigest()
 
 
 def run_dedup(

@@ -240,3 +240,24 @@ def test_cli_prints_the_s_curve_and_the_counts(tmp_path, capsys):
         ]
     )
     assert code == 0 and capsys.readouterr().out.splitlines()[1] == "20"
+
+
+def test_mix_selects_only_kept_documents_and_says_so(tmp_path):
+    from corpusmill.mixers.recipe import default_recipe
+    from corpusmill.pipelines.mix import run_mix
+    from tests.mix_corpus import write_corpus
+
+    docs, ann, _ = write_corpus(tmp_path, 120, max_sentences=8)  # few sentences: many near-copies
+    run_dedup(docs, str(tmp_path / "dup"), annotations=ann, progress=False, workers=1)
+    kept = {i for i, r in sidecar(tmp_path / "dup").items() if r["dup_keep"]}
+    assert 0 < len(kept) < 120
+    recipe = default_recipe("s1").with_budget(20_000)
+    with_dedup = run_mix(
+        recipe, docs, ann, str(tmp_path / "a"), dry_run=True, progress=False, workers=1, dedup=str(tmp_path / "dup")
+    )
+    used = {i for p in with_dedup.plans for i in p.instances.column("id").to_pylist()}
+    assert used and used <= kept
+    assert with_dedup.describe().splitlines()[0] == "near-duplicates: one document per cluster (WHERE dup_keep)"
+    without = run_mix(recipe, docs, ann, str(tmp_path / "b"), dry_run=True, progress=False, workers=1)
+    assert "not removed" in without.describe().splitlines()[0]
+    assert {i for p in without.plans for i in p.instances.column("id").to_pylist()} - kept
