@@ -7,7 +7,7 @@ docs/s, the ratio, our 2-worker vs 1-worker speed-up and peak RSS of each run.
 
 Run: `python -m bench.dedup [--mb 50] [--quick]`. datatrove's default hash needs `xxhash`.
 The corpus is generated: documents recombined from the bundled SIB-200 sample's sentences
-(~6 KB each), ~20 % of them with an edited near-copy (see bench/dedup_corpus.py).
+(~6 KB each), ~8 % of them edited near-copies (see tests/dedup_corpus.py).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import time
 
 import pyarrow as pa
 
-from bench.dedup_corpus import recombined, with_copies
 from corpusmill import storage
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
+from tests.dedup_corpus import recombined, with_copies
 
 DOC_CHARS = 6000
 FILES = 8

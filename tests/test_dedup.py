@@ -7,12 +7,12 @@ import random
 import numpy as np
 import pytest
 
-from bench.dedup_corpus import edit, sample_rows
 from corpusmill import minhash
 from corpusmill.dedup import components, lsh
 from corpusmill.dedup.config import DedupConfig, candidate_probability, choose_bands, s_curve
 from corpusmill.dedup.keep import choose_kept
 from corpusmill.errors import ConfigError
+from tests.dedup_corpus import edit, sample_rows
 
 CFG = DedupConfig()
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from bench.dedup_corpus import sample_rows, with_copies
 from corpusmill import minhash, storage
 from corpusmill.corpus import open_corpus
 from corpusmill.dedup.config import DedupConfig
 from corpusmill.pipelines.dedup import run_dedup
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
 from tests.beam_runners import RUNNERS, runner_kwargs
+from tests.dedup_corpus import sample_rows, with_copies
 
 
 def write_documents(rows: list[dict], docs_dir: Path, files: int = 2) -> list[str]:

@@ -1,4 +1,4 @@
-"""A multilingual corpus with known near-duplicates, for the dedup tests and benchmark.
+"""A multilingual corpus with known near-duplicates, for the dedup tests and `bench/dedup.py`.
 
 Seeds are real text: the bundled SIB-200 train sample (35 languages), or longer documents
 recombined from its sentences. Each seed gets 0..`max_copies` copies, each edited on
