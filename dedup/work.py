@@ -71,6 +71,8 @@ def file_of(keys: np.ndarray) -> np.ndarray:
 
 def split_by(groups: np.ndarray, *arrays: np.ndarray) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
     """(group, arrays restricted to it) for every group present, in group order."""
+    if len(groups) == 0:
+        return
     order = np.argsort(groups, kind="stable")
     g = groups[order]
     bounds = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1], [True]]))

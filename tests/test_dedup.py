@@ -105,6 +105,15 @@ def test_candidate_pairs_are_stars_rooted_at_the_first_document():
     assert list(zip(u.tolist(), v.tolist())) == [(10, 20), (10, 30), (10, 40)]
 
 
+def test_split_by_groups_in_order_and_yields_nothing_for_nothing():
+    from corpusmill.dedup.work import split_by
+
+    groups = np.array([3, 1, 3, 2], dtype=np.int64)
+    out = [(g, a.tolist()) for g, (a,) in split_by(groups, np.array([10, 11, 12, 13]))]
+    assert out == [(1, [11]), (2, [13]), (3, [10, 12])]
+    assert list(split_by(np.empty(0, dtype=np.int64), np.empty(0))) == []
+
+
 def test_ten_thousand_identical_pages_make_one_star_not_fifty_million_pairs():
     s = sign(["Cookie notice: this website uses cookies to improve your experience. Accept all."] * 10_000)
     keys = lsh.band_keys(s.values, CFG.band_count, CFG.row_count)

@@ -261,3 +261,13 @@ def test_mix_selects_only_kept_documents_and_says_so(tmp_path):
     without = run_mix(recipe, docs, ann, str(tmp_path / "b"), dry_run=True, progress=False, workers=1)
     assert "not removed" in without.describe().splitlines()[0]
     assert {i for p in without.plans for i in p.instances.column("id").to_pylist()} - kept
+
+
+def test_a_corpus_without_near_duplicates_keeps_everything(tmp_path):
+    rng = random.Random(9)
+    rows = [{"text": " ".join(f"t{rng.randrange(10**9)}" for _ in range(60)), "source": "s"} for _ in range(300)]
+    ids = write_documents(rows, tmp_path / "docs", files=2)
+    summary = run_dedup(str(tmp_path / "docs"), str(tmp_path / "dup"), progress=False, workers=1)
+    labels = sidecar(tmp_path / "dup")
+    assert summary["duplicates"] == 0 and summary["pairs"] == 0
+    assert all(labels[i]["dup_rule"] == "unique" and labels[i]["dup_keep"] for i in ids)
