@@ -19,6 +19,7 @@ from corpusmill.commands.common import print_counts
 DEMO_BUDGET_TOKENS = 300_000
 DEMO_S3_BUDGET_TOKENS = 150_000
 DEMO_MATH_ITEMS = 200
+DEMO_MIRRORS = 60
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     from corpusmill.pipelines.ingest import run_ingest
     from corpusmill.pipelines.synthesize import overshoot, run_synthesize
     from corpusmill.sample_data import sample_jsonl
+    from corpusmill.sample_data.mirrors import write_mirrors
     from corpusmill.synth.math_programmatic import ProgrammaticMath
 
     out, w = os.path.abspath(args.out), args.workers
@@ -65,9 +67,16 @@ def _run(args: argparse.Namespace) -> int:
 
     # corpusmill's own Python source stands in for a code crawl.
     code = os.path.join(os.path.dirname(os.path.abspath(corpusmill.__file__)), "*.py")
-    _step(3, f"ingest: bundled sample + PDF documents + synthetic math + Python code -> {paths['docs']}")
+    # Edited copies of some sample documents (other header/footer, a few words changed): the
+    # near-duplicates that exact dedup at ingest cannot catch and step 5 finds.
+    os.makedirs(out, exist_ok=True)
+    mirrors = write_mirrors(os.path.join(out, "sample_mirrors.jsonl"), DEMO_MIRRORS)
+    _step(
+        3,
+        f"ingest: bundled sample (+{DEMO_MIRRORS} edited copies) + PDF documents + synthetic math + Python code -> {paths['docs']}",
+    )
     summary = run_ingest(
-        [sample_jsonl(), paths["pdf_docs"], paths["synth_math"], code],
+        [sample_jsonl(), mirrors, paths["pdf_docs"], paths["synth_math"], code],
         paths["docs"],
         workers=w,
         overwrite=True,
@@ -103,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\ndemo finished; outputs under {out}")
     print(
         f'try: corpusmill query "SELECT lang, count(*) FROM corpus GROUP BY 1 ORDER BY 2 DESC" '
-        f"--docs {paths['docs']} --annotations {paths['annotations']}"
+        f"--docs {paths['docs']} --annotations {paths['annotations']} --dedup {paths['dedup']}"
     )
     return 0
 
