@@ -127,9 +127,10 @@ class Recipe:
             raise ConfigError(f"dedup must be {DEDUP_OFF!r}, {DEDUP_WHEN_PRESENT!r} or {DEDUP_REQUIRED!r}")
 
     def with_dedup(self, present: bool) -> tuple[Recipe, str]:
-        """The recipe as it runs with (or without) a near-duplicate sidecar, and a line for the plan."""
+        """The recipe as it runs with (or without) a near-duplicate sidecar, and a line for the plan
+        (empty when the recipe does not ask for near-duplicate removal)."""
         if self.dedup == DEDUP_OFF:
-            return self, "near-duplicates: not removed (recipe dedup: off)"
+            return self, ""  # the recipe does not ask: the plan says nothing
         if not present:
             if self.dedup == DEDUP_REQUIRED:
                 raise ConfigError(
