@@ -99,9 +99,7 @@ def _scores(task: FileTask, reader: pq.ParquetFile) -> np.ndarray:
     return out
 
 
-def sign_file(
-    task: FileTask, config: DedupConfig, partitions: int
-) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+def sign_file(task: FileTask, config: DedupConfig, partitions: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
     """Sign every document of `task`, write its signature file, and yield band entries as
     (partition, (band keys, document keys)), one group per partition and batch."""
     sig_type = pa.binary(4 * config.num_perm)
