@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from corpusmill import storage
 from corpusmill.dedup import lsh
 from corpusmill.dedup.config import DedupConfig
-from corpusmill.dedup.keep import choose_kept
+from corpusmill.dedup.keep import ClusterSummary
 from corpusmill.dedup.sidecar import DEDUP_SCHEMA, RULE_NO_SIGNATURE, RULE_UNIQUE, VERSION, model_name
 from corpusmill.layout import file_stats, with_stats
 from corpusmill.minhash import jaccard_estimate, signatures
@@ -172,29 +172,26 @@ def verify(
     return u[ok], v[ok]
 
 
-def settle_cluster(members: Iterable[tuple[int, str, float, bytes]], rule: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Result rows (file index, row fields) of one cluster from its members
-    (key, id, edu score or NaN, signature bytes). The cluster's name is its first document's id
-    (once labels settle, that is the document whose key is the cluster's label)."""
-    members = sorted(members)
-    kept, used = choose_kept(((k, None if np.isnan(s) else float(s)) for k, _, s, _ in members), rule)
-    by_key = {k: (i, sig) for k, i, _, sig in members}
-    cluster_id = members[0][1]
-    kept_sig = np.frombuffer(by_key[kept][1], dtype=np.uint32)
-    size = len(members)
+def settle_members(
+    members: Iterable[tuple[int, str, float, bytes]], summary: ClusterSummary, rule: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Result rows (file index, row fields) of a cluster's members (key, id, edu score or NaN,
+    signature bytes), streamed, given the cluster's summary. The cluster's name is its first
+    document's id (once labels settle, the document whose key is the cluster's label)."""
+    kept, kept_sig_bytes, used = summary.kept(rule)
+    assert summary.first is not None
+    kept_sig = np.frombuffer(kept_sig_bytes, dtype=np.uint32)
     for key, _, _, sig in members:
         est = float(jaccard_estimate(np.frombuffer(sig, dtype=np.uint32), kept_sig))
-        yield (
-            key >> 32,
-            {
-                "row": key & 0xFFFFFFFF,
-                "dup_cluster": cluster_id,
-                "dup_cluster_size": size,
-                "dup_keep": key == kept,
-                "dup_jaccard_est": est,
-                "dup_rule": used,
-            },
-        )
+        row = {
+            "row": key & 0xFFFFFFFF,
+            "dup_cluster": summary.first[1],
+            "dup_cluster_size": summary.size,
+            "dup_keep": key == kept,
+            "dup_jaccard_est": est,
+            "dup_rule": used,
+        }
+        yield key >> 32, row
 
 
 def write_sidecar(task: FileTask, results: list[dict[str, Any]], config: DedupConfig) -> dict[str, int]:

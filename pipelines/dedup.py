@@ -4,8 +4,9 @@
         -> GroupByKey(band partition) -> Candidates (star pairs per shared band key)
         -> [Check: pairs by file of u + signatures of u, then by file of v -> estimate >= floor]
         -> both directions by node partition -> Labels (round one) -> Round x R -> WriteLabels
-        -> labels by file -> Members (+ signature, score, id) -> GroupByKey(cluster)
-        -> Settle (kept document, size, estimate vs kept) -> by file -> WriteSidecars
+        -> labels by file -> Members (+ signature, score, id) -> Summarize (combine per cluster:
+        size, first, best) -> CoGroupByKey(cluster) with the members -> Settle (kept document,
+        estimate vs kept, streamed) -> by file -> WriteSidecars
     only if the last round still changed a label: ReadState -> Round x R -> WriteState, until
     no label changes, then ReadState -> WriteSidecars again
 
@@ -28,7 +29,7 @@ import pyarrow as pa
 from corpusmill import storage
 from corpusmill.dedup import components, lsh
 from corpusmill.dedup.config import DedupConfig, s_curve
-from corpusmill.dedup.keep import RULE_EDU, RULE_FIRST
+from corpusmill.dedup.keep import RULE_EDU, RULE_FIRST, ClusterSummary
 from corpusmill.dedup.work import (
     WORK_DIR,
     FileTask,
@@ -37,7 +38,7 @@ from corpusmill.dedup.work import (
     fingerprint,
     partitions_for,
     plan,
-    settle_cluster,
+    settle_members,
     sign_file,
     signatures_of,
     split_by,
@@ -264,9 +265,30 @@ def _members(element: Any, tasks: dict[int, FileTask]):
     yield from cluster_members(tasks[f], nodes, labels)
 
 
+class _Summarize(beam.CombineFn):
+    """Size, first and best member of a cluster, one member at a time (bounded memory)."""
+
+    def create_accumulator(self) -> ClusterSummary:
+        return ClusterSummary()
+
+    def add_input(self, acc: ClusterSummary, member: tuple[int, str, float, bytes]) -> ClusterSummary:
+        return acc.add(*member)
+
+    def merge_accumulators(self, accs: Any) -> ClusterSummary:
+        out = ClusterSummary()
+        for acc in accs:
+            out.merge(acc)
+        return out
+
+    def extract_output(self, acc: ClusterSummary) -> ClusterSummary:
+        return acc
+
+
 def _settle(element: Any, rule: str):
-    _, members = element
-    yield from settle_cluster(members, rule)
+    # The members' iterable is streamed once, never sorted or held: only the summary is.
+    _, grouped = element
+    (summary,) = grouped["summary"]
+    yield from settle_members(grouped["members"], summary, rule)
 
 
 def _write(element: Any, tasks: dict[int, FileTask], config: DedupConfig) -> dict[str, int]:
@@ -283,12 +305,16 @@ class WriteClusters(beam.PTransform):
 
     def expand(self, state: beam.PCollection) -> beam.PCollection:
         by_index = {t.index: t for t in self.tasks}
-        rows = (
+        members = (
             state
             | "LabelsByFile" >> beam.FlatMap(_labels_by_file)
             | "GatherFiles" >> beam.GroupByKey()
             | "Members" >> beam.FlatMap(_members, by_index)
-            | "ByCluster" >> beam.GroupByKey()
+        )
+        summaries = members | "Summarize" >> beam.CombinePerKey(_Summarize())
+        rows = (
+            {"members": members, "summary": summaries}
+            | "ByCluster" >> beam.CoGroupByKey()
             | "Settle" >> beam.FlatMap(_settle, self.config.keep)
         )
         files = state.pipeline | "Files" >> beam.Create([(t.index, None) for t in self.tasks])

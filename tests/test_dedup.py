@@ -166,3 +166,26 @@ def test_default_recipes_select_kept_documents_when_a_dedup_sidecar_is_given():
         dataclasses.replace(recipe, dedup="required").with_dedup(False)
     with pytest.raises(ConfigError):
         dataclasses.replace(recipe, dedup="sometimes")
+
+
+def test_cluster_summary_matches_the_keep_rule_in_any_merge_order():
+    from corpusmill.dedup.keep import ClusterSummary
+
+    rng = random.Random(3)
+    for trial in range(200):
+        members = [
+            (rng.randrange(1000), None if rng.random() < 0.1 else float(rng.randrange(4)))
+            for _ in range(rng.randint(1, 12))
+        ]
+        members = list({k: s for k, s in members}.items())  # unique keys
+        for rule in ("edu_score", "first"):
+            expected = choose_kept(members, rule)
+            rng.shuffle(members)
+            cut = rng.randint(0, len(members))
+            parts = [ClusterSummary(), ClusterSummary()]
+            for n, (k, s) in enumerate(members):
+                parts[n >= cut].add(k, f"id{k}", s, k.to_bytes(4, "little"))
+            merged = ClusterSummary().merge(parts[1]).merge(parts[0])
+            key, sig, used = merged.kept(rule)
+            assert (key, used) == expected and sig == key.to_bytes(4, "little"), trial
+            assert merged.size == len(members) and merged.first[1] == f"id{min(k for k, _ in members)}"
