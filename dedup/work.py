@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from corpusmill.layout import file_stats, with_stats
 from corpusmill.minhash import jaccard_estimate, signatures
 
 WORK_DIR = "_work"
+CHANGED_FILE = "_changed.json"
 # Band entries per partition: ~16 bytes each, so ~32 MB of keys per group at this size.
 ENTRIES_PER_PARTITION = 2_000_000
 BATCH_DOCS = 512
@@ -250,3 +251,41 @@ def fingerprint(tasks: list[FileTask], config: DedupConfig) -> str:
     for t in tasks:
         h.update(repr((t.docs, storage.parquet_rows(t.docs), t.annotations)).encode())
     return h.hexdigest()
+
+
+def signed_docs(tasks: list[FileTask]) -> Callable[[], int]:
+    """Documents signed so far: a file counts once its signature file exists (written whole)."""
+    counted: dict[int, int] = {}
+
+    def poll() -> int:
+        for t in tasks:
+            if t.index not in counted and storage.exists(t.signatures):
+                counted[t.index] = storage.parquet_rows(t.docs)
+        return sum(counted.values())
+
+    return poll
+
+
+# The label state between passes: edges and labels per node partition, and how many labels
+# the last round changed (0: the components are final).
+def label_path(dup_dir: str, p: int) -> str:
+    return storage.join(dup_dir, WORK_DIR, f"labels-{p:05d}.parquet")
+
+
+def write_state(element: Any, dup_dir: str) -> None:
+    p, (a, b, nodes, labels) = element
+    storage.write_parquet(pa.table({"a": a, "b": b}), storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
+    storage.write_parquet(pa.table({"node": nodes, "label": labels}), label_path(dup_dir, p))
+
+
+def read_state(p: int, dup_dir: str):
+    path = label_path(dup_dir, p)
+    if not storage.exists(path):
+        return
+    e = storage.read_parquet(storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
+    lab = storage.read_parquet(path)
+    yield p, tuple(t.column(c).to_numpy() for t, c in ((e, "a"), (e, "b"), (lab, "node"), (lab, "label")))
+
+
+def write_changed(changes: list[int], dup_dir: str) -> None:
+    storage.write_json({"changed": int(sum(changes))}, storage.join(dup_dir, WORK_DIR, CHANGED_FILE))

@@ -24,13 +24,13 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-import pyarrow as pa
 
 from corpusmill import storage
 from corpusmill.dedup import components, lsh
 from corpusmill.dedup.config import DedupConfig, s_curve
 from corpusmill.dedup.keep import RULE_EDU, RULE_FIRST, ClusterSummary
 from corpusmill.dedup.work import (
+    CHANGED_FILE,
     WORK_DIR,
     FileTask,
     cluster_members,
@@ -38,13 +38,17 @@ from corpusmill.dedup.work import (
     fingerprint,
     partitions_for,
     plan,
+    read_state,
     settle_members,
     sign_file,
     signatures_of,
+    signed_docs,
     split_by,
     summarize,
     verify,
+    write_changed,
     write_sidecar,
+    write_state,
 )
 from corpusmill.layout import SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
@@ -158,29 +162,6 @@ class _ReceiveFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(self.CHANGED, changed)
 
 
-def _label_path(dup_dir: str, p: int) -> str:
-    return storage.join(dup_dir, WORK_DIR, f"labels-{p:05d}.parquet")
-
-
-def _write_state(element: Any, dup_dir: str) -> None:
-    p, (a, b, nodes, labels) = element
-    storage.write_parquet(pa.table({"a": a, "b": b}), storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
-    storage.write_parquet(pa.table({"node": nodes, "label": labels}), _label_path(dup_dir, p))
-
-
-def _read_state(p: int, dup_dir: str):
-    path = _label_path(dup_dir, p)
-    if not storage.exists(path):
-        return
-    e = storage.read_parquet(storage.join(dup_dir, WORK_DIR, f"edges-{p:05d}.parquet"))
-    lab = storage.read_parquet(path)
-    yield p, tuple(t.column(c).to_numpy() for t, c in ((e, "a"), (e, "b"), (lab, "node"), (lab, "label")))
-
-
-def _write_changed(changes: list[int], dup_dir: str) -> None:
-    storage.write_json({"changed": int(sum(changes))}, storage.join(dup_dir, WORK_DIR, "_changed.json"))
-
-
 class _Rounds(beam.PTransform):
     """R rounds of min-label propagation; writes the state and the last round's change count,
     and returns the state for clusters to be settled in the same pipeline."""
@@ -200,8 +181,8 @@ class _Rounds(beam.PTransform):
             )
             state, changed = out.state, out[_ReceiveFn.CHANGED]
         assert changed is not None
-        _ = changed | "SumChanged" >> beam.combiners.ToList() | "WriteChanged" >> beam.Map(_write_changed, self.dup_dir)
-        _ = state | "WriteState" >> beam.Map(_write_state, self.dup_dir)
+        _ = changed | "SumChanged" >> beam.combiners.ToList() | "WriteChanged" >> beam.Map(write_changed, self.dup_dir)
+        _ = state | "WriteState" >> beam.Map(write_state, self.dup_dir)
         return state
 
 
@@ -250,7 +231,7 @@ class ReadState(beam.PTransform):
         return (
             pbegin
             | "Partitions" >> beam.Create(list(range(self.partitions)))
-            | "Read" >> beam.FlatMap(_read_state, self.dup_dir)
+            | "Read" >> beam.FlatMap(read_state, self.dup_dir)
         )
 
 
@@ -361,10 +342,10 @@ def run_dedup(
         return {**finished, "skipped": True}
     options = pipeline_options(beam_args, workers=workers)
     start = time.monotonic()
-    poll = lambda: len(storage.expand(storage.join(dup_dir, WORK_DIR, "sig-*.parquet")))  # noqa: E731
+    poll = signed_docs(tasks)
     # One pipeline in the common case: clusters are settled from the labels of the last round;
     # if that round still changed a label, more passes run and the sidecars are written again.
-    with ProgressLine("dedup", "files signed", poll, enabled=progress):
+    with ProgressLine("dedup", "docs signed", poll, enabled=progress):
         run(
             lambda p: (
                 p
@@ -374,7 +355,7 @@ def run_dedup(
             options,
         )
     passes = 1
-    while storage.read_json(storage.join(dup_dir, WORK_DIR, "_changed.json"))["changed"]:
+    while storage.read_json(storage.join(dup_dir, WORK_DIR, CHANGED_FILE))["changed"]:
         if passes >= MAX_PASSES:
             raise RuntimeError(f"labels still change after {passes * ROUNDS_PER_PASS} rounds")
         run(
