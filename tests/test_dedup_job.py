@@ -271,3 +271,15 @@ def test_a_corpus_without_near_duplicates_keeps_everything(tmp_path):
     labels = sidecar(tmp_path / "dup")
     assert summary["duplicates"] == 0 and summary["pairs"] == 0
     assert all(labels[i]["dup_rule"] == "unique" and labels[i]["dup_keep"] for i in ids)
+
+
+def test_without_the_jaccard_check_clusters_only_grow(near_dup_corpus, reference, tmp_path):
+    _, ids, docs = near_dup_corpus
+    ref_dir, ref = reference
+    summary = run_dedup(str(docs), str(tmp_path / "dup"), config=DedupConfig(verify=False), progress=False, workers=1)
+    assert summary["pairs"] > ref["pairs"]  # LSH's chance candidates are now edges too
+    checked, unchecked = sidecar(ref_dir), sidecar(tmp_path / "dup")
+    members = defaultdict(set)
+    for i in ids:
+        members[checked[i]["dup_cluster"]].add(unchecked[i]["dup_cluster"])
+    assert all(len(m) == 1 for m in members.values())  # every checked cluster lies inside one unchecked
