@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# An editable install leaves our own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
 	# is set every process (each CLI call, each Beam worker) would compile them again (~0.1 s).
-	$(BIN)/python -m compileall -q corpusmill commands pipelines extractors annotators mixers synth
+	$(BIN)/python -m compileall -q corpusmill commands pipelines extractors annotators mixers synth dedup
 	touch $(STAMP)
 
 # Installs the Debian packages only when missing; needs root (as on CI) or sudo.

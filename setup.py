@@ -9,7 +9,7 @@ file also serves Beam's `--setup_file`.
 
 from setuptools import find_namespace_packages, find_packages, setup
 
-ROOMS = ("extractors", "annotators", "synth", "mixers", "pipelines", "commands")
+ROOMS = ("extractors", "annotators", "synth", "mixers", "dedup", "pipelines", "commands")
 
 packages = find_packages(include=["corpusmill", "corpusmill.*"])
 package_dir = {"corpusmill": "corpusmill"}

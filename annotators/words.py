@@ -1,79 +1,16 @@
-"""A fast word splitter that also works for scripts written without spaces.
+"""The words annotators look at: a bounded, memoized sample of the core word splitter's output.
 
-Quality signals and fastText features need "words". spaCy-based splitters (datatrove's)
-cost most of a labeling pass; this one is a compiled regex. In scripts that do not
-separate words by spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan) every grapheme
-(a letter and its combining marks) counts as one word: for Chinese that is close to how
-readers count, for Thai and Japanese it over-counts, but consistently, which is what
-per-document statistics and classifier features need. Everything else splits on runs of
-letters, combining marks and digits; punctuation and apostrophes separate words.
+The splitter itself (`split_words`, `unspaced_fraction`) lives in `corpusmill.words`, shared
+with the dedup room; it is re-exported here for the labelers that import it from this module.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 
-import regex
+from corpusmill.words import split_words, unspaced_fraction
 
-_UNSPACED_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
-# V1 enables set difference (`--`) so spaced runs stop at the first unspaced-script letter.
-_WORD = regex.compile(
-    rf"[{_UNSPACED_SCRIPTS}]\p{{M}}*|[[\w\p{{M}}]--[{_UNSPACED_SCRIPTS}]]+",
-    regex.V1,
-)
-
-
-def _bmp_mark_ranges() -> str:
-    """A stdlib-`re` class body of every combining mark (category M) in the BMP.
-
-    BMP-only classes compile to a lookup table; astral code points would turn the class
-    into a linear range scan (5x slower), so texts with astral characters take the full path.
-    """
-    ranges: list[tuple[int, int]] = []
-    start = None
-    for cp in range(0x10001):
-        is_mark = cp <= 0xFFFF and unicodedata.category(chr(cp)).startswith("M")
-        if is_mark and start is None:
-            start = cp
-        elif not is_mark and start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
-
-
-# The stdlib `\w+` is ~4x faster than the full splitter but breaks words at combining marks
-# and cannot split unspaced scripts; it is exact for text containing neither, which a
-# C-speed scan decides.
-_UNSPACED_BMP = (
-    "\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-)
-_NEEDS_FULL = re.compile("[" + _bmp_mark_ranges() + _UNSPACED_BMP + "\ud800-\udfff]")
-_UNSPACED_CHAR = re.compile("[" + _UNSPACED_BMP + "]")
-_SIMPLE_WORD = re.compile(r"\w+")
-
-
-def _needs_full(text: str) -> bool:
-    if text.isascii():
-        return False
-    return _NEEDS_FULL.search(text) is not None or max(text) > "\uffff"
-
-
-def split_words(text: str) -> list[str]:
-    """Words of `text` in order (see the module docstring for unspaced scripts)."""
-    if not _needs_full(text):
-        return _SIMPLE_WORD.findall(text)
-    return _WORD.findall(text)
-
-
-def unspaced_fraction(text: str) -> float:
-    """Share of characters that belong to scripts written without spaces."""
-    if not text:
-        return 0.0
-    return len(_UNSPACED_CHAR.findall(text)) / len(text)
-
+__all__ = ["FEATURE_CHARS", "SAMPLE_CHARS", "features", "sample_words", "split_words", "unspaced_fraction"]
 
 # Labelers look at most this much of a document (long documents cost bounded time).
 SAMPLE_CHARS = 100_000

@@ -19,6 +19,7 @@ COMMANDS = [
     "corpusmill.commands.extract_pdf",
     "corpusmill.commands.demo",
     "corpusmill.commands.annotate",
+    "corpusmill.commands.dedup",
     "corpusmill.commands.llm",
     "corpusmill.commands.report",
     "corpusmill.commands.mix",

@@ -1,7 +1,8 @@
 """`corpusmill demo`: the whole pipeline end to end on bundled sample data.
 
 PDFs (generated) -> extract-pdf; programmatic math -> synth; both plus the bundled
-multilingual sample -> ingest (one corpus, exact dedup) -> annotate -> mix (three Qwen3-style
+multilingual sample -> ingest (one corpus, exact dedup) -> annotate -> dedup (near-duplicate
+clusters, MinHash-LSH) -> mix (three Qwen3-style
 stages at a small budget) -> report. Every step is the same job the CLI runs.
 """
 
@@ -18,6 +19,7 @@ from corpusmill.commands.common import print_counts
 DEMO_BUDGET_TOKENS = 300_000
 DEMO_S3_BUDGET_TOKENS = 150_000
 DEMO_MATH_ITEMS = 200
+DEMO_MIRRORS = 60
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,10 +41,13 @@ def _run(args: argparse.Namespace) -> int:
     from corpusmill.pipelines.ingest import run_ingest
     from corpusmill.pipelines.synthesize import overshoot, run_synthesize
     from corpusmill.sample_data import sample_jsonl
+    from corpusmill.sample_data.mirrors import write_mirrors
     from corpusmill.synth.math_programmatic import ProgrammaticMath
 
     out, w = os.path.abspath(args.out), args.workers
-    paths = {k: os.path.join(out, k) for k in ("pdfs", "pdf_docs", "synth_math", "docs", "annotations", "shards")}
+    paths = {
+        k: os.path.join(out, k) for k in ("pdfs", "pdf_docs", "synth_math", "docs", "annotations", "dedup", "shards")
+    }
 
     _step(1, f"extract-pdf: generated sample PDFs -> {paths['pdf_docs']}")
     pdfs = write_sample_pdfs(paths["pdfs"])
@@ -62,9 +67,16 @@ def _run(args: argparse.Namespace) -> int:
 
     # corpusmill's own Python source stands in for a code crawl.
     code = os.path.join(os.path.dirname(os.path.abspath(corpusmill.__file__)), "*.py")
-    _step(3, f"ingest: bundled sample + PDF documents + synthetic math + Python code -> {paths['docs']}")
+    # Edited copies of some sample documents (other header/footer, a few words changed): the
+    # near-duplicates that exact dedup at ingest cannot catch and step 5 finds.
+    os.makedirs(out, exist_ok=True)
+    mirrors = write_mirrors(os.path.join(out, "sample_mirrors.jsonl"), DEMO_MIRRORS)
+    _step(
+        3,
+        f"ingest: bundled sample (+{DEMO_MIRRORS} edited copies) + PDF documents + synthetic math + Python code -> {paths['docs']}",
+    )
     summary = run_ingest(
-        [sample_jsonl(), paths["pdf_docs"], paths["synth_math"], code],
+        [sample_jsonl(), mirrors, paths["pdf_docs"], paths["synth_math"], code],
         paths["docs"],
         workers=w,
         overwrite=True,
@@ -76,19 +88,23 @@ def _run(args: argparse.Namespace) -> int:
     summary = run_annotate(paths["docs"], paths["annotations"], workers=w, overwrite=True, progress=False)
     print_counts("annotate", summary, paths["annotations"])
 
-    _step(5, f"mix: Qwen3-style stages s1/s2/s3 at a demo budget -> {paths['shards']}")
+    _step(5, f"dedup: near-duplicate clusters (MinHash-LSH), one kept per cluster -> {paths['dedup']}")
+    _dedup(paths, w)
+
+    _step(6, f"mix: Qwen3-style stages s1/s2/s3 at a demo budget, WHERE dup_keep -> {paths['shards']}")
     _mix(paths, w)
 
-    _step(6, "query: the labeled corpus with DuckDB")
+    _step(7, "query: the labeled corpus with DuckDB")
     _queries(paths)
 
-    _step(7, "report")
+    _step(8, "report")
     from corpusmill.report import build_report
 
     report = build_report(
         paths["docs"],
         os.path.join(out, "report.html"),
         annotations=paths["annotations"],
+        dedup=paths["dedup"],
         shards=paths["shards"],
         runs=[paths["pdf_docs"], paths["synth_math"]],
     )
@@ -96,9 +112,27 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\ndemo finished; outputs under {out}")
     print(
         f'try: corpusmill query "SELECT lang, count(*) FROM corpus GROUP BY 1 ORDER BY 2 DESC" '
-        f"--docs {paths['docs']} --annotations {paths['annotations']}"
+        f"--docs {paths['docs']} --annotations {paths['annotations']} --dedup {paths['dedup']}"
     )
     return 0
+
+
+def _dedup(paths: dict[str, str], workers: int | None) -> None:
+    from corpusmill.dedup.config import DedupConfig, s_curve
+    from corpusmill.pipelines.dedup import run_dedup
+
+    config = DedupConfig()
+    print(s_curve(config))
+    summary = run_dedup(
+        paths["docs"],
+        paths["dedup"],
+        config=config,
+        annotations=paths["annotations"],
+        workers=workers,
+        overwrite=True,
+        progress=False,
+    )
+    print_counts("dedup", summary, paths["dedup"])
 
 
 def _mix(paths: dict[str, str], workers: int | None) -> None:
@@ -107,7 +141,14 @@ def _mix(paths: dict[str, str], workers: int | None) -> None:
 
     recipe = default_recipe("qwen3").with_budget(DEMO_BUDGET_TOKENS).with_stage_budgets({"s3": DEMO_S3_BUDGET_TOKENS})
     result = run_mix(
-        recipe, paths["docs"], paths["annotations"], paths["shards"], workers=workers, overwrite=True, progress=False
+        recipe,
+        paths["docs"],
+        paths["annotations"],
+        paths["shards"],
+        workers=workers,
+        overwrite=True,
+        progress=False,
+        dedup=paths["dedup"],
     )
     print(result.describe())
 
@@ -115,7 +156,7 @@ def _mix(paths: dict[str, str], workers: int | None) -> None:
 def _queries(paths: dict[str, str]) -> None:
     from corpusmill.corpus import open_corpus
 
-    with open_corpus(paths["docs"], paths["annotations"]) as corpus:
+    with open_corpus(paths["docs"], paths["annotations"], dedup=paths["dedup"]) as corpus:
         print(
             corpus.sql(
                 "SELECT lang, count(*) AS docs, round(avg(edu_score), 2) AS edu, sum(n_chars) AS chars "

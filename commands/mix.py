@@ -52,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annotations", required=True, metavar="ANN_DIR")
     p.add_argument("-o", "--out", required=True, metavar="SHARDS_DIR")
     p.add_argument(
+        "--dedup",
+        metavar="DUP_DIR",
+        help="near-duplicate clusters from `corpusmill dedup`; the default recipes then select WHERE dup_keep",
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan (tokens per bucket, repeats, unmet budgets); write no shards",
@@ -97,6 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         beam_args=args.beam_args,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        dedup=args.dedup,
     )
     print(result.describe())
     if args.dry_run:

@@ -20,13 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run DuckDB SQL over the corpus",
         description=(
             "Views: documents, dead_letters (if any); with --annotations also annotations and "
-            "corpus (= documents joined to annotations by id). Example: corpusmill query "
+            "corpus (= documents joined to annotations by id); with --dedup also dedup (near-duplicate clusters, "
+            "joined into corpus, so `WHERE dup_keep` keeps one document per cluster). Example: corpusmill query "
             '"SELECT source, count(*) FROM documents GROUP BY 1" --docs out/docs'
         ),
     )
     q.add_argument("sql", help="a DuckDB SQL query")
     q.add_argument("--docs", required=True, metavar="DOCS_DIR")
     q.add_argument("--annotations", metavar="ANN_DIR")
+    q.add_argument("--dedup", metavar="DUP_DIR", help="the `corpusmill dedup` sidecar to join into `corpus`")
     q.add_argument("--format", choices=FORMATS, default="table")
     q.add_argument("-o", "--out", metavar="FILE", help="write the result here (required for parquet)")
     q.set_defaults(func=_query)
@@ -44,7 +46,7 @@ def _relation(corpus, sql: str) -> duckdb.DuckDBPyRelation:
 
 
 def _query(args: argparse.Namespace) -> int:
-    with open_corpus(args.docs, args.annotations) as corpus:
+    with open_corpus(args.docs, args.annotations, dedup=args.dedup) as corpus:
         rel = _relation(corpus, args.sql)
         if rel is None:  # a statement without a result (e.g. SET)
             return 0

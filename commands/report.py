@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--docs", required=True, metavar="DOCS_DIR", help="documents folder (part-*.parquet)")
     p.add_argument("--annotations", metavar="ANN_DIR", help="annotation sidecars (lang, domain, edu_score, safety...)")
+    p.add_argument("--dedup", metavar="DUP_DIR", help="near-duplicate clusters (`corpusmill dedup` output)")
     p.add_argument("--shards", metavar="SHARDS_DIR", help="mix output: <stage>/manifest.json and the token sidecar")
     p.add_argument(
         "--runs",
@@ -39,11 +40,19 @@ def _run(args: argparse.Namespace) -> int:
     for flag, path in (
         ("--annotations", args.annotations),
         ("--shards", args.shards),
+        ("--dedup", args.dedup),
         *(("--runs", r) for r in args.runs),
     ):
         if path and not storage.exists(path):
             raise ConfigError(f"{flag} {path}: not found")
-    result = build_report(args.docs, args.out, annotations=args.annotations, shards=args.shards, runs=args.runs)
+    result = build_report(
+        args.docs,
+        args.out,
+        annotations=args.annotations,
+        shards=args.shards,
+        runs=args.runs,
+        dedup=args.dedup,
+    )
     print(f"report: {result.documents:,} documents, {len(result.charts)} charts in {result.elapsed_s:.1f}s")
     print(f"  output: {result.path}")
     return 0

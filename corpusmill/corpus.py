@@ -1,8 +1,8 @@
-"""DuckDB over the Parquet corpus: `open_corpus(docs, annotations)` -> `Corpus`.
+"""DuckDB over the Parquet corpus: `open_corpus(docs, annotations, dedup=...)` -> `Corpus`.
 
 Views: `documents` (DOCS_DIR/*.parquet), `dead_letters` (DOCS_DIR/_dead_letters/*.parquet,
-when any), and once annotations exist `annotations` (ANN_DIR/*.parquet) and
-`corpus` = documents LEFT JOIN annotations USING (id). Remote paths (gs://, s3://,
+when any), `annotations` (ANN_DIR/*.parquet) and `dedup` (DUP_DIR/*.parquet, the
+near-duplicate sidecar) when given, and then `corpus` = documents LEFT JOIN each of them USING (id). Remote paths (gs://, s3://,
 memory://) are served by fsspec filesystems registered on the connection, because DuckDB's
 own httpfs extension cannot be downloaded at run time everywhere.
 """
@@ -63,8 +63,14 @@ def _parquet_view(con: duckdb.DuckDBPyConnection, name: str, folder: str) -> boo
     return True
 
 
-def open_corpus(docs: str, annotations: str | None = None, *, con: duckdb.DuckDBPyConnection | None = None) -> Corpus:
-    """Open DOCS_DIR (and ANN_DIR) as DuckDB views on `con` (a new in-memory one by default)."""
+def open_corpus(
+    docs: str,
+    annotations: str | None = None,
+    *,
+    dedup: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Corpus:
+    """Open DOCS_DIR (and ANN_DIR, DUP_DIR) as DuckDB views on `con` (a new in-memory one by default)."""
     con = con or duckdb.connect()
     views: list[str] = []
     if not _parquet_view(con, "documents", docs):
@@ -77,6 +83,14 @@ def open_corpus(docs: str, annotations: str | None = None, *, con: duckdb.DuckDB
     if annotations is not None:
         if not _parquet_view(con, "annotations", annotations):
             raise InputNotFoundError(f"no annotations under {annotations}; run `corpusmill annotate` first")
-        con.execute("CREATE OR REPLACE VIEW corpus AS SELECT * FROM documents LEFT JOIN annotations USING (id)")
-        views += ["annotations", "corpus"]
+        views.append("annotations")
+    if dedup is not None:
+        if not _parquet_view(con, "dedup", dedup):
+            raise InputNotFoundError(f"no near-duplicate sidecar under {dedup}; run `corpusmill dedup` first")
+        views.append("dedup")
+    joined = [v for v in ("annotations", "dedup") if v in views]
+    if joined:
+        joins = " ".join(f"LEFT JOIN {v} USING (id)" for v in joined)
+        con.execute(f"CREATE OR REPLACE VIEW corpus AS SELECT * FROM documents {joins}")
+        views.append("corpus")
     return Corpus(con, views)

@@ -50,9 +50,10 @@ class MixResult:
     dry_run: bool
     stages_skipped: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    dedup_note: str = ""  # what the recipe's `dedup:` key did with (or without) a dedup sidecar
 
     def describe(self) -> str:
-        lines = []
+        lines = [self.dedup_note] if self.dedup_note else []
         for p in self.plans:
             used = len(set(p.instances.column("id").to_pylist()))
             lines += [
@@ -69,14 +70,25 @@ class MixResult:
 
 
 class Mixer:
-    """One mix of `recipe` over the corpus at `docs` + `annotations`, into `out/<stage>/`."""
+    """One mix of `recipe` over the corpus at `docs` + `annotations`, into `out/<stage>/`.
+
+    With `dedup` (a `corpusmill dedup` folder) a recipe that asks for it selects only kept documents.
+    """
 
     def __init__(
-        self, recipe: Recipe, docs: str, annotations: str, out: str, *, tokenizer: Tokenizer | None = None
+        self,
+        recipe: Recipe,
+        docs: str,
+        annotations: str,
+        out: str,
+        *,
+        dedup: str | None = None,
+        tokenizer: Tokenizer | None = None,
     ) -> None:
+        recipe, self.dedup_note = recipe.with_dedup(dedup is not None)
         self.recipe, self.docs, self.out = recipe, docs, out
         self.tokenizer = tokenizer or load_tokenizer(recipe.tokenizer, eos_token=recipe.eos_token)
-        self.corpus: Corpus = open_corpus(docs, annotations)
+        self.corpus: Corpus = open_corpus(docs, annotations, dedup=dedup)
         self.missing = pa.table({"id": pa.array([], pa.string()), "uri": pa.array([], pa.string())})
 
     def __enter__(self) -> Mixer:
@@ -118,7 +130,7 @@ class Mixer:
         unmet = [u for p in plans for u in p.unmet]
         if self.recipe.strict and unmet:
             raise ConfigError("recipe budgets cannot be met (strict):\n  " + "\n  ".join(unmet))
-        return MixResult(self.out, plans, n_docs, self.missing.num_rows, dry_run)
+        return MixResult(self.out, plans, n_docs, self.missing.num_rows, dry_run, dedup_note=self.dedup_note)
 
     def stage_work(self, plan: StagePlan, token_files: list[str], *, overwrite: bool) -> list[tuple[str, str]] | None:
         """Work items for the shards a stage still misses; None when the stage is already finished."""

@@ -26,6 +26,12 @@ LONG_SPLIT = "split"
 LONG_SKIP = "skip"
 MISSING_SKIP = "skip"
 MISSING_FAIL = "fail"
+# Near-duplicates (the `corpusmill dedup` sidecar): `when_present` selects only `dup_keep`
+# documents when a DUP_DIR is given, `required` also fails without one, `off` ignores it.
+DEDUP_OFF = "off"
+DEDUP_WHEN_PRESENT = "when_present"
+DEDUP_REQUIRED = "required"
+DEDUP_WHERE = "coalesce(dup_keep, TRUE)"  # documents the dedup run never saw stay eligible
 MAX_REPEATS_LIMIT = 64
 DEFAULT_SHARD_TOKENS = 1 << 25  # 32 Mi tokens: 128 MiB .bin files
 SHARE_SUM_TOLERANCE = 1e-6
@@ -107,6 +113,7 @@ class Recipe:
     # Unmet budgets: False writes what the data allows and reports it; True stops before tokenizing shards.
     strict: bool = False
     missing_annotations: str = MISSING_SKIP
+    dedup: str = DEDUP_OFF
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -116,6 +123,22 @@ class Recipe:
             raise ConfigError(f"stage names repeat: {names}")
         if self.missing_annotations not in (MISSING_SKIP, MISSING_FAIL):
             raise ConfigError(f"missing_annotations must be {MISSING_SKIP!r} or {MISSING_FAIL!r}")
+        if self.dedup not in (DEDUP_OFF, DEDUP_WHEN_PRESENT, DEDUP_REQUIRED):
+            raise ConfigError(f"dedup must be {DEDUP_OFF!r}, {DEDUP_WHEN_PRESENT!r} or {DEDUP_REQUIRED!r}")
+
+    def with_dedup(self, present: bool) -> tuple[Recipe, str]:
+        """The recipe as it runs with (or without) a near-duplicate sidecar, and a line for the plan
+        (empty when the recipe does not ask for near-duplicate removal)."""
+        if self.dedup == DEDUP_OFF:
+            return self, ""  # the recipe does not ask: the plan says nothing
+        if not present:
+            if self.dedup == DEDUP_REQUIRED:
+                raise ConfigError(
+                    "the recipe requires near-duplicate clusters: run `corpusmill dedup` and pass --dedup"
+                )
+            return self, "near-duplicates: not removed (no --dedup DUP_DIR given)"
+        stages = tuple(dataclasses.replace(s, where=f"({s.where}) AND {DEDUP_WHERE}") for s in self.stages)
+        return dataclasses.replace(self, stages=stages), "near-duplicates: one document per cluster (WHERE dup_keep)"
 
     def with_budget(self, total_tokens: int) -> Recipe:
         """The same recipe with stage budgets rescaled to sum to `total_tokens` (ratios kept)."""

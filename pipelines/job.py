@@ -35,11 +35,14 @@ class Work:
 
     `build` adds the job's transforms to a pipeline (None: nothing is left to do); `poll`
     counts finished `unit`s for the progress line, cheaply (e.g. from output footers).
+    A job that iterates (dedup's label propagation) runs its later pipelines in `follow_up`,
+    which gets a function that runs one pipeline from its build function.
     """
 
     build: Callable[[beam.Pipeline], None] | None
     poll: Callable[[], int] | None = None
     unit: str = "documents"
+    follow_up: Callable[[Callable[[Callable[[beam.Pipeline], None]], None]], None] | None = None
 
 
 def fingerprint(*parts: Any) -> str:
@@ -81,6 +84,8 @@ def run_job(
         poll = work.poll or (lambda: 0)
         with ProgressLine(job, work.unit, poll, enabled=progress and work.poll is not None):
             run(work.build, options)
+        if work.follow_up is not None:
+            work.follow_up(lambda build: run(build, options))
     elapsed = time.monotonic() - start
     all_options = options.get_all_options()
     summary = {

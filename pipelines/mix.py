@@ -171,11 +171,13 @@ def run_mix(
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    dedup: str | None = None,
 ) -> MixResult:
-    """Plan every stage of `recipe`, then (unless `dry_run`) write its shards under `out/<stage>/`."""
+    """Plan every stage of `recipe`, then (unless `dry_run`) write its shards under `out/<stage>/`.
+    With `dedup` (a `corpusmill dedup` folder) a recipe that asks for it selects only kept documents."""
     start = time.monotonic()
     options = pipeline_options(beam_args, workers=workers)
-    with Mixer(recipe, docs, annotations, out) as mixer:
+    with Mixer(recipe, docs, annotations, out, dedup=dedup) as mixer:
         mixer.check()
         token_files = ensure_tokens(docs, out, mixer.tokenizer, options)
         result = mixer.plan(token_files, dry_run=dry_run)

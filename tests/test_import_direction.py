@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("extractors", "annotators", "synth", "mixers")
+ROOMS = ("extractors", "annotators", "synth", "mixers", "dedup")
 LAYERS = ("pipelines", "commands")
 OURS = ROOMS + LAYERS
 

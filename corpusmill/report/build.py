@@ -12,6 +12,7 @@ from corpusmill.corpus import open_corpus
 from corpusmill.layout import LEDGER_FILE
 from corpusmill.report import corpus_sections as cs
 from corpusmill.report import run_sections as rs
+from corpusmill.report.dedup_section import dedup_section
 from corpusmill.report.html import Chart, Section, render_page
 from corpusmill.report.inputs import dead_letter_files, run_summaries, stage_manifests, token_files
 from corpusmill.report.queries import Composition, composition, dead_letters
@@ -38,6 +39,10 @@ def _corpus_sections(comp: Composition) -> list[Section | None]:
     ]
 
 
+def _lang_sql(lang_from: str | None) -> str | None:
+    return {"annotations": "lang", "meta": "json_extract_string(meta, '$.lang')"}.get(lang_from or "")
+
+
 def build_report(
     docs: str,
     out: str,
@@ -45,20 +50,23 @@ def build_report(
     annotations: str | None = None,
     shards: str | None = None,
     runs: Sequence[str] = (),
+    dedup: str | None = None,
 ) -> ReportResult:
     """Write the report of DOCS_DIR (and the optional inputs) to `out`; sections without input are left out."""
     start = time.monotonic()
-    folders = [p for p in (docs, annotations, shards, *runs) if p]
+    folders = [p for p in (docs, annotations, dedup, shards, *runs) if p]
     manifests = stage_manifests(shards)
-    with open_corpus(docs, annotations) as corpus:
+    with open_corpus(docs, annotations, dedup=dedup) as corpus:
         # DuckDB draws a progress bar on long scans; a report run prints only its summary.
         corpus.con.execute("SET enable_progress_bar = false")
         comp = composition(corpus, token_files(shards, manifests))
         dl_files = dead_letter_files(folders)
         dl_groups = dead_letters(corpus.con, dl_files)
+        dup = dedup_section(corpus.con, _lang_sql(comp.lang_from)) if dedup else None
     summaries = run_summaries(folders)
     ledger_files = run_summaries(folders, LEDGER_FILE)
     sections = [cs.overview(comp, sum(g.count for g in dl_groups)), *_corpus_sections(comp)]
+    sections.append(dup)
     sections += [rs.stage_section(m, comp) for m in manifests]
     sections += [
         rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,
@@ -67,7 +75,9 @@ def build_report(
         rs.runs_section(summaries),
     ]
     present = [s for s in sections if s is not None]
-    inputs = ", ".join(f"{k} {v}" for k, v in (("docs", docs), ("annotations", annotations), ("shards", shards)) if v)
+    inputs = ", ".join(
+        f"{k} {v}" for k, v in (("docs", docs), ("annotations", annotations), ("dedup", dedup), ("shards", shards)) if v
+    )
     page = render_page("corpusmill corpus report", inputs, present)
     with storage.atomic_write(out) as fh:
         fh.write(page.encode("utf-8"))
