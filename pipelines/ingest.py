@@ -32,7 +32,7 @@ from corpusmill.extractors.text.ingest_tasks import (
     staging_path,
     summarize,
 )
-from corpusmill.extractors.text.readers import ReadTask, plan
+from corpusmill.extractors.text.readers import MAX_RECORD_BYTES, ReadTask, plan
 from corpusmill.layout import SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, prepare_output, run
@@ -125,15 +125,17 @@ def run_ingest(
     *,
     dedup: bool = True,
     source: str | None = None,
+    encoding: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
     workers: int | None = None,
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run the ingest job and return its summary (also written to `out_dir/_summary.json`)."""
-    tasks = plan(sources, source=source)
+    tasks = plan(sources, source=source, encoding=encoding, max_record_bytes=max_record_bytes)
     options = pipeline_options(beam_args, workers=workers)
-    config = {"dedup": dedup, "source": source}
+    config = {"dedup": dedup, "source": source, "encoding": encoding}
     run_info = {"job": "ingest", "sources": sources, "config": config, "fingerprint": fingerprint(tasks, config)}
     finished = prepare_output(out_dir, run_info, overwrite=overwrite)
     if finished is not None:
