@@ -56,10 +56,11 @@ class _TokenizeFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = BeamCounters("mix")
         self.tokenizer.encode_batch(["load the vocabulary once per worker, before the first bundle"])
+        self.breaks = token_cache.BreakTokens(self.tokenizer)
 
     def process(self, task: tuple[str, int, str]) -> Iterable[int]:
         docs_path, row_group, target = task
-        n = token_cache.tokenize_row_group(docs_path, row_group, target, self.tokenizer)
+        n = token_cache.tokenize_row_group(docs_path, row_group, target, self.tokenizer, self.breaks)
         self.counters.inc("documents_tokenized", n)
         yield n
 
@@ -285,7 +286,7 @@ def run_mix(
         token_files = ensure_tokens(docs, out, tokenizer, options)
         create_mix_view(corpus, token_files)
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]
-        plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs) for stage in recipe.stages]
+        plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs, recipe.gates) for stage in recipe.stages]
         n_docs = corpus.con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
         result = MixResult(out, plans, n_docs, missing.num_rows, dry_run)
         unmet = [u for p in plans for u in p.unmet]

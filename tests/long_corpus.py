@@ -12,10 +12,14 @@ from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
 from tests.mix_corpus import ANNOTATION_SCHEMA, with_gates
 
 WORDS = {
-    "en": ("the river old house morning letter garden winter captain village road evening friend window "
-           "silence journey mother answered slowly remembered across beneath quiet storm light").split(),
-    "fr": ("le la rivière maison matin lettre jardin hiver capitaine village route soir ami fenêtre "
-           "silence voyage mère répondit lentement souvint travers sous calme orage lumière").split(),
+    "en": (
+        "the river old house morning letter garden winter captain village road evening friend window "
+        "silence journey mother answered slowly remembered across beneath quiet storm light"
+    ).split(),
+    "fr": (
+        "le la rivière maison matin lettre jardin hiver capitaine village route soir ami fenêtre "
+        "silence voyage mère répondit lentement souvint travers sous calme orage lumière"
+    ).split(),
 }
 
 
@@ -47,11 +51,29 @@ def write_long_corpus(root, *, seed: int = 0) -> tuple[str, str, dict[str, str]]
     for name, lang, paragraphs in plan:
         text = book(rng, lang, paragraphs)
         doc_id = stable_id("long", name)
-        docs.append({"id": doc_id, "text": text, "source": "gutenberg" if name.startswith(("book", "novella")) else "web",
-                     "uri": f"mem://{name}.txt", "meta": meta_json({})})
-        ann.append({"id": doc_id, "lang": lang, "lang_score": 0.95, "script": "Latn", "edu_score": 3.0,
-                    "domain": "other", "domain_score": 0.8, "safety": "safe", "safety_score": 0.99,
-                    "n_chars": len(text)})
+        docs.append(
+            {
+                "id": doc_id,
+                "text": text,
+                "source": "gutenberg" if name.startswith(("book", "novella")) else "web",
+                "uri": f"mem://{name}.txt",
+                "meta": meta_json({}),
+            }
+        )
+        ann.append(
+            {
+                "id": doc_id,
+                "lang": lang,
+                "lang_score": 0.95,
+                "script": "Latn",
+                "edu_score": 3.0,
+                "domain": "other",
+                "domain_score": 0.8,
+                "safety": "safe",
+                "safety_score": 0.99,
+                "n_chars": len(text),
+            }
+        )
     docs_dir, ann_dir = str(root / "docs"), str(root / "ann")
     storage.write_parquet(pa.Table.from_pylist(docs, schema=DOCUMENT_SCHEMA), f"{docs_dir}/part-00000.parquet")
     labels = with_gates(pa.Table.from_pylist(ann, schema=ANNOTATION_SCHEMA), docs)

@@ -6,28 +6,39 @@ import random
 import pyarrow as pa
 import pytest
 
-from corpusmill.annotators.gates import QualityGates
 from corpusmill import storage
-from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
+from corpusmill.annotators.gates import QualityGates
 from corpusmill.mixers.gates import DEFAULT_GATES
 from corpusmill.mixers.recipe import recipe_from_dict
 from corpusmill.pipelines.mix import run_mix
+from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
 from tests.beam_runners import runner_kwargs
 from tests.mix_corpus import ANNOTATION_SCHEMA, make_docs, with_gates
 from tests.test_mix_job import read_stage
 
-MIT = ("MIT License\n\nCopyright (c) 2024 Example Authors\n\nPermission is hereby granted, free of charge, to any "
-       "person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in "
-       "the Software without restriction, including without limitation the rights to use, copy, modify, merge.")
+MIT = (
+    "MIT License\n\nCopyright (c) 2024 Example Authors\n\nPermission is hereby granted, free of charge, to any "
+    'person obtaining a copy of this software and associated documentation files (the "Software"), to deal in '
+    "the Software without restriction, including without limitation the rights to use, copy, modify, merge."
+)
 JUNK = {
     "too_short": ("mem://short.txt", "x"),
     "bad_chars": ("mem://scan.pdf#page=3", "\ufffd" * 400 + " page 3 " + "\ufffd\ue001" * 200),
-    "non_letters": ("mem://table.txt", "\n".join(" ".join(f"{i * j:>6}" for j in range(12)) + " | ## | -- |" for i in range(40))),
+    "non_letters": (
+        "mem://table.txt",
+        "\n".join(" ".join(f"{i * j:>6}" for j in range(12)) + " | ## | -- |" for i in range(40)),
+    ),
     "boilerplate_file": ("mem://repo/LICENSE", MIT),
-    "readme": ("mem://repo/README.md", "# Project\n\nInstall with pip install project. Run the tests with pytest. "
-                                      "Open an issue when something breaks; pull requests are welcome."),
-    "error_page": ("mem://site/missing.html", "404 Not Found\n\nThe requested URL /docs/page.html was not found on "
-                                              "this server. Apache/2.4.41 (Ubuntu) Server at example.org Port 80"),
+    "readme": (
+        "mem://repo/README.md",
+        "# Project\n\nInstall with pip install project. Run the tests with pytest. "
+        "Open an issue when something breaks; pull requests are welcome.",
+    ),
+    "error_page": (
+        "mem://site/missing.html",
+        "404 Not Found\n\nThe requested URL /docs/page.html was not found on "
+        "this server. Apache/2.4.41 (Ubuntu) Server at example.org Port 80",
+    ),
 }
 GOOD = {
     "french": "Le château près de la forêt était habité par un vieux pêcheur qui racontait des histoires d'été.",
@@ -74,18 +85,39 @@ def write_junk_corpus(root) -> tuple[str, str, dict[str, str]]:
     rng = random.Random(3)
     docs = make_docs(40, seed=5)
     for kind, (uri, text) in JUNK.items():
-        docs.append({"id": stable_id("junk", kind), "text": text, "source": "web", "uri": uri,
-                     "meta": meta_json({}), "_lang": "en", "_i": 1000 + len(docs)})
+        docs.append(
+            {
+                "id": stable_id("junk", kind),
+                "text": text,
+                "source": "web",
+                "uri": uri,
+                "meta": meta_json({}),
+                "_lang": "en",
+                "_i": 1000 + len(docs),
+            }
+        )
     ann = []
     for d in docs:
-        ann.append({"id": d["id"], "lang": "en" if d["_lang"] == "code" else d["_lang"], "lang_score": 0.9,
-                    "script": "Latn", "edu_score": round(rng.uniform(2, 5), 2),
-                    "domain": "code" if d["_lang"] == "code" else "other", "domain_score": 0.8,
-                    "safety": "safe", "safety_score": 0.9, "n_chars": len(d["text"])})
+        ann.append(
+            {
+                "id": d["id"],
+                "lang": "en" if d["_lang"] == "code" else d["_lang"],
+                "lang_score": 0.9,
+                "script": "Latn",
+                "edu_score": round(rng.uniform(2, 5), 2),
+                "domain": "code" if d["_lang"] == "code" else "other",
+                "domain_score": 0.8,
+                "safety": "safe",
+                "safety_score": 0.9,
+                "n_chars": len(d["text"]),
+            }
+        )
     docs_dir, ann_dir = str(root / "docs"), str(root / "ann")
     clean = [{k: v for k, v in d.items() if not k.startswith("_")} for d in docs]
     storage.write_parquet(pa.Table.from_pylist(clean, schema=DOCUMENT_SCHEMA), f"{docs_dir}/part-00000.parquet")
-    storage.write_parquet(with_gates(pa.Table.from_pylist(ann, schema=ANNOTATION_SCHEMA), docs), f"{ann_dir}/part-00000.parquet")
+    storage.write_parquet(
+        with_gates(pa.Table.from_pylist(ann, schema=ANNOTATION_SCHEMA), docs), f"{ann_dir}/part-00000.parquet"
+    )
     return docs_dir, ann_dir, {d["id"]: d["text"] for d in docs}
 
 
@@ -115,7 +147,9 @@ def test_default_recipe_keeps_every_kind_of_junk_out_of_the_shards(junk_corpus, 
 def test_a_gate_switched_off_lets_its_documents_through(junk_corpus, tmp_path):
     docs, ann, _ = junk_corpus
     recipe = recipe_from_dict({"extends": "s1", "gates": {"error_page": "off"}}).with_budget(200_000)
-    result = run_mix(recipe, docs, ann, str(tmp_path / "o"), dry_run=True, progress=False, **runner_kwargs("in_process"))
+    result = run_mix(
+        recipe, docs, ann, str(tmp_path / "o"), dry_run=True, progress=False, **runner_kwargs("in_process")
+    )
     assert "error_page" not in result.plans[0].funnel.removed
     assert stable_id("junk", "error_page") in set(result.plans[0].instances.column("id").to_pylist())
     assert stable_id("junk", "too_short") not in set(result.plans[0].instances.column("id").to_pylist())
@@ -123,12 +157,24 @@ def test_a_gate_switched_off_lets_its_documents_through(junk_corpus, tmp_path):
 
 def test_gates_that_empty_a_bucket_say_so_in_one_line(junk_corpus, tmp_path):
     docs, ann, _ = junk_corpus
-    recipe = recipe_from_dict({
-        "gates": "default",
-        "stages": [{"name": "s", "seq_len": 4096, "budget_tokens": 5000, "buckets": [
-            {"name": "repo_files", "where": "uri LIKE 'mem://repo/%'", "share": 0.2},
-            {"name": "rest", "where": "TRUE", "share": 0.8}]}],
-    })
-    result = run_mix(recipe, docs, ann, str(tmp_path / "o"), dry_run=True, progress=False, **runner_kwargs("in_process"))
+    recipe = recipe_from_dict(
+        {
+            "gates": "default",
+            "stages": [
+                {
+                    "name": "s",
+                    "seq_len": 4096,
+                    "budget_tokens": 5000,
+                    "buckets": [
+                        {"name": "repo_files", "where": "uri LIKE 'mem://repo/%'", "share": 0.2},
+                        {"name": "rest", "where": "TRUE", "share": 0.8},
+                    ],
+                }
+            ],
+        }
+    )
+    result = run_mix(
+        recipe, docs, ann, str(tmp_path / "o"), dry_run=True, progress=False, **runner_kwargs("in_process")
+    )
     lines = [ln for ln in result.describe().splitlines() if "bucket repo_files: the gates removed all" in ln]
     assert lines == ["  bucket repo_files: the gates removed all 2 of its units (boilerplate_file 2)"]

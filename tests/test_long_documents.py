@@ -9,8 +9,8 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
 
-from corpusmill.mixers.tokenizer import QwenTokenizer
 from corpusmill.mixers.recipe import default_recipe, recipe_from_dict
+from corpusmill.mixers.tokenizer import QwenTokenizer
 from corpusmill.mixers.windows import cut_points
 from corpusmill.pipelines.mix import run_mix
 from tests.beam_runners import runner_kwargs
@@ -36,7 +36,10 @@ def test_cut_points_prefer_paragraph_breaks_and_never_overfill():
     assert cut_points(45_000, breaks, 32_767) == [(0, 32_000, True), (32_000, 45_000, True)]
     # No break in the second half of a window: a hard cut at the window's full length.
     assert cut_points(70_000, np.array([10], np.int64), 32_767) == [
-        (0, 32_767, False), (32_767, 65_534, False), (65_534, 70_000, True)]
+        (0, 32_767, False),
+        (32_767, 65_534, False),
+        (65_534, 70_000, True),
+    ]
     assert cut_points(500, breaks, 32_767) == [(0, 500, True)]
 
 
@@ -46,7 +49,9 @@ def test_book_lands_in_s3_as_windows_cut_at_paragraphs(long_mix):
     book_id = next(i for i, t in texts.items() if len(t) == max(map(len, texts.values())))
     book = tok.encode_batch([texts[book_id]])[0]
     assert len(book) >= 40_000
-    placed = [row for _, prov in read_stage(os.path.join(out, "s3")) for row in prov.to_pylist() if row["id"] == book_id]
+    placed = [
+        row for _, prov in read_stage(os.path.join(out, "s3")) for row in prov.to_pylist() if row["id"] == book_id
+    ]
     windows = result.plans[0].windows.filter(pa.compute.equal(result.plans[0].windows.column("id"), book_id))
     assert windows.num_rows == 2 and 0 in {r["part"] for r in placed}, "the book's first window should be in S3"
     assert {(r["start"], r["length"]) for r in placed} <= {(w["start"], w["length"]) for w in windows.to_pylist()}
@@ -97,7 +102,9 @@ def _s3_dict() -> dict:
 
 def test_token_sidecar_records_paragraph_breaks(long_mix):
     out, _, texts = long_mix
-    files = [os.path.join(dp, n) for dp, _, ns in os.walk(os.path.join(out, "_tokens")) for n in ns if n.endswith(".parquet")]
+    files = [
+        os.path.join(dp, n) for dp, _, ns in os.walk(os.path.join(out, "_tokens")) for n in ns if n.endswith(".parquet")
+    ]
     table = pq.read_table(files[0])
     rows = {r["id"]: r for r in table.to_pylist()}
     tok = QwenTokenizer()
