@@ -56,6 +56,14 @@ def file_key(path: str) -> tuple[str, int]:
     return hashlib.blake2b(mark.encode(), digest_size=6).hexdigest(), meta.num_row_groups
 
 
+def row_group_rows(path: str) -> list[int]:
+    """Rows of each row group of a documents file (from its footer)."""
+    fs, p = storage.filesystem(path)
+    with fs.open(p, "rb") as fh:
+        meta = pq.ParquetFile(fh).metadata
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+
 def cache_file(folder: str, docs_path: str, row_group: int, key: str) -> str:
     stem = os.path.basename(docs_path).removesuffix(".parquet")
     return storage.join(folder, f"{stem}-rg{row_group:05d}-{key}.parquet")

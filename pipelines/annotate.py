@@ -33,7 +33,7 @@ from corpusmill.errors import ModelNotFoundError
 from corpusmill.layout import LEDGER_FILE, SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, poll_ticks, progress_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,15 @@ class _ReadBatchesFn(beam.DoFn):
 class _LabelFn(beam.DoFn):
     """Labels one batch with every annotator; models load once per process through `Shared`."""
 
-    def __init__(self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str) -> None:
-        self.annotators, self.handle, self.tag = list(annotators), handle, tag
+    def __init__(
+        self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str, progress: str | None = None
+    ) -> None:
+        self.annotators, self.handle, self.tag, self.progress = list(annotators), handle, tag, progress
         self.schema = sidecar_schema(annotators)
 
     def setup(self) -> None:
         self.loaded = self.handle.acquire(lambda: _Loaded(self.annotators), tag=self.tag)
-        self.counters = BeamCounters("annotate")
+        self.counters = BeamCounters("annotate", self.progress)
 
     def process(self, element: tuple[int, int, pa.Table]):
         index, seq, batch = element
@@ -107,9 +109,11 @@ def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask]
 class Annotate(beam.PTransform):
     """Labels the documents of `tasks` with `annotators`; writes one sidecar per input file."""
 
-    def __init__(self, tasks: Sequence[FileTask], annotators: Sequence[Annotator], ann_dir: str) -> None:
+    def __init__(
+        self, tasks: Sequence[FileTask], annotators: Sequence[Annotator], ann_dir: str, *, progress: str | None = None
+    ) -> None:
         super().__init__()
-        self.tasks, self.annotators, self.ann_dir = list(tasks), list(annotators), ann_dir
+        self.tasks, self.annotators, self.ann_dir, self.progress = list(tasks), list(annotators), ann_dir, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         # One tag per pipeline: two jobs in one process never share loaded models by mistake.
@@ -120,7 +124,7 @@ class Annotate(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
             | "Label"
-            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
+            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag, self.progress)).with_outputs(
                 DEAD_LETTER_TAG, USAGE_TAG, main="labels"
             )
         )
@@ -186,9 +190,12 @@ def run_annotate(
     options = pipeline_options(beam_args, workers=workers)
     start = time.monotonic()
     if tasks:
-        poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
-        with ProgressLine("annotate", "files", poll, enabled=progress):
-            run(lambda p: p | Annotate(tasks, annotators, ann_dir), options)
+        rows = dict(inputs)
+        total = sum(rows.get(posixpath.basename(t.source), 0) for t in tasks)
+        ticks = progress_dir(ann_dir) if progress else None
+        with ProgressLine("annotate", "documents", poll_ticks(ann_dir, "docs"), enabled=progress, total=total):
+            run(lambda p: p | Annotate(tasks, annotators, ann_dir, progress=ticks), options)
+        storage.remove_tree(progress_dir(ann_dir))
     elapsed = time.monotonic() - start
     counts = summarize(docs_dir, ann_dir)
     labeled_now = sum(storage.parquet_rows(t.target) for t in tasks)

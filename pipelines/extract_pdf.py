@@ -21,10 +21,10 @@ from corpusmill import storage
 from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.extractor import NAME, VERSION, PdfExtractor
 from corpusmill.extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
-from corpusmill.layout import LLM_CACHE_DIR, SUMMARY_FILE, file_stats, part_path
+from corpusmill.layout import LLM_CACHE_DIR, SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, progress_dir, read_ticks
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ JOB = "extract_pdf"
 
 
 class _ExtractPartFn(beam.DoFn):
-    def __init__(self, config: PdfConfig, out_dir: str) -> None:
-        self.config, self.out_dir = config, out_dir
+    def __init__(self, config: PdfConfig, out_dir: str, progress: str | None = None) -> None:
+        self.config, self.out_dir, self.progress = config, out_dir, progress
 
     def setup(self) -> None:
-        counters = BeamCounters(JOB)
+        counters = BeamCounters(JOB, self.progress)
         cache = storage.join(self.out_dir, LLM_CACHE_DIR)
         self.extractor = PdfExtractor(self.config, cache_dir=cache, counters=counters).setup()
 
@@ -53,16 +53,18 @@ class _ExtractPartFn(beam.DoFn):
 class ExtractPdfs(beam.PTransform):
     """Extracts `parts` into `out_dir/part-NNNNN.parquet`, one file per part."""
 
-    def __init__(self, parts: list[tuple[PdfInput, ...]], out_dir: str, config: PdfConfig) -> None:
+    def __init__(
+        self, parts: list[tuple[PdfInput, ...]], out_dir: str, config: PdfConfig, *, progress: str | None = None
+    ) -> None:
         super().__init__()
-        self.parts, self.out_dir, self.config = parts, out_dir, config
+        self.parts, self.out_dir, self.config, self.progress = parts, out_dir, config, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return (
             pbegin
             | "Parts" >> beam.Create(list(enumerate(self.parts)), reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Extract" >> beam.ParDo(_ExtractPartFn(self.config, self.out_dir))
+            | "Extract" >> beam.ParDo(_ExtractPartFn(self.config, self.out_dir, self.progress))
         )
 
 
@@ -82,12 +84,10 @@ def fingerprint(parts: list[tuple[PdfInput, ...]], config: dict[str, Any]) -> st
     return h.hexdigest()
 
 
-def _poll_pdfs(out_dir: str, n_parts: int):
-    def poll() -> int:
-        paths = (part_path(out_dir, i) for i in range(n_parts))
-        return sum(file_stats(p).get("records_in", 0) for p in paths if storage.exists(p))
-
-    return poll
+def _poll_pdfs(out_dir: str):
+    """PDFs finished so far (documents out plus dead letters), summed over the workers' tick files."""
+    folder = progress_dir(out_dir)
+    return lambda: read_ticks(folder, "docs_out") + read_ticks(folder, "docs_dead")
 
 
 def run_extract_pdf(
@@ -112,8 +112,11 @@ def run_extract_pdf(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir, len(parts)), enabled=progress):
-        run(lambda p: p | ExtractPdfs(parts, out_dir, config), options)
+    ticks = progress_dir(out_dir) if progress else None
+    total = sum(len(part) for part in parts)
+    with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir), enabled=progress, total=total):
+        run(lambda p: p | ExtractPdfs(parts, out_dir, config, progress=ticks), options)
+    storage.remove_tree(progress_dir(out_dir))
     elapsed = time.monotonic() - start
     counts = summarize(out_dir, len(parts))
     summary = {

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -25,32 +24,29 @@ from corpusmill.extractors.text.ingest_tasks import (
     STAGING_DIR,
     HashSlice,
     duplicate_rows,
-    file_stats,
     finalize,
-    part_path,
     stage,
-    staging_path,
     summarize,
 )
 from corpusmill.extractors.text.readers import MAX_RECORD_BYTES, ReadTask, plan
 from corpusmill.layout import SUMMARY_FILE
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, prepare_output, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, poll_ticks, progress_dir
 
 log = logging.getLogger(__name__)
 
 
 class _StageFn(beam.DoFn):
-    def __init__(self, out_dir: str, dedup: bool) -> None:
-        self.out_dir, self.dedup = out_dir, dedup
+    def __init__(self, out_dir: str, dedup: bool, progress: str | None) -> None:
+        self.out_dir, self.dedup, self.progress = out_dir, dedup, progress
 
     def setup(self) -> None:
-        self.counters = BeamCounters("ingest")
+        self.counters = BeamCounters("ingest", self.progress)
 
     def process(self, element: tuple[int, ReadTask]):
         index, task = element
-        slices = stage(task, index, self.out_dir, dedup=self.dedup)
+        slices = stage(task, index, self.out_dir, dedup=self.dedup, counters=self.counters)
         self.counters.inc("tasks_read")
         if not self.dedup:
             return
@@ -70,15 +66,15 @@ def _finalize(element: tuple[int, dict[str, list[Any]]], out_dir: str) -> None:
 class Ingest(beam.PTransform):
     """Reads `tasks` and writes `out_dir/part-NNNNN.parquet`, one file per task."""
 
-    def __init__(self, tasks: list[ReadTask], out_dir: str, *, dedup: bool) -> None:
+    def __init__(self, tasks: list[ReadTask], out_dir: str, *, dedup: bool, progress: str | None = None) -> None:
         super().__init__()
-        self.tasks, self.out_dir, self.dedup = tasks, out_dir, dedup
+        self.tasks, self.out_dir, self.dedup, self.progress = tasks, out_dir, dedup, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         indexed = (
             pbegin | "Tasks" >> beam.Create(list(enumerate(self.tasks)), reshuffle=False) | "Spread" >> beam.Reshuffle()
         )
-        slices = indexed | "Read" >> beam.ParDo(_StageFn(self.out_dir, self.dedup))
+        slices = indexed | "Read" >> beam.ParDo(_StageFn(self.out_dir, self.dedup, self.progress))
         if not self.dedup:
             return slices
         drops = slices | "ByPartition" >> beam.GroupByKey() | "FindDuplicates" >> beam.FlatMap(_duplicates_in_partition)
@@ -98,27 +94,6 @@ def fingerprint(tasks: list[ReadTask], config: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _poll_records(out_dir: str, n_tasks: int, dedup: bool) -> Callable[[], int]:
-    """Records read so far, from the footers of the tasks' files.
-
-    A task's file never changes once it exists (staged files are only renamed), so each
-    footer is read once and its count remembered; later polls only look for new files.
-    """
-    counted: dict[int, int] = {}
-
-    def poll() -> int:
-        for i in range(n_tasks):
-            if i in counted:
-                continue
-            for path in (part_path(out_dir, i), staging_path(out_dir, i)) if dedup else (part_path(out_dir, i),):
-                if storage.exists(path):
-                    counted[i] = file_stats(path).get("records_in", 0)
-                    break
-        return sum(counted.values())
-
-    return poll
-
-
 def run_ingest(
     sources: list[str],
     out_dir: str,
@@ -135,16 +110,19 @@ def run_ingest(
     """Run the ingest job and return its summary (also written to `out_dir/_summary.json`)."""
     tasks = plan(sources, source=source, encoding=encoding, max_record_bytes=max_record_bytes)
     options = pipeline_options(beam_args, workers=workers)
-    config = {"dedup": dedup, "source": source, "encoding": encoding}
+    config: dict[str, Any] = {"dedup": dedup, "source": source}
+    if encoding:  # only when given, so runs without it keep their fingerprint
+        config["encoding"] = encoding
     run_info = {"job": "ingest", "sources": sources, "config": config, "fingerprint": fingerprint(tasks, config)}
     finished = prepare_output(out_dir, run_info, overwrite=overwrite)
     if finished is not None:
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    poll = _poll_records(out_dir, len(tasks), dedup)
-    with ProgressLine("ingest", "records", poll, enabled=progress):
-        run(lambda p: p | Ingest(tasks, out_dir, dedup=dedup), options)
+    ticks = progress_dir(out_dir) if progress else None
+    with ProgressLine("ingest", "records", poll_ticks(out_dir, "records"), enabled=progress):
+        run(lambda p: p | Ingest(tasks, out_dir, dedup=dedup, progress=ticks), options)
+    storage.remove_tree(progress_dir(out_dir))
     elapsed = time.monotonic() - start
     counts = summarize(out_dir, len(tasks))
     summary = {

@@ -42,7 +42,7 @@ from corpusmill.mixers.shards import SliceGroup, assemble, cut_slices, finished_
 from corpusmill.mixers.tokenizer import Tokenizer, load_tokenizer
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, poll_ticks, progress_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ WORK_DIR = "_work"
 
 
 class _TokenizeFn(beam.DoFn):
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
+    def __init__(self, tokenizer: Tokenizer, progress: str | None = None) -> None:
+        self.tokenizer, self.progress = tokenizer, progress
 
     def setup(self) -> None:
-        self.counters = BeamCounters("mix")
+        self.counters = BeamCounters("mix", self.progress)
         self.tokenizer.encode_batch(["load the vocabulary once per worker, before the first bundle"])
         self.breaks = token_cache.BreakTokens(self.tokenizer)
 
@@ -62,6 +62,7 @@ class _TokenizeFn(beam.DoFn):
         docs_path, row_group, target = task
         n = token_cache.tokenize_row_group(docs_path, row_group, target, self.tokenizer, self.breaks)
         self.counters.inc("documents_tokenized", n)
+        self.counters.flush()  # a row group is a large unit: show it at once
         yield n
 
 
@@ -123,29 +124,40 @@ class WriteShards(beam.PTransform):
 
 
 def ensure_tokens(
-    docs: str, out: str, tokenizer: Tokenizer, options: beam.options.pipeline_options.PipelineOptions
+    docs: str,
+    out: str,
+    tokenizer: Tokenizer,
+    options: beam.options.pipeline_options.PipelineOptions,
+    *,
+    progress: bool = False,
 ) -> list[str]:
     """Token sidecar files for every row group of the documents; tokenizes only what is missing."""
     folder = token_cache.cache_dir(out, tokenizer)
-    files, todo = [], []
+    files, todo, total = [], [], 0
     for path in storage.expand(storage.join(docs, "*.parquet")):
         key, n_row_groups = token_cache.file_key(path)
+        rows = token_cache.row_group_rows(path)
         for rg in range(n_row_groups):
             target = token_cache.cache_file(folder, path, rg, key)
             files.append(target)
             if not storage.exists(target):
                 todo.append((path, rg, target))
+                total += rows[rg]
     if todo:
         log.info("tokenizing %d row groups into %s", len(todo), folder)
-        run(
-            lambda p: (
-                p
-                | "TokenTasks" >> beam.Create(todo, reshuffle=False)
-                | "SpreadTokenTasks" >> beam.Reshuffle()
-                | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer))
-            ),
-            options,
-        )
+        ticks = progress_dir(out) if progress else None
+        poll = poll_ticks(out, "documents_tokenized")
+        with ProgressLine("mix", "documents tokenized", poll, enabled=progress, total=total):
+            run(
+                lambda p: (
+                    p
+                    | "TokenTasks" >> beam.Create(todo, reshuffle=False)
+                    | "SpreadTokenTasks" >> beam.Reshuffle()
+                    | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer, ticks))
+                ),
+                options,
+            )
+        storage.remove_tree(progress_dir(out))
     return files
 
 
@@ -283,7 +295,7 @@ def run_mix(
             )
         for line in empty:
             log.warning("%s; its budget cannot be met", line)
-        token_files = ensure_tokens(docs, out, tokenizer, options)
+        token_files = ensure_tokens(docs, out, tokenizer, options, progress=progress)
         create_mix_view(corpus, token_files)
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]
         plans = [plan_stage(corpus, stage, tokenizer.fingerprint, inputs, recipe.gates) for stage in recipe.stages]
@@ -295,7 +307,8 @@ def run_mix(
         if dry_run:
             return result
         poll = lambda: sum(len(finished_shards(storage.join(out, p.stage.name))) for p in plans)  # noqa: E731
-        with ProgressLine("mix", "shards", poll, enabled=progress):
+        total = sum(p.layout.n_shards for p in plans)
+        with ProgressLine("mix", "shards", poll, enabled=progress, total=total):
             result.stages_skipped = write_stages(
                 corpus,
                 plans,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commands import main as cli_main
+from corpusmill.commands import main as cli_main
 from corpusmill.mixers.recipe import default_recipe
 from corpusmill.mixers.tokenizer import QwenTokenizer
 from corpusmill.pipelines.mix import run_mix
