@@ -15,7 +15,7 @@ import duckdb
 
 from corpusmill import storage
 from corpusmill.corpus import register_filesystem
-from corpusmill.report.html import Chart, Section, Table
+from corpusmill.report.html import Chart, Kpis, Section, Table
 from corpusmill.report.queries import columns
 from corpusmill.report.svg import Panel, Series, bar_table, histogram
 
@@ -80,7 +80,7 @@ def lengths_section(con: duckdb.DuckDBPyConnection, views: list[str]) -> Section
     sources, grid = _per_source(con, facts, "n_chars", CHAR_EDGES)
     if not sources:
         return None
-    blocks: list[Chart | Table] = [
+    blocks: list[Chart | Table | Kpis] = [
         Chart(
             "length_chars",
             "Document length in characters, per source (documents per bin)",
@@ -119,8 +119,8 @@ def signals_section(con: duckdb.DuckDBPyConnection, views: list[str]) -> Section
     if "annotations" not in views:
         return None
     ann = columns(con, "annotations")
-    blocks: list[Chart | Table] = []
-    present = [c for c in SIGNALS if c in ann]
+    blocks: list[Chart | Table | Kpis] = []
+    present: list[str] = [c for c in SIGNALS if c in ann]
     if present:
         svg = _small_multiples(present, FRACTION_LABELS, [_fraction_hist(con, c) for c in present])
         blocks.append(
@@ -131,7 +131,7 @@ def signals_section(con: duckdb.DuckDBPyConnection, views: list[str]) -> Section
                 "Bins start at the label: .3 holds 0.3 ≤ x < 0.4; 1.0 lands in .9.",
             )
         )
-    scores = [c for c in ("lang_score", "lang_mix") if c in ann and _numeric(con, c)]
+    scores: list[str] = [c for c in ("lang_score", "lang_mix") if c in ann and _numeric(con, c)]
     if scores:
         svg = _small_multiples(scores, FRACTION_LABELS, [_fraction_hist(con, c) for c in scores])
         note = (
@@ -173,7 +173,7 @@ def crosstab_section(con: duckdb.DuckDBPyConnection, views: list[str]) -> Sectio
         for s in sources
     ]
     unit = "tokens" if has_tokens else "characters"
-    blocks: list[Chart | Table] = [
+    blocks: list[Chart | Table | Kpis] = [
         Table(
             "source_lang",
             ["source", *top, "other"],
@@ -204,7 +204,7 @@ def stage_data_section(
 ) -> Section | None:
     """Gate funnel, repeats per source, unmet targets and example documents of one stage."""
     stage = str(manifest.get("stage", "stage"))
-    blocks: list[Chart | Table] = []
+    blocks: list[Chart | Table | Kpis] = []
     funnel = manifest.get("funnel")
     if funnel:
         steps = [("candidates", funnel["candidates"])]
