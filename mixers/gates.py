@@ -19,8 +19,9 @@ DEFAULT_GATES: dict[str, str] = {
     "too_short": "gate_visible_chars < 20",
     # U+FFFD / control / private-use characters: undecodable text and glyph-less PDF pages.
     "bad_chars": "gate_bad_char_frac > 0.005",
-    # Mostly digits and symbols; code has its own bucket and its own look, so it is exempt.
-    "non_letters": "gate_letter_frac < 0.4 AND coalesce(domain, '') <> 'code'",
+    # Mostly digits and symbols. Code and math have their own buckets and their own look
+    # (a Chinese derivation in LaTeX is ~30% letters), so they are exempt.
+    "non_letters": "gate_letter_frac < 0.25 AND coalesce(domain, '') NOT IN ('code', 'math')",
     "boilerplate_file": "gate_boilerplate_file",
     "error_page": "gate_error_page",
 }
