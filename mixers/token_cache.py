@@ -3,9 +3,10 @@
 Layout: `SHARDS_DIR/_tokens/<tokenizer fingerprint[:16]>/<docs file>-rg<N>-<file key>.parquet`
 with columns id, n_tokens, tokens (list<int32>, no end-of-document token) and breaks (token
 offsets just after each paragraph break, for documents of `BREAKS_MIN_TOKENS` or more: where
-long documents are cut into windows), one file per row group of each documents file. The file key comes from the documents file's size and
-Parquet footer, so a changed input is re-tokenized and an unchanged one never is. The
-selection reads `n_tokens` from here; the shard writers read `tokens`.
+long documents are cut into windows), one file per row group of each documents file. The
+file key comes from the documents file's size and Parquet footer, so a changed input is
+re-tokenized and an unchanged one never is. The selection reads `n_tokens` and `breaks`
+from here; the shard writers read `tokens`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpusmill import storage
-from corpusmill.mixers import windows
 from corpusmill.mixers.tokenizer import Tokenizer
 
 TOKENS_DIR = "_tokens"
@@ -72,27 +72,28 @@ def cache_file(folder: str, docs_path: str, row_group: int, key: str) -> str:
 class BreakTokens:
     """Which token ids end a paragraph: their text ends in whitespace holding two or more newlines.
 
-    Asked only about the ids that long documents use, and remembered, so any tokenizer works
-    (through `decode`) at the cost of one decode per distinct id per process.
+    Ids are judged (through `decode`, so any tokenizer works) the first time a long document
+    uses them and remembered in two vocabulary-sized flags, so after warm-up finding a
+    document's breaks is one gather over its tokens.
     """
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
-        self.known: dict[int, bool] = {}
+        self.known = np.zeros(tokenizer.vocab_size, dtype=bool)
+        self.is_break = np.zeros(tokenizer.vocab_size, dtype=bool)
 
-    def _is_break(self, token: int) -> bool:
+    def _judge(self, token: int) -> bool:
         text = self.tokenizer.decode([token])
         tail = text[len(text.rstrip()) :]
         return tail.count("\n") >= 2
 
     def positions(self, tokens: np.ndarray) -> np.ndarray:
         """Offsets just after each paragraph-break token of one document."""
-        unique = np.unique(tokens)
-        for t in unique.tolist():
-            if t not in self.known:
-                self.known[t] = self._is_break(t)
-        breaking = np.array([t for t in unique.tolist() if self.known[t]], dtype=tokens.dtype)
-        return windows.paragraph_breaks(tokens, breaking)
+        new = np.unique(tokens[~self.known[tokens]])
+        for t in new.tolist():
+            self.is_break[t] = self._judge(t)
+        self.known[new] = True
+        return np.flatnonzero(self.is_break[tokens]).astype(np.int64) + 1
 
 
 def tokenize_table(docs: pa.Table, tokenizer: Tokenizer, breaks: BreakTokens | None = None) -> pa.Table:

@@ -65,8 +65,3 @@ def windows(ids: list[str], n_tokens: list[int], breaks: list[list[int] | None],
             cols["length"].append(end - start + (1 if last else 0))
             cols["at_break"].append(at_break)
     return pa.table(cols, schema=WINDOW_SCHEMA)
-
-
-def paragraph_breaks(tokens: np.ndarray, break_ids: np.ndarray) -> np.ndarray:
-    """Offsets just after each token in `break_ids` (tokens that hold a blank line)."""
-    return np.flatnonzero(np.isin(tokens, break_ids)).astype(np.int64) + 1
