@@ -34,6 +34,7 @@ from corpusmill.pipelines.common import (
     prepare_output,
     run,
 )
+from corpusmill.progress import ProgressLine, poll_ticks, progress_dir
 from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
 from corpusmill.synth.base import Generator
 from corpusmill.synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
@@ -46,15 +47,16 @@ ROWS_PER_PART = 50_000
 
 
 class _GenerateFn(beam.DoFn):
-    def __init__(self, generator: Generator) -> None:
-        self.generator = generator
+    def __init__(self, generator: Generator, progress: str | None = None) -> None:
+        self.generator, self.progress = generator, progress
 
     def setup(self) -> None:
         self.generator.setup()
-        self.counters = BeamCounters(f"synth_{self.generator.kind}")
+        self.counters = BeamCounters(f"synth_{self.generator.kind}", self.progress)
 
     def process(self, span: tuple[int, int]):
         for outcome in self.generator.outcomes(*span, counters=self.counters):
+            self.counters.inc("items")
             if outcome.document is not None:
                 yield outcome.index, outcome.document
             else:
@@ -155,9 +157,11 @@ class Synthesize(beam.PTransform):
         near_dup: NearDupConfig | None,
         benchmarks: tuple[str, ...] | None,
         ngram: int,
+        progress: str | None = None,
     ) -> None:
         super().__init__()
         self.generator, self.out_dir, self.n, self.target = generator, out_dir, n, target
+        self.progress = progress
         self.near_dup, self.benchmarks, self.ngram = near_dup, benchmarks, ngram
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
@@ -168,7 +172,9 @@ class Synthesize(beam.PTransform):
             | "Spans" >> beam.Create(spans, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
             | "Generate"
-            >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
+            >> beam.ParDo(_GenerateFn(self.generator, self.progress)).with_outputs(
+                DEAD_LETTER_TAG, LEDGER_TAG, main="docs"
+            )
         )
         _ = (
             generated[LEDGER_TAG]
@@ -253,6 +259,7 @@ def run_synthesize(
     workers: int | None = None,
     beam_args: list[str] | None = None,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Generate items `0..n-1` with `generator`, write the kept ones to `out_dir`, return the summary.
 
@@ -281,12 +288,25 @@ def run_synthesize(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    run(
-        lambda p: (
-            p | Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram)
-        ),
-        options,
-    )
+    ticks = progress_dir(out_dir) if progress else None
+    with ProgressLine("synthesize", "items", poll_ticks(out_dir, "items"), enabled=progress, total=n):
+        run(
+            lambda p: (
+                p
+                | Synthesize(
+                    generator,
+                    out_dir,
+                    n=n,
+                    target=target,
+                    near_dup=near_dup,
+                    benchmarks=bench,
+                    ngram=ngram,
+                    progress=ticks,
+                )
+            ),
+            options,
+        )
+    storage.remove_tree(progress_dir(out_dir))
     elapsed = time.monotonic() - start
     summary = {
         **run_info,
