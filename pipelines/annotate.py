@@ -192,6 +192,7 @@ def run_annotate(
     if tasks:
         rows = dict(inputs)
         total = sum(rows.get(posixpath.basename(t.source), 0) for t in tasks)
+        storage.remove_tree(progress_dir(ann_dir))  # counts of an interrupted earlier attempt
         ticks = progress_dir(ann_dir) if progress else None
         with ProgressLine("annotate", "documents", poll_ticks(ann_dir, "docs"), enabled=progress, total=total):
             run(lambda p: p | Annotate(tasks, annotators, ann_dir, progress=ticks), options)

@@ -112,6 +112,7 @@ def run_extract_pdf(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
+    storage.remove_tree(progress_dir(out_dir))  # counts of an interrupted earlier attempt
     ticks = progress_dir(out_dir) if progress else None
     total = sum(len(part) for part in parts)
     with ProgressLine(JOB, "PDFs", _poll_pdfs(out_dir), enabled=progress, total=total):

@@ -119,6 +119,7 @@ def run_ingest(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
+    storage.remove_tree(progress_dir(out_dir))  # counts of an interrupted earlier attempt
     ticks = progress_dir(out_dir) if progress else None
     with ProgressLine("ingest", "records", poll_ticks(out_dir, "records"), enabled=progress):
         run(lambda p: p | Ingest(tasks, out_dir, dedup=dedup, progress=ticks), options)

@@ -145,6 +145,7 @@ def ensure_tokens(
                 total += rows[rg]
     if todo:
         log.info("tokenizing %d row groups into %s", len(todo), folder)
+        storage.remove_tree(progress_dir(out))  # counts of an interrupted earlier attempt
         ticks = progress_dir(out) if progress else None
         poll = poll_ticks(out, "documents_tokenized")
         with ProgressLine("mix", "documents tokenized", poll, enabled=progress, total=total):

@@ -288,6 +288,7 @@ def run_synthesize(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
+    storage.remove_tree(progress_dir(out_dir))  # counts of an interrupted earlier attempt
     ticks = progress_dir(out_dir) if progress else None
     with ProgressLine("synthesize", "items", poll_ticks(out_dir, "items"), enabled=progress, total=n):
         run(
