@@ -26,6 +26,7 @@ _BUILTIN: dict[str, str] = {
     "n_chars": "corpusmill.annotators.n_chars:NChars",
     "lang_id": "corpusmill.annotators.lang_id:LangId",
     "quality": "corpusmill.annotators.quality:QualitySignals",
+    "gates": "corpusmill.annotators.gates:QualityGates",
     "edu": "corpusmill.annotators.edu:EduValue",
     "domain": "corpusmill.annotators.domain:Domain",
     "safety": "corpusmill.annotators.safety:Safety",
@@ -33,7 +34,7 @@ _BUILTIN: dict[str, str] = {
 }
 
 # The labelers `corpusmill annotate` runs when no list is given, in output column order.
-DEFAULT_ANNOTATORS = ("n_chars", "lang_id", "quality", "edu", "domain", "safety")
+DEFAULT_ANNOTATORS = ("n_chars", "lang_id", "quality", "gates", "edu", "domain", "safety")
 
 
 def _plugins() -> dict[str, str]:

@@ -62,6 +62,7 @@ def _run(args: argparse.Namespace) -> int:
         target=DEMO_MATH_ITEMS,
         workers=w,
         overwrite=True,
+        progress=False,
     )
     print_counts("synth", summary, paths["synth_math"])
 

@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ingest",
         help="read JSONL (.gz/.zst), Parquet or folders of .txt into a normalized Parquet corpus",
         description=(
-            "Read sources, normalize text (NFC, control characters removed, invalid UTF-8 repaired "
+            "Read sources, decode text files (UTF-8, or the legacy encoding detected per file; "
+            "--encoding overrides), normalize text (NFC, control characters removed, invalid UTF-8 repaired "
             "or dead-lettered), drop exact duplicates, and write DOCS_DIR/part-NNNNN.parquet, "
             "DOCS_DIR/_dead_letters/ and DOCS_DIR/_summary.json. A JSONL row needs `text`; `id` and "
             "`source` are used when present, every other field goes to `meta`."
@@ -22,6 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, metavar="DOCS_DIR", help="output folder")
     p.add_argument("--source", default=None, help="source name for rows without one (default: input name)")
     p.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep exact duplicates")
+    p.add_argument(
+        "--encoding",
+        default=None,
+        metavar="CODEC",
+        help="decode every input as CODEC (e.g. latin-1, cp1252, gb18030, shift_jis, koi8-r, utf-16) "
+        "instead of UTF-8 with per-file detection of legacy encodings",
+    )
     add_job_flags(p)
     p.set_defaults(func=_run)
 
@@ -34,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         args.out,
         dedup=args.dedup,
         source=args.source,
+        encoding=args.encoding,
         workers=args.workers,
         beam_args=args.beam_args,
         overwrite=args.overwrite,

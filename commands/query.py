@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Views: documents, dead_letters (if any); with --annotations also annotations and "
             "corpus (= documents joined to annotations by id); with --dedup also dedup (near-duplicate clusters, "
-            "joined into corpus, so `WHERE dup_keep` keeps one document per cluster). Example: corpusmill query "
+            "joined into corpus, so `WHERE dup_keep` keeps one document per cluster); with --shards (or --tokens) "
+            "also token_counts, and corpus gains n_tokens. Example: corpusmill query "
             '"SELECT source, count(*) FROM documents GROUP BY 1" --docs out/docs'
         ),
     )
@@ -29,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--docs", required=True, metavar="DOCS_DIR")
     q.add_argument("--annotations", metavar="ANN_DIR")
     q.add_argument("--dedup", metavar="DUP_DIR", help="the `corpusmill dedup` sidecar to join into `corpus`")
+    q.add_argument(
+        "--shards",
+        "--tokens",
+        dest="tokens",
+        metavar="DIR",
+        help="SHARDS_DIR of `corpusmill mix` (or its _tokens/<tokenizer>/ folder): adds n_tokens to the corpus view",
+    )
     q.add_argument("--format", choices=FORMATS, default="table")
     q.add_argument("-o", "--out", metavar="FILE", help="write the result here (required for parquet)")
     q.set_defaults(func=_query)
@@ -46,7 +54,7 @@ def _relation(corpus, sql: str) -> duckdb.DuckDBPyRelation:
 
 
 def _query(args: argparse.Namespace) -> int:
-    with open_corpus(args.docs, args.annotations, dedup=args.dedup) as corpus:
+    with open_corpus(args.docs, args.annotations, dedup=args.dedup, tokens=args.tokens) as corpus:
         rel = _relation(corpus, args.sql)
         if rel is None:  # a statement without a result (e.g. SET)
             return 0

@@ -179,6 +179,7 @@ def _run(args: argparse.Namespace) -> int:
         ngram=args.ngram,
         workers=args.workers,
         beam_args=args.beam_args,
+        progress=not args.quiet,
         overwrite=args.overwrite,
     )
     print_counts(f"synth {args.kind}", {**summary, "docs_per_s": summary.get("items_per_s")}, args.out)

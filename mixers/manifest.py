@@ -27,7 +27,7 @@ FORMAT = "corpusmill-megatron-shards/1"
 def _counts_by(instances: pa.Table, column: str) -> dict[str, dict[str, int]]:
     if instances.num_rows == 0:
         return {}
-    t = instances.select(["id", column, "n_tokens"]).append_column("tok", pc.add(instances.column("n_tokens"), 1))
+    t = instances.select(["id", column]).append_column("tok", instances.column("length"))
     t = t.set_column(1, column, pc.fill_null(t.column(column), "(none)"))
     grouped = t.group_by(column).aggregate([("tok", "sum"), ("id", "count_distinct"), ("id", "count")])
     rows = sorted(grouped.to_pylist(), key=lambda r: r[column])
@@ -45,12 +45,15 @@ def stage_counts(plan: StagePlan) -> dict[str, Any]:
     """Tokens (EOS included, padding excluded) and documents per bucket, language, domain and source."""
     written = plan.instances
     if plan.layout.skipped.num_rows:
-        skipped = set(
-            zip(plan.layout.skipped.column("id").to_pylist(), plan.layout.skipped.column("repeat").to_pylist())
-        )
+        sk = plan.layout.skipped
+        skipped = set(zip(sk.column("id").to_pylist(), sk.column("part").to_pylist(), sk.column("repeat").to_pylist()))
         keep = [
-            (i, r) not in skipped
-            for i, r in zip(written.column("id").to_pylist(), written.column("repeat").to_pylist())
+            k not in skipped
+            for k in zip(
+                written.column("id").to_pylist(),
+                written.column("part").to_pylist(),
+                written.column("repeat").to_pylist(),
+            )
         ]
         written = written.filter(pa.array(keep))
     return {
@@ -117,6 +120,9 @@ def build_manifest(
         "unmet": plan.unmet,
         "missing_annotations": missing_annotations,
         "skipped_too_long": layout.skipped.num_rows,
+        "funnel": plan.funnel.to_dict() if plan.funnel else None,
+        "long_documents": plan.split_summary() if plan.windows is not None else None,
+        "language_target": plan.language_target,
         **stage_counts(plan),
         "shards": shards,
     }

@@ -125,7 +125,10 @@ class Mixer:
         """Plan every stage over the tokenized corpus; a strict recipe fails on an unmet budget."""
         create_mix_view(self.corpus, token_files)
         inputs = [f.rsplit("/", 1)[-1] for f in token_files]
-        plans = [plan_stage(self.corpus, stage, self.tokenizer.fingerprint, inputs) for stage in self.recipe.stages]
+        plans = [
+            plan_stage(self.corpus, stage, self.tokenizer.fingerprint, inputs, self.recipe.gates)
+            for stage in self.recipe.stages
+        ]
         n_docs = self.corpus.con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
         unmet = [u for p in plans for u in p.unmet]
         if self.recipe.strict and unmet:

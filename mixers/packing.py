@@ -5,9 +5,11 @@ workers later fill them:
 
 - `stream_layout` (S1, S2): documents back to back, each whole, one Megatron sequence per
   document (the trainer cuts its own `seq_len` windows across document boundaries);
-- `pack_layout` (S3): whole documents best-fit-decreasing into `seq_len`-token sequences,
-  the rest of each sequence padded; a document longer than `seq_len` is split into
-  `seq_len`-sized parts or skipped, as the recipe says, and never cut silently.
+- `pack_layout` (S3): units best-fit-decreasing into `seq_len`-token sequences, the rest of
+  each sequence padded. A unit is a whole document or, when the recipe splits long
+  documents, a window of one (cut at paragraph breaks by the selection, `mixers/windows.py`,
+  so it always fits); with `long_documents: skip` a document longer than `seq_len` is left
+  out and reported, never cut silently.
 
 Each placement row says which slice [start, start + length) of a document's tokens (its
 end-of-document token included) goes to (shard, seq, offset).
@@ -22,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from corpusmill.mixers.recipe import LONG_SPLIT
-from corpusmill.mixers.sampler import id_keys, uniform
+from corpusmill.mixers.sampler import uniform, unit_keys
 
 PLACEMENT_SCHEMA = pa.schema(
     [
@@ -38,7 +40,7 @@ PLACEMENT_SCHEMA = pa.schema(
     ]
 )
 # Bumped whenever the layout algorithm changes, so old shards are never mixed with new ones.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 _ORDER_SALT = 0x5EED_0F_0DE5  # keeps the shuffle hash apart from the sampling hash
 _PACK_SALT = 0x9AC_5EED
 
@@ -64,7 +66,7 @@ class Layout:
 
 
 def _shuffle_order(instances: pa.Table, seed: int) -> np.ndarray:
-    keys = id_keys(instances.column("id").to_pylist())
+    keys = unit_keys(instances.column("id").to_pylist(), instances.column("part").to_numpy())
     reps = instances.column("repeat").to_numpy().astype(np.uint64)
     u = uniform(seed ^ _ORDER_SALT, keys ^ (reps * np.uint64(0x9E3779B97F4A7C15)), 0)
     # Ties are practically impossible; row order (id, repeat) settles them anyway.
@@ -79,7 +81,7 @@ def stream_layout(instances: pa.Table, *, seed: int, shard_tokens: int) -> Layou
     """Shuffle instances, then fill shard files of about `shard_tokens` tokens each."""
     order = _shuffle_order(instances, seed)
     picked = instances.take(pa.array(order, pa.int64()))
-    lengths = picked.column("n_tokens").to_numpy().astype(np.int64) + 1
+    lengths = picked.column("length").to_numpy().astype(np.int64)
     before = np.cumsum(lengths) - lengths
     shard = (before // shard_tokens).astype(np.int32)
     first_of_shard = np.searchsorted(shard, shard, side="left")
@@ -90,8 +92,8 @@ def stream_layout(instances: pa.Table, *, seed: int, shard_tokens: int) -> Layou
             "offset": np.zeros(len(order), np.int64),
             "id": picked.column("id"),
             "repeat": picked.column("repeat"),
-            "part": np.zeros(len(order), np.int32),
-            "start": np.zeros(len(order), np.int64),
+            "part": picked.column("part"),
+            "start": picked.column("start"),
             "length": lengths,
             "bucket": picked.column("bucket"),
         }
@@ -101,19 +103,24 @@ def stream_layout(instances: pa.Table, *, seed: int, shard_tokens: int) -> Layou
 
 
 def _split_items(
-    lengths: np.ndarray, seq_len: int, split: bool
+    lengths: np.ndarray, parts: np.ndarray, starts: np.ndarray, seq_len: int, split: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(instance row, part, start, length) of each item to pack, and the rows skipped."""
+    """(instance row, part, start, length) of each item to pack.
+
+    The plan hands over windows that fit already; a unit still longer than `seq_len` (a
+    caller that packs whole documents) is cut into `seq_len`-token parts, or left out with
+    `skip`, never truncated.
+    """
     too_long = lengths > seq_len
-    if not split:
+    if not split or not too_long.any():
         rows = np.flatnonzero(~too_long)
-        return rows, np.zeros(len(rows), np.int32), np.zeros(len(rows), np.int64), lengths[rows]
-    parts = -(-lengths // seq_len)
-    rows = np.repeat(np.arange(len(lengths)), parts)
-    part = (np.arange(len(rows)) - np.repeat(np.cumsum(parts) - parts, parts)).astype(np.int32)
-    start = part.astype(np.int64) * seq_len
-    length = np.minimum(lengths[rows] - start, seq_len)
-    return rows, part, start, length
+        return rows, parts[rows].astype(np.int32), starts[rows].astype(np.int64), lengths[rows]
+    n = -(-lengths // seq_len)
+    rows = np.repeat(np.arange(len(lengths)), n)
+    k = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n)
+    start = starts[rows].astype(np.int64) + k * seq_len
+    length = np.minimum(lengths[rows] - k * seq_len, seq_len)
+    return rows, (parts[rows] + k).astype(np.int32), start, length
 
 
 def best_fit_decreasing(lengths: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +148,17 @@ def best_fit_decreasing(lengths: np.ndarray, capacity: int) -> tuple[np.ndarray,
 
 
 def pack_layout(instances: pa.Table, *, seed: int, seq_len: int, shard_tokens: int, long_documents: str) -> Layout:
-    """Shuffle, split or skip over-long documents, pack best-fit decreasing, shuffle the packs."""
+    """Shuffle, skip units longer than a sequence, pack best-fit decreasing, shuffle the packs."""
     order = _shuffle_order(instances, seed)
     picked = instances.take(pa.array(order, pa.int64()))
-    lengths = picked.column("n_tokens").to_numpy().astype(np.int64) + 1
-    rows, part, start, length = _split_items(lengths, seq_len, long_documents == LONG_SPLIT)
+    lengths = picked.column("length").to_numpy().astype(np.int64)
+    rows, part, start, length = _split_items(
+        lengths,
+        picked.column("part").to_numpy(),
+        picked.column("start").to_numpy(),
+        seq_len,
+        long_documents == LONG_SPLIT,
+    )
     skipped = picked.filter(pa.array(lengths > seq_len)) if long_documents != LONG_SPLIT else instances.slice(0, 0)
     bins, offsets = best_fit_decreasing(length, seq_len)
     n_bins = int(bins.max()) + 1 if len(bins) else 0

@@ -4,7 +4,10 @@ A recipe is YAML with a list of stages. Each stage has a sequence length, a toke
 seed and buckets; a bucket is a DuckDB SQL condition over the `corpus` view (plus
 `n_tokens`) with a share of the stage budget or a per-document weight, and a cap on how
 often one document may repeat. Buckets are tried in order: a document belongs to the first
-bucket whose condition holds, so no document is counted twice. See docs/mixing.md.
+bucket whose condition holds, so no document is counted twice. Quality gates (`gates:`,
+see `mixers/gates.py`) keep junk out of every stage; in a packed stage that splits long
+documents, a bucket counts windows (see `mixers/windows.py`). A recipe file may start from
+a shipped one with `extends: s1` and change only what it names. See docs/mixing.md.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import yaml
 
 from corpusmill.errors import ConfigError, InputNotFoundError
+from corpusmill.mixers.gates import Gate, merge_gates
 
 PACKING_STREAM = "stream"  # documents back to back, one Megatron sequence each (S1, S2)
 PACKING_PACK = "pack"  # whole documents best-fit into fixed-length sequences (S3)
@@ -36,6 +40,11 @@ MAX_REPEATS_LIMIT = 64
 DEFAULT_SHARD_TOKENS = 1 << 25  # 32 Mi tokens: 128 MiB .bin files
 SHARE_SUM_TOLERANCE = 1e-6
 DEFAULT_RECIPES = ("s1", "s2", "s3")
+# Per-language token shares inside each bucket: as the bucket's documents have them
+# ("pool"), or as the stage's whole eligible corpus has them ("corpus": S3, whose long
+# documents would otherwise tilt it towards whichever languages have long texts).
+LANG_POOL = "pool"
+LANG_CORPUS = "corpus"
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class Stage:
     packing: str = PACKING_STREAM
     long_documents: str = LONG_SPLIT
     shard_tokens: int = DEFAULT_SHARD_TOKENS
+    language_shares: str = LANG_POOL
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -92,6 +102,8 @@ class Stage:
             raise ConfigError(f"stage {self.name}: packing must be {PACKING_STREAM!r} or {PACKING_PACK!r}")
         if self.long_documents not in (LONG_SPLIT, LONG_SKIP):
             raise ConfigError(f"stage {self.name}: long_documents must be {LONG_SPLIT!r} or {LONG_SKIP!r}")
+        if self.language_shares not in (LANG_POOL, LANG_CORPUS):
+            raise ConfigError(f"stage {self.name}: language_shares must be {LANG_POOL!r} or {LANG_CORPUS!r}")
         if not self.buckets:
             raise ConfigError(f"stage {self.name}: needs at least one bucket")
         names = [b.name for b in self.buckets]
@@ -114,6 +126,7 @@ class Recipe:
     strict: bool = False
     missing_annotations: str = MISSING_SKIP
     dedup: str = DEDUP_OFF
+    gates: tuple[Gate, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -171,7 +184,7 @@ class Recipe:
 
 _STAGE_KEYS = {f.name for f in dataclasses.fields(Stage)}
 _BUCKET_KEYS = {f.name for f in dataclasses.fields(Bucket)}
-_RECIPE_KEYS = {f.name for f in dataclasses.fields(Recipe)}
+_RECIPE_KEYS = {f.name for f in dataclasses.fields(Recipe)} | {"extends"}
 
 
 def _int(value: Any, what: str) -> Any:
@@ -213,10 +226,27 @@ def stage_from_dict(d: Any) -> Stage:
 
 def recipe_from_dict(d: Any) -> Recipe:
     d = dict(_check_keys(d, _RECIPE_KEYS, "recipe"))
+    base = d.pop("extends", None)
+    if base is not None:
+        return _extend(load_recipe(str(base)), d)
     stages = d.pop("stages", None)
     if not isinstance(stages, list):
         raise ConfigError("recipe: `stages` must be a list")
-    return Recipe(stages=tuple(stage_from_dict(s) for s in stages), **d)
+    gates = merge_gates((), d.pop("gates", None))
+    return Recipe(stages=tuple(stage_from_dict(s) for s in stages), gates=gates, **d)
+
+
+def _extend(base: Recipe, d: dict[str, Any]) -> Recipe:
+    """`base` with the keys of `d` replaced; `gates` merge by name, `stages` replace by name."""
+    changes: dict[str, Any] = {k: v for k, v in d.items() if k not in ("stages", "gates")}
+    if "gates" in d:
+        changes["gates"] = merge_gates(base.gates, d["gates"])
+    if "stages" in d:
+        if not isinstance(d["stages"], list):
+            raise ConfigError("recipe: `stages` must be a list")
+        given = {s.name: s for s in (stage_from_dict(x) for x in d["stages"])}
+        changes["stages"] = tuple(given.pop(s.name, s) for s in base.stages) + tuple(given.values())
+    return dataclasses.replace(base, **changes)
 
 
 def load_recipe(path: str) -> Recipe:

@@ -7,6 +7,11 @@ bucket's total is a step function of c, and a bisection finds the c whose total 
 to the bucket's target. Nothing depends on row order or worker count: the same recipe and
 seed select the same instances anywhere. A bucket that cannot reach its target even with
 every document at the cap is reported with the numbers before any shard is written.
+
+The unit is a document, or one window of a long document in a stage that splits them (its
+hash key then names the window), so a bucket's share counts windows. With
+`language_shares: corpus` each bucket's weights are scaled per language so that, uncapped,
+its tokens split across languages as the stage's eligible corpus does.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
-from corpusmill.mixers.recipe import Stage
+from corpusmill.mixers.recipe import LANG_CORPUS, Stage
 
 TOLERANCE = 0.005  # a bucket is "met" within ±0.5% of its target
 _BISECT_STEPS = 80
@@ -26,9 +31,12 @@ _M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), 
 INSTANCE_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
+        ("part", pa.int32()),  # window of the document (0 for a whole document)
         ("repeat", pa.int32()),
         ("bucket", pa.string()),
-        ("n_tokens", pa.int64()),  # the document's tokens, without the end-of-document token
+        ("start", pa.int64()),  # first token of the unit inside its document
+        ("length", pa.int64()),  # tokens the unit places (with the end-of-document token if it ends the document)
+        ("n_tokens", pa.int64()),  # the unit's tokens, without the end-of-document token
         ("lang", pa.string()),
         ("domain", pa.string()),
         ("source", pa.string()),
@@ -46,6 +54,29 @@ def id_keys(ids: list[str]) -> np.ndarray:
         dtype=np.uint64,
         count=len(ids),
     )
+
+
+def unit_keys(ids: list[str], parts: np.ndarray) -> np.ndarray:
+    """Keys of units: a whole document (part 0) keeps its id's key, a later window gets its own."""
+    return id_keys([i if p == 0 else f"{i}\x00w{p}" for i, p in zip(ids, parts.tolist())])
+
+
+def language_factors(langs: list[str | None], lengths: np.ndarray, target: dict[str, float]) -> np.ndarray:
+    """Per-unit weight factors that move a bucket's language token shares to `target`.
+
+    Only languages present in the bucket count (their target shares are renormalized); a
+    language absent from `target` keeps factor 1.
+    """
+    names = np.array([lang if lang is not None else "(none)" for lang in langs], dtype=object)
+    present = {n: float(lengths[names == n].sum()) for n in sorted(set(names.tolist()))}
+    pool_total = sum(present.values()) or 1.0
+    wanted = {n: target[n] for n in present if n in target}
+    wanted_total = sum(wanted.values())
+    if not wanted_total:
+        return np.ones(len(langs))
+    covered = sum(present[n] for n in wanted) / pool_total  # keeps untargeted languages at their share
+    factor = {n: (wanted[n] / wanted_total * covered) / (present[n] / pool_total) for n in wanted}
+    return np.array([factor.get(n, 1.0) for n in names.tolist()], dtype=np.float64)
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -189,17 +220,23 @@ def sample_bucket(
     return counts, plan
 
 
-def sample_stage(stage: Stage, candidates: pa.Table) -> tuple[pa.Table, list[BucketPlan]]:
-    """Instances (one row per document use, sorted by id and repeat) and one plan line per bucket."""
+def sample_stage(
+    stage: Stage, candidates: pa.Table, language_shares: dict[str, float] | None = None
+) -> tuple[pa.Table, list[BucketPlan]]:
+    """Instances (one row per unit use, sorted by id, part and repeat) and one plan line per bucket."""
     ids = candidates.column("id").to_pylist()
-    keys = id_keys(ids)
-    lengths = candidates.column("n_tokens").to_numpy().astype(np.int64) + 1
+    parts = candidates.column("part").to_numpy().astype(np.int64)
+    keys = unit_keys(ids, parts)
+    lengths = candidates.column("length").to_numpy().astype(np.int64)
     weights = candidates.column("weight").to_numpy(zero_copy_only=False).astype(np.float64)
     bucket_of = candidates.column("bucket").to_numpy()
+    langs = candidates.column("lang").to_pylist()
     counts = np.zeros(len(ids), dtype=np.int64)
     plans = []
     for i, b in enumerate(stage.buckets):
         rows = np.flatnonzero(bucket_of == i)
+        if stage.language_shares == LANG_CORPUS and language_shares and len(rows):
+            weights[rows] *= language_factors([langs[r] for r in rows], lengths[rows], language_shares)
         target = None if b.share is None else round(b.share * stage.budget_tokens)
         c, plan = sample_bucket(
             b.name, keys[rows], lengths[rows], weights[rows], seed=stage.seed, cap=b.max_repeats, target=target
@@ -213,8 +250,11 @@ def sample_stage(stage: Stage, candidates: pa.Table) -> tuple[pa.Table, list[Buc
     instances = pa.table(
         {
             "id": picked.column("id"),
+            "part": picked.column("part").cast(pa.int32()),
             "repeat": pa.array(repeat_no, pa.int32()),
             "bucket": pa.array(names[picked.column("bucket").to_numpy()] if len(rows) else [], pa.string()),
+            "start": picked.column("start").cast(pa.int64()),
+            "length": picked.column("length").cast(pa.int64()),
             "n_tokens": picked.column("n_tokens").cast(pa.int64()),
             "lang": picked.column("lang"),
             "domain": picked.column("domain"),

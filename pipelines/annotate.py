@@ -31,6 +31,7 @@ from corpusmill.errors import ModelNotFoundError
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, WriteUsage
 from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
+from corpusmill.progress import poll_ticks
 
 USAGE_TAG = "llm_usage"
 
@@ -56,13 +57,15 @@ class _ReadBatchesFn(beam.DoFn):
 class _LabelFn(beam.DoFn):
     """Labels one batch with every annotator; models load once per process through `Shared`."""
 
-    def __init__(self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str) -> None:
-        self.annotators, self.handle, self.tag = list(annotators), handle, tag
+    def __init__(
+        self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str, progress: str | None = None
+    ) -> None:
+        self.annotators, self.handle, self.tag, self.progress = list(annotators), handle, tag, progress
         self.schema = sidecar_schema(annotators)
 
     def setup(self) -> None:
         self.loaded = self.handle.acquire(lambda: _Loaded(self.annotators), tag=self.tag)
-        self.counters = BeamCounters("annotate")
+        self.counters = BeamCounters("annotate", self.progress)
 
     def process(self, element: tuple[int, int, pa.Table]):
         index, seq, batch = element
@@ -86,9 +89,11 @@ def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask]
 class Annotate(beam.PTransform):
     """Labels the documents of `tasks` with `annotators`; writes one sidecar per input file."""
 
-    def __init__(self, tasks: Sequence[FileTask], annotators: Sequence[Annotator], ann_dir: str) -> None:
+    def __init__(
+        self, tasks: Sequence[FileTask], annotators: Sequence[Annotator], ann_dir: str, *, progress: str | None = None
+    ) -> None:
         super().__init__()
-        self.tasks, self.annotators, self.ann_dir = list(tasks), list(annotators), ann_dir
+        self.tasks, self.annotators, self.ann_dir, self.progress = list(tasks), list(annotators), ann_dir, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         # One tag per pipeline: two jobs in one process never share loaded models by mistake.
@@ -99,7 +104,7 @@ class Annotate(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
             | "Label"
-            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag)).with_outputs(
+            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag, self.progress)).with_outputs(
                 DEAD_LETTER_TAG, USAGE_TAG, main="labels"
             )
         )
@@ -149,14 +154,16 @@ def run_annotate(
     planned: list[FileTask] = []  # filled once the folder is claimed: a resumed run labels only what is missing
     n_files = 0
 
-    def work() -> Work:
+    def work(ticks: str | None) -> Work:
         nonlocal n_files
         tasks, n_files = plan(docs_dir, ann_dir)
         planned.extend(tasks)
         if not tasks:
             return Work(None)
-        poll = lambda: len(storage.expand(storage.join(ann_dir, "*.parquet")))  # noqa: E731
-        return Work(lambda p: p | Annotate(tasks, annotators, ann_dir), poll, "files")
+        rows = dict(inputs)
+        total = sum(rows.get(posixpath.basename(t.source), 0) for t in tasks)
+        build = lambda p: p | Annotate(tasks, annotators, ann_dir, progress=ticks)  # noqa: E731
+        return Work(build, poll_ticks(ann_dir, "docs"), "documents", total=total)
 
     def count(elapsed: float) -> dict[str, Any]:
         counts = summarize(docs_dir, ann_dir)

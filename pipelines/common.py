@@ -16,6 +16,7 @@ from corpusmill.errors import OutputExistsError
 from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE, RUN_FILE, SUMMARY_FILE
 from corpusmill.llm.types import Usage, fold_usage, usage_as_dict
 from corpusmill.pipelines.beam_options import local_runner
+from corpusmill.progress import ProgressTicks
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DeadLetter
 
 log = logging.getLogger(__name__)
@@ -25,17 +26,26 @@ DEAD_LETTER_ROWS_PER_FILE = 100_000
 
 
 class BeamCounters:
-    """A `corpusmill.progress.CounterSink` that counts into Beam Metrics under `namespace`."""
+    """A `corpusmill.progress.CounterSink` that counts into Beam Metrics under `namespace`,
+    and, given a job's progress folder, into the tick file the driver's progress line reads."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, progress: str | None = None) -> None:
         self.namespace = namespace
         self._counters: dict[str, Any] = {}
+        self._ticks = ProgressTicks(progress) if progress else None
 
     def inc(self, name: str, n: int = 1) -> None:
         counter = self._counters.get(name)
         if counter is None:
             counter = self._counters[name] = Metrics.counter(self.namespace, name)
         counter.inc(n)
+        if self._ticks is not None:
+            self._ticks.inc(name, n)
+
+    def flush(self) -> None:
+        """Write the tick file now (a DoFn calls this when an element's work is done)."""
+        if self._ticks is not None:
+            self._ticks.flush()
 
 
 def _write_dead_letter_files(rows: list[DeadLetter], out_dir: str, stage: str) -> list[str]:

@@ -353,7 +353,7 @@ def run_dedup(
                 )
             )
 
-    def work() -> Work:
+    def work(_ticks: str | None) -> Work:  # progress is read from the signature files, not ticks
         build = lambda p: (  # noqa: E731
             p
             | "FindPairs" >> FindPairs(tasks, config, partitions, dup_dir)

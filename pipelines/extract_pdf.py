@@ -17,20 +17,21 @@ from corpusmill import storage
 from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.extractor import NAME, VERSION, PdfExtractor
 from corpusmill.extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
-from corpusmill.layout import LLM_CACHE_DIR, file_stats, part_path
+from corpusmill.layout import LLM_CACHE_DIR
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters
 from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
+from corpusmill.progress import progress_dir, read_ticks
 
 JOB = "extract_pdf"
 
 
 class _ExtractPartFn(beam.DoFn):
-    def __init__(self, config: PdfConfig, out_dir: str) -> None:
-        self.config, self.out_dir = config, out_dir
+    def __init__(self, config: PdfConfig, out_dir: str, progress: str | None = None) -> None:
+        self.config, self.out_dir, self.progress = config, out_dir, progress
 
     def setup(self) -> None:
-        counters = BeamCounters(JOB)
+        counters = BeamCounters(JOB, self.progress)
         cache = storage.join(self.out_dir, LLM_CACHE_DIR)
         self.extractor = PdfExtractor(self.config, cache_dir=cache, counters=counters).setup()
 
@@ -47,16 +48,18 @@ class _ExtractPartFn(beam.DoFn):
 class ExtractPdfs(beam.PTransform):
     """Extracts `parts` into `out_dir/part-NNNNN.parquet`, one file per part."""
 
-    def __init__(self, parts: list[tuple[PdfInput, ...]], out_dir: str, config: PdfConfig) -> None:
+    def __init__(
+        self, parts: list[tuple[PdfInput, ...]], out_dir: str, config: PdfConfig, *, progress: str | None = None
+    ) -> None:
         super().__init__()
-        self.parts, self.out_dir, self.config = parts, out_dir, config
+        self.parts, self.out_dir, self.config, self.progress = parts, out_dir, config, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return (
             pbegin
             | "Parts" >> beam.Create(list(enumerate(self.parts)), reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Extract" >> beam.ParDo(_ExtractPartFn(self.config, self.out_dir))
+            | "Extract" >> beam.ParDo(_ExtractPartFn(self.config, self.out_dir, self.progress))
         )
 
 
@@ -69,12 +72,10 @@ def _job_config(config: PdfConfig, per_part: int) -> dict[str, Any]:
     return out
 
 
-def _poll_pdfs(out_dir: str, n_parts: int):
-    def poll() -> int:
-        paths = (part_path(out_dir, i) for i in range(n_parts))
-        return sum(file_stats(p).get("records_in", 0) for p in paths if storage.exists(p))
-
-    return poll
+def _poll_pdfs(out_dir: str):
+    """PDFs finished so far (documents out plus dead letters), summed over the workers' tick files."""
+    folder = progress_dir(out_dir)
+    return lambda: read_ticks(folder, "docs_out") + read_ticks(folder, "docs_dead")
 
 
 def run_extract_pdf(
@@ -94,9 +95,9 @@ def run_extract_pdf(
     job_config = _job_config(config, pdfs_per_part)
     planned = [[(p.uri, p.name) for p in part] for part in parts]
 
-    def work() -> Work:
-        build = lambda p: p | ExtractPdfs(parts, out_dir, config)  # noqa: E731
-        return Work(build, _poll_pdfs(out_dir, len(parts)), "PDFs")
+    def work(ticks: str | None) -> Work:
+        build = lambda p: p | ExtractPdfs(parts, out_dir, config, progress=ticks)  # noqa: E731
+        return Work(build, _poll_pdfs(out_dir), "PDFs", total=sum(len(part) for part in parts))
 
     def count(elapsed: float) -> dict[str, Any]:
         counts = summarize(out_dir, len(parts))

@@ -11,7 +11,6 @@ the job scales with workers instead of with the runner's serialization.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -21,29 +20,27 @@ from corpusmill.extractors.text.ingest_tasks import (
     STAGING_DIR,
     HashSlice,
     duplicate_rows,
-    file_stats,
     finalize,
-    part_path,
     stage,
-    staging_path,
     summarize,
 )
-from corpusmill.extractors.text.readers import ReadTask, plan
+from corpusmill.extractors.text.readers import MAX_RECORD_BYTES, ReadTask, plan
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters
 from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
+from corpusmill.progress import poll_ticks
 
 
 class _StageFn(beam.DoFn):
-    def __init__(self, out_dir: str, dedup: bool) -> None:
-        self.out_dir, self.dedup = out_dir, dedup
+    def __init__(self, out_dir: str, dedup: bool, progress: str | None) -> None:
+        self.out_dir, self.dedup, self.progress = out_dir, dedup, progress
 
     def setup(self) -> None:
-        self.counters = BeamCounters("ingest")
+        self.counters = BeamCounters("ingest", self.progress)
 
     def process(self, element: tuple[int, ReadTask]):
         index, task = element
-        slices = stage(task, index, self.out_dir, dedup=self.dedup)
+        slices = stage(task, index, self.out_dir, dedup=self.dedup, counters=self.counters)
         self.counters.inc("tasks_read")
         if not self.dedup:
             return
@@ -63,15 +60,15 @@ def _finalize(element: tuple[int, dict[str, list[Any]]], out_dir: str) -> None:
 class Ingest(beam.PTransform):
     """Reads `tasks` and writes `out_dir/part-NNNNN.parquet`, one file per task."""
 
-    def __init__(self, tasks: list[ReadTask], out_dir: str, *, dedup: bool) -> None:
+    def __init__(self, tasks: list[ReadTask], out_dir: str, *, dedup: bool, progress: str | None = None) -> None:
         super().__init__()
-        self.tasks, self.out_dir, self.dedup = tasks, out_dir, dedup
+        self.tasks, self.out_dir, self.dedup, self.progress = tasks, out_dir, dedup, progress
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         indexed = (
             pbegin | "Tasks" >> beam.Create(list(enumerate(self.tasks)), reshuffle=False) | "Spread" >> beam.Reshuffle()
         )
-        slices = indexed | "Read" >> beam.ParDo(_StageFn(self.out_dir, self.dedup))
+        slices = indexed | "Read" >> beam.ParDo(_StageFn(self.out_dir, self.dedup, self.progress))
         if not self.dedup:
             return slices
         drops = slices | "ByPartition" >> beam.GroupByKey() | "FindDuplicates" >> beam.FlatMap(_duplicates_in_partition)
@@ -83,47 +80,30 @@ class Ingest(beam.PTransform):
         )
 
 
-def _poll_records(out_dir: str, n_tasks: int, dedup: bool) -> Callable[[], int]:
-    """Records read so far, from the footers of the tasks' files.
-
-    A task's file never changes once it exists (staged files are only renamed), so each
-    footer is read once and its count remembered; later polls only look for new files.
-    """
-    counted: dict[int, int] = {}
-
-    def poll() -> int:
-        for i in range(n_tasks):
-            if i in counted:
-                continue
-            for path in (part_path(out_dir, i), staging_path(out_dir, i)) if dedup else (part_path(out_dir, i),):
-                if storage.exists(path):
-                    counted[i] = file_stats(path).get("records_in", 0)
-                    break
-        return sum(counted.values())
-
-    return poll
-
-
 def run_ingest(
     sources: list[str],
     out_dir: str,
     *,
     dedup: bool = True,
     source: str | None = None,
+    encoding: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
     workers: int | None = None,
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run the ingest job and return its summary (also written to `out_dir/_summary.json`)."""
-    tasks = plan(sources, source=source)
-    config = {"dedup": dedup, "source": source}
+    tasks = plan(sources, source=source, encoding=encoding, max_record_bytes=max_record_bytes)
+    config: dict[str, Any] = {"dedup": dedup, "source": source}
+    if encoding:  # only when given, so runs without it keep their fingerprint
+        config["encoding"] = encoding
     # The planned byte ranges, not only the paths, identify the inputs: a grown file is new input.
     planned = [(t.kind, t.paths, t.names, t.source, t.start, t.end) for t in tasks]
 
-    def work() -> Work:
-        build = lambda p: p | Ingest(tasks, out_dir, dedup=dedup)  # noqa: E731
-        return Work(build, _poll_records(out_dir, len(tasks), dedup), "records")
+    def work(ticks: str | None) -> Work:
+        build = lambda p: p | Ingest(tasks, out_dir, dedup=dedup, progress=ticks)  # noqa: E731
+        return Work(build, poll_ticks(out_dir, "records"), "records")
 
     def count(elapsed: float) -> dict[str, Any]:
         counts = summarize(out_dir, len(tasks))

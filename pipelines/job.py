@@ -24,7 +24,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from corpusmill import storage
 from corpusmill.layout import SUMMARY_FILE
 from corpusmill.pipelines.common import prepare_output, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, progress_dir
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ class Work:
     """What a job will run once its folder is claimed.
 
     `build` adds the job's transforms to a pipeline (None: nothing is left to do); `poll`
-    counts finished `unit`s for the progress line, cheaply (e.g. from output footers).
+    counts finished `unit`s for the progress line, cheaply (e.g. the workers' tick files
+    under `<out>/_progress/`), out of `total` when it is known.
     A job that iterates (dedup's label propagation) runs its later pipelines in `follow_up`,
     which gets a function that runs one pipeline from its build function.
     """
@@ -42,6 +43,7 @@ class Work:
     build: Callable[[beam.Pipeline], None] | None
     poll: Callable[[], int] | None = None
     unit: str = "documents"
+    total: int | None = None
     follow_up: Callable[[Callable[[Callable[[beam.Pipeline], None]], None]], None] | None = None
 
 
@@ -59,7 +61,7 @@ def run_job(
     out_dir: str,
     identity: dict[str, Any],
     *,
-    plan: Callable[[], Work],
+    plan: Callable[[str | None], Work],
     count: Callable[[float], dict[str, Any]],
     options: PipelineOptions,
     overwrite: bool = False,
@@ -71,7 +73,9 @@ def run_job(
     `identity` (inputs and config, JSON-able) is stored as the run's record and hashed into its
     fingerprint, unless the job passes its own `key` (a fingerprint of what `identity` only
     names, such as planned byte ranges). A folder holding this finished run is left as is and
-    its summary returned with `skipped: True`. `count(elapsed)` gives the job's own figures.
+    its summary returned with `skipped: True`. `plan(ticks)` gets the folder where the job's
+    workers count their progress (None when progress is off); `count(elapsed)` gives the job's
+    own figures.
     """
     run_info = {"job": job, **identity, "fingerprint": key or fingerprint(identity)}
     finished = prepare_output(out_dir, run_info, overwrite=overwrite)
@@ -79,13 +83,16 @@ def run_job(
         log.info("%s already holds this finished run; nothing to do", out_dir)
         return {**finished, "skipped": True}
     start = time.monotonic()
-    work = plan()
+    ticks = progress_dir(out_dir)
+    storage.remove_tree(ticks)  # counts of an interrupted earlier attempt
+    work = plan(ticks if progress else None)
     if work.build is not None:
         poll = work.poll or (lambda: 0)
-        with ProgressLine(job, work.unit, poll, enabled=progress and work.poll is not None):
+        with ProgressLine(job, work.unit, poll, enabled=progress and work.poll is not None, total=work.total):
             run(work.build, options)
         if work.follow_up is not None:
             work.follow_up(lambda build: run(build, options))
+    storage.remove_tree(ticks)
     elapsed = time.monotonic() - start
     all_options = options.get_all_options()
     summary = {

@@ -29,23 +29,25 @@ from corpusmill.mixers.shards import SliceGroup, assemble, cut_slices, finished_
 from corpusmill.mixers.tokenizer import Tokenizer
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, run
-from corpusmill.progress import ProgressLine
+from corpusmill.progress import ProgressLine, poll_ticks, progress_dir
 
 log = logging.getLogger(__name__)
 
 
 class _TokenizeFn(beam.DoFn):
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
+    def __init__(self, tokenizer: Tokenizer, progress: str | None = None) -> None:
+        self.tokenizer, self.progress = tokenizer, progress
 
     def setup(self) -> None:
-        self.counters = BeamCounters("mix")
+        self.counters = BeamCounters("mix", self.progress)
         self.tokenizer.encode_batch(["load the vocabulary once per worker, before the first bundle"])
+        self.breaks = token_cache.BreakTokens(self.tokenizer)
 
     def process(self, task: tuple[str, int, str]) -> Iterable[int]:
         docs_path, row_group, target = task
-        n = token_cache.tokenize_row_group(docs_path, row_group, target, self.tokenizer)
+        n = token_cache.tokenize_row_group(docs_path, row_group, target, self.tokenizer, self.breaks)
         self.counters.inc("documents_tokenized", n)
+        self.counters.flush()  # a row group is a large unit: show it at once
         yield n
 
 
@@ -107,29 +109,41 @@ class WriteShards(beam.PTransform):
 
 
 def ensure_tokens(
-    docs: str, out: str, tokenizer: Tokenizer, options: beam.options.pipeline_options.PipelineOptions
+    docs: str,
+    out: str,
+    tokenizer: Tokenizer,
+    options: beam.options.pipeline_options.PipelineOptions,
+    *,
+    progress: bool = False,
 ) -> list[str]:
     """Token sidecar files for every row group of the documents; tokenizes only what is missing."""
     folder = token_cache.cache_dir(out, tokenizer)
-    files, todo = [], []
+    files, todo, total = [], [], 0
     for path in storage.expand(storage.join(docs, "*.parquet")):
         key, n_row_groups = token_cache.file_key(path)
+        rows = token_cache.row_group_rows(path)
         for rg in range(n_row_groups):
             target = token_cache.cache_file(folder, path, rg, key)
             files.append(target)
             if not storage.exists(target):
                 todo.append((path, rg, target))
+                total += rows[rg]
     if todo:
         log.info("tokenizing %d row groups into %s", len(todo), folder)
-        run(
-            lambda p: (
-                p
-                | "TokenTasks" >> beam.Create(todo, reshuffle=False)
-                | "SpreadTokenTasks" >> beam.Reshuffle()
-                | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer))
-            ),
-            options,
-        )
+        storage.remove_tree(progress_dir(out))  # counts of an interrupted earlier attempt
+        ticks = progress_dir(out) if progress else None
+        poll = poll_ticks(out, "documents_tokenized")
+        with ProgressLine("mix", "documents tokenized", poll, enabled=progress, total=total):
+            run(
+                lambda p: (
+                    p
+                    | "TokenTasks" >> beam.Create(todo, reshuffle=False)
+                    | "SpreadTokenTasks" >> beam.Reshuffle()
+                    | "Tokenize" >> beam.ParDo(_TokenizeFn(tokenizer, ticks))
+                ),
+                options,
+            )
+        storage.remove_tree(progress_dir(out))
     return files
 
 
@@ -179,12 +193,13 @@ def run_mix(
     options = pipeline_options(beam_args, workers=workers)
     with Mixer(recipe, docs, annotations, out, dedup=dedup) as mixer:
         mixer.check()
-        token_files = ensure_tokens(docs, out, mixer.tokenizer, options)
+        token_files = ensure_tokens(docs, out, mixer.tokenizer, options, progress=progress)
         result = mixer.plan(token_files, dry_run=dry_run)
         if dry_run:
             return result
         poll = lambda: sum(len(finished_shards(mixer.stage_dir(p))) for p in result.plans)  # noqa: E731
-        with ProgressLine("mix", "shards", poll, enabled=progress):
+        total = sum(p.layout.n_shards for p in result.plans)
+        with ProgressLine("mix", "shards", poll, enabled=progress, total=total):
             result.stages_skipped = write_stages(mixer, result.plans, token_files, options=options, overwrite=overwrite)
         result.elapsed_s = time.monotonic() - start
         return result

@@ -30,6 +30,7 @@ from corpusmill.pipelines.common import (
     WriteUsage,
 )
 from corpusmill.pipelines.job import Work, rate, run_job
+from corpusmill.progress import poll_ticks
 from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
 from corpusmill.synth.base import Generator
 from corpusmill.synth.decontaminate import DEFAULT_NGRAM, Decontaminator, shipped_benchmarks
@@ -40,15 +41,16 @@ ROWS_PER_PART = 50_000
 
 
 class _GenerateFn(beam.DoFn):
-    def __init__(self, generator: Generator) -> None:
-        self.generator = generator
+    def __init__(self, generator: Generator, progress: str | None = None) -> None:
+        self.generator, self.progress = generator, progress
 
     def setup(self) -> None:
         self.generator.setup()
-        self.counters = BeamCounters(f"synth_{self.generator.kind}")
+        self.counters = BeamCounters(f"synth_{self.generator.kind}", self.progress)
 
     def process(self, span: tuple[int, int]):
         for outcome in self.generator.outcomes(*span, counters=self.counters):
+            self.counters.inc("items")
             if outcome.document is not None:
                 yield outcome.index, outcome.document
             else:
@@ -139,9 +141,11 @@ class Synthesize(beam.PTransform):
         near_dup: NearDupConfig | None,
         benchmarks: tuple[str, ...] | None,
         ngram: int,
+        progress: str | None = None,
     ) -> None:
         super().__init__()
         self.generator, self.out_dir, self.n, self.target = generator, out_dir, n, target
+        self.progress = progress
         self.near_dup, self.benchmarks, self.ngram = near_dup, benchmarks, ngram
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
@@ -152,7 +156,9 @@ class Synthesize(beam.PTransform):
             | "Spans" >> beam.Create(spans, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
             | "Generate"
-            >> beam.ParDo(_GenerateFn(self.generator)).with_outputs(DEAD_LETTER_TAG, LEDGER_TAG, main="docs")
+            >> beam.ParDo(_GenerateFn(self.generator, self.progress)).with_outputs(
+                DEAD_LETTER_TAG, LEDGER_TAG, main="docs"
+            )
         )
         _ = generated[LEDGER_TAG] | "WriteUsage" >> WriteUsage(self.out_dir)
         checked = generated.docs | "Check" >> beam.ParDo(
@@ -216,6 +222,7 @@ def run_synthesize(
     workers: int | None = None,
     beam_args: list[str] | None = None,
     overwrite: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Generate items `0..n-1` with `generator`, write the kept ones to `out_dir`, return the summary.
 
@@ -238,13 +245,15 @@ def run_synthesize(
         "ngram": ngram,
     }
 
-    def work() -> Work:
+    def work(ticks: str | None) -> Work:
         # An unfinished run of the same settings starts over: its dead letters are written as
         # one sorted set at the end, so stale files of the earlier attempt must go.
         for stale in storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR)):
             storage.remove_tree(stale)
-        synth = Synthesize(generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram)
-        return Work(lambda p: p | synth)
+        synth = Synthesize(
+            generator, out_dir, n=n, target=target, near_dup=near_dup, benchmarks=bench, ngram=ngram, progress=ticks
+        )
+        return Work(lambda p: p | synth, poll_ticks(out_dir, "items"), "items", total=n)
 
     def count(elapsed: float) -> dict[str, Any]:
         counts = _tally(_counts(out_dir), n)
@@ -263,7 +272,7 @@ def run_synthesize(
         count=count,
         options=pipeline_options(beam_args, workers=workers),
         overwrite=overwrite,
-        progress=False,
+        progress=progress,
     )
 
 

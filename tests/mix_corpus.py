@@ -7,6 +7,7 @@ import random
 import pyarrow as pa
 
 from corpusmill import storage
+from corpusmill.annotators.gates import QualityGates
 from corpusmill.schema import DOCUMENT_SCHEMA, meta_json, stable_id
 
 SENTENCES = {
@@ -79,6 +80,16 @@ def annotation_row(doc: dict, rng: random.Random) -> dict:
     }
 
 
+def with_gates(labels: pa.Table, docs: list[dict]) -> pa.Table:
+    """`labels` plus the real `gates` annotator's columns for `docs` (same order)."""
+    gates = QualityGates().label(
+        pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs], "uri": [d["uri"] for d in docs]})
+    )
+    for field in gates.schema:
+        labels = labels.append_column(field, gates.column(field.name))
+    return labels
+
+
 def write_corpus(root, n: int = 80, *, seed: int = 0, unannotated: int = 0, files: int = 2, max_sentences: int = 40):
     """Writes root/docs/part-*.parquet and root/ann/part-*.parquet; the last `unannotated` docs get no labels."""
     docs = make_docs(n, seed=seed, max_sentences=max_sentences)
@@ -89,5 +100,6 @@ def write_corpus(root, n: int = 80, *, seed: int = 0, unannotated: int = 0, file
     for f in range(files):
         chunk = [{k: v for k, v in d.items() if not k.startswith("_")} for d in docs[f * per : (f + 1) * per]]
         storage.write_parquet(pa.Table.from_pylist(chunk, schema=DOCUMENT_SCHEMA), f"{docs_dir}/part-{f:05d}.parquet")
-    storage.write_parquet(pa.Table.from_pylist(ann, schema=ANNOTATION_SCHEMA), f"{ann_dir}/part-00000.parquet")
+    labels = pa.Table.from_pylist(ann, schema=ANNOTATION_SCHEMA)
+    storage.write_parquet(with_gates(labels, docs[: n - unannotated]), f"{ann_dir}/part-00000.parquet")
     return docs_dir, ann_dir, {d["id"]: d["text"] for d in docs}

@@ -78,6 +78,9 @@ def _annotations(ann: Path, ids: list[str]) -> None:
         "edu_model_version": ["1"] * len(ROWS),
         "domain": [r[1] for r in ROWS],
         "safety": [r[2] for r in ROWS],
+        # Two quality signals, so the report's small multiples have something to show.
+        "gate_letter_frac": pa.array([round(0.35 + 0.05 * (k % 12), 2) for k in range(len(ROWS))], pa.float32()),
+        "q_dup_line_frac": pa.array([0.0] * len(ROWS), pa.float32()),
     }
     storage.write_parquet(pa.table(cols), str(ann / "part-00000.parquet"))
 
@@ -147,9 +150,18 @@ def _shards(shards: Path, ids: list[str]) -> dict[str, int]:
             "zho_Hans": {"tokens": 40, "documents": 1},
         },
         "by_domain": {"code": {"tokens": 40, "documents": 1}, "travel": {"tokens": 210, "documents": 3}},
+        "by_source": {"web": {"tokens": 250, "documents": 5, "instances": 6}},
+        "funnel": {
+            "candidates": {"units": 9, "tokens": 400},
+            "removed_by_gate": {"too_short": {"units": 3, "tokens": 60}, "bad_chars": {"units": 1, "tokens": 40}},
+            "passed_gates": {"units": 5, "tokens": 300},
+            "in_no_bucket": {"units": 0, "tokens": 0},
+        },
     }
     (shards / "s1").mkdir(parents=True)
     (shards / "s1" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    provenance = pa.table({"seq": [0, 1, 2], "id": ids[:3], "bucket": ["code", "general", "general"]})
+    storage.write_parquet(provenance, str(shards / "s1" / "shard-00000.provenance.parquet"))
     _dead_letters(shards / "s1", "mix", ["missing_annotations"])
     return n_tokens
 

@@ -10,7 +10,10 @@ def instances(lengths, repeats=None):
     return pa.table(
         {
             "id": [f"d{i:05d}" for i in range(n)],
+            "part": pa.array([0] * n, pa.int32()),
             "repeat": pa.array(repeats or [0] * n, pa.int32()),
+            "start": pa.array([0] * n, pa.int64()),
+            "length": pa.array(lengths, pa.int64()),
             "bucket": ["b"] * n,
             "n_tokens": pa.array(np.asarray(lengths) - 1, pa.int64()),  # lengths here include EOS
             "lang": ["en"] * n,

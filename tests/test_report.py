@@ -28,6 +28,12 @@ FULL_CHARTS = {
     "dead_letters",
     "pdf_routes",
     "llm",
+    "length_chars",
+    "length_tokens",
+    "quality_signals",
+    "lang_scores",
+    "lang_by_tokens",
+    "stage-s1-funnel",
 }
 
 
@@ -98,7 +104,7 @@ def test_same_inputs_same_bytes(corpus: ReportCorpus, tmp_path: Path) -> None:
 
 def test_documents_alone_make_a_report(corpus: ReportCorpus, tmp_path: Path) -> None:
     result = build_report(corpus.docs, str(tmp_path / "docs.html"))
-    assert result.charts == ["lang", "source", "dead_letters"]
+    assert result.charts == ["lang", "source", "length_chars", "dead_letters"]
     page = (tmp_path / "docs.html").read_text(encoding="utf-8")
     assert "documents&#x27; meta.lang" in page  # languages came from meta without annotations
     english = _tips(page, "lang")["English · eng_Latn · documents · documents"]

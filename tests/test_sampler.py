@@ -8,10 +8,14 @@ from corpusmill.mixers.sampler import id_keys, sample_bucket, sample_stage, unif
 
 def candidates(n, *, seed=0, buckets=1):
     rng = np.random.default_rng(seed)
+    n_tokens = rng.integers(20, 2000, n)
     return pa.table(
         {
             "id": [f"doc-{i:06d}" for i in range(n)],
-            "n_tokens": rng.integers(20, 2000, n),
+            "part": pa.array([0] * n, pa.int32()),
+            "start": pa.array([0] * n, pa.int64()),
+            "length": n_tokens + 1,
+            "n_tokens": n_tokens,
             "bucket": pa.array(rng.integers(0, buckets, n), pa.int32()),
             "weight": rng.uniform(0.1, 5.0, n),
             "lang": ["en"] * n,

@@ -11,6 +11,7 @@ from corpusmill import storage
 from corpusmill.corpus import open_corpus
 from corpusmill.layout import LEDGER_FILE
 from corpusmill.report import corpus_sections as cs
+from corpusmill.report import data_sections as ds
 from corpusmill.report import run_sections as rs
 from corpusmill.report.dedup_section import dedup_section
 from corpusmill.report.html import Chart, Section, render_page
@@ -43,6 +44,13 @@ def _lang_sql(lang_from: str | None) -> str | None:
     return {"annotations": "lang", "meta": "json_extract_string(meta, '$.lang')"}.get(lang_from or "")
 
 
+def _stage_dir(shards: str | None, manifest: dict) -> str | None:
+    if not shards:
+        return None
+    own = storage.join(shards, "manifest.json")
+    return shards if storage.exists(own) else storage.join(shards, str(manifest.get("stage", "")))
+
+
 def build_report(
     docs: str,
     out: str,
@@ -56,18 +64,23 @@ def build_report(
     start = time.monotonic()
     folders = [p for p in (docs, annotations, dedup, shards, *runs) if p]
     manifests = stage_manifests(shards)
-    with open_corpus(docs, annotations, dedup=dedup) as corpus:
+    tokens = shards if token_files(shards, manifests) else None
+    with open_corpus(docs, annotations, dedup=dedup, tokens=tokens) as corpus:
         # DuckDB draws a progress bar on long scans; a report run prints only its summary.
         corpus.con.execute("SET enable_progress_bar = false")
         comp = composition(corpus, token_files(shards, manifests))
         dl_files = dead_letter_files(folders)
         dl_groups = dead_letters(corpus.con, dl_files)
         dup = dedup_section(corpus.con, _lang_sql(comp.lang_from)) if dedup else None
+        data = ds.corpus_sections(corpus) + [
+            ds.stage_data_section(corpus.con, m, _stage_dir(shards, m)) for m in manifests
+        ]
     summaries = run_summaries(folders)
     ledger_files = run_summaries(folders, LEDGER_FILE)
     sections = [cs.overview(comp, sum(g.count for g in dl_groups)), *_corpus_sections(comp)]
     sections.append(dup)
     sections += [rs.stage_section(m, comp) for m in manifests]
+    sections += data
     sections += [
         rs.dead_letters_section(dl_groups, len(dl_files)) if dl_files else None,
         rs.pdf_section(summaries),

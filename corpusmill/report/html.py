@@ -24,6 +24,8 @@ main{padding:8px 24px 40px}
 section{margin:18px 0 28px}
 h2{font-size:18px;border-bottom:1px solid #ccd;padding-bottom:4px}
 figure{margin:12px 0;background:#fff;border:1px solid #dde;padding:10px;overflow-x:auto}
+.multiples{display:flex;flex-wrap:wrap;gap:6px 14px}
+details summary{cursor:pointer;color:#3b6fb6;margin:6px 0}
 figcaption{font-weight:600;margin-bottom:6px}
 .note,.intro{font-size:13px;color:#555;margin:4px 0}
 table{border-collapse:collapse;font-size:13px;background:#fff;margin:10px 0}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpusmill import storage
+from corpusmill.corpus import token_files as corpus_token_files
 from corpusmill.layout import DEAD_LETTERS_DIR, SUMMARY_FILE
 
 log = logging.getLogger(__name__)
@@ -89,20 +90,7 @@ def stage_manifests(shards: str | None) -> list[dict[str, Any]]:
 
 
 def token_files(shards: str | None, manifests: list[dict[str, Any]]) -> list[str]:
-    """Parquet files of the token sidecar (columns id, n_tokens) for the manifests' tokenizer.
-
-    A sidecar per tokenizer may exist; the one the stages were written with wins, and
-    with no manifest the only one present is used (several without a manifest: none).
-    """
+    """Parquet files of the token sidecar for the manifests' tokenizer (see `corpusmill.corpus.token_files`)."""
     if not shards or not _is_dir(storage.join(shards, TOKENS_DIR)):
         return []
-    fs, root = storage.filesystem(storage.join(shards, TOKENS_DIR))
-    folders = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(root, detail=False) if fs.isdir(p))
-    wanted = {str(m.get("tokenizer", {}).get("sha256", ""))[:16] for m in manifests} & set(folders)
-    if wanted:
-        chosen = sorted(wanted)[0]
-    elif len(folders) == 1:
-        chosen = folders[0]
-    else:
-        return []
-    return storage.expand(storage.join(shards, TOKENS_DIR, chosen, "*.parquet"))
+    return corpus_token_files(shards, manifests)

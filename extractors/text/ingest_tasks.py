@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from corpusmill import storage
 from corpusmill.extractors.text.readers import STAGE, ReadTask, Record, read_task
 from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
+from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
@@ -78,12 +79,13 @@ class Settled:
     duplicate_ids: np.ndarray  # rows reusing an earlier record's id with another text
 
 
-def _collect(task: ReadTask) -> tuple[dict[str, list[Any]], list[DeadLetter], int]:
+def _collect(task: ReadTask, counters: CounterSink = NO_COUNTERS) -> tuple[dict[str, list[Any]], list[DeadLetter], int]:
     cols: dict[str, list[Any]] = {name: [] for name in DOCUMENT_SCHEMA.names}
     dead: list[DeadLetter] = []
     seen = 0
     for rec in read_task(task):
         seen += 1
+        counters.inc("records")
         if not isinstance(rec, Record):
             dead.append(rec)
             continue
@@ -114,7 +116,9 @@ def hashes_path(out_dir: str, index: int) -> str:
     return storage.join(out_dir, STAGING_DIR, f"hashes-{index:05d}.parquet")
 
 
-def stage(task: ReadTask, index: int, out_dir: str, *, dedup: bool) -> list[HashSlice]:
+def stage(
+    task: ReadTask, index: int, out_dir: str, *, dedup: bool, counters: CounterSink = NO_COUNTERS
+) -> list[HashSlice]:
     """Read and normalize one task; write its documents (to staging when deduplicating).
 
     With dedup the content hashes go to a sidecar beside the staged file, so a task without
@@ -129,7 +133,7 @@ def stage(task: ReadTask, index: int, out_dir: str, *, dedup: bool) -> list[Hash
     # tasks finished before the interruption to settle the duplicates of the others.
     if dedup and storage.exists(hashes_path(out_dir, index)) and (storage.exists(target) or storage.exists(final)):
         return _hash_slices(*_read_hashes(hashes_path(out_dir, index)), index)
-    cols, dead, records_in = _collect(task)
+    cols, dead, records_in = _collect(task, counters)
     if dead:
         storage.write_parquet(pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA), dead_letters_path(out_dir, index))
     table = pa.table(cols, schema=DOCUMENT_SCHEMA)

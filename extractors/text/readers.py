@@ -1,5 +1,10 @@
 """Readers for JSONL (plain, .gz, .zst), Parquet and folders of text files.
 
+Text files are decoded as UTF-8 when they are, else in the encoding their byte-order mark
+names or `charset-normalizer` detects (or the one the user gives); the choice and its
+confidence go to `meta`. A record larger than `max_record_bytes` (a whole text file, or one
+JSONL line) becomes a `record_too_large` dead letter without being held in memory.
+
 Reading is planned as independent `ReadTask`s (a byte range of a plain JSONL file, one
 compressed file, a run of Parquet row groups, a batch of text files) so workers read in
 parallel without moving document text through the runner. `read_task` yields one
@@ -8,6 +13,7 @@ parallel without moving document text through the runner. `read_task` yields one
 
 from __future__ import annotations
 
+import dataclasses
 import glob as _glob
 import gzip
 import io
@@ -23,8 +29,9 @@ import zstandard
 
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError, RecordError
+from corpusmill.extractors.text.encoding import check_encoding, decode_bytes
 from corpusmill.schema import DeadLetter, dead_letter, stable_id
-from corpusmill.textnorm import decode_utf8, looks_binary
+from corpusmill.textnorm import decode_utf8
 
 STAGE = "ingest"
 # Plain JSONL is split into byte ranges of this size: big enough that per-task overhead
@@ -32,6 +39,10 @@ STAGE = "ingest"
 JSONL_CHUNK_BYTES = 16 * 1024 * 1024
 TEXT_FILES_PER_TASK = 256
 PARQUET_ROWS_PER_TASK = 50_000
+# One document this large is a mistake (a dump without newlines, a disk image): refuse it
+# before reading it, so a worker's memory stays bounded whatever the input.
+MAX_RECORD_BYTES = 256 * 1024 * 1024
+_SCAN_BYTES = 1 << 20
 RESERVED_FIELDS = ("text", "id", "source")
 
 
@@ -43,6 +54,8 @@ class ReadTask:
     source: str
     start: int = 0
     end: int = -1
+    encoding: str | None = None  # the user's --encoding: no detection
+    max_record_bytes: int = MAX_RECORD_BYTES
 
 
 @dataclass
@@ -79,11 +92,27 @@ def _stem(path: str) -> str:
     return base.split(".", 1)[0] or base
 
 
-def plan(sources: list[str], *, source: str | None = None) -> list[ReadTask]:
+def plan(
+    sources: list[str],
+    *,
+    source: str | None = None,
+    encoding: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> list[ReadTask]:
     """Read tasks for files, folders or globs, in a deterministic order.
 
-    Raises InputNotFoundError (before any work) for a source that matches nothing.
+    Raises InputNotFoundError (before any work) for a source that matches nothing, and
+    ConfigError for an unknown `encoding`.
     """
+    if encoding:
+        encoding = check_encoding(encoding)
+    tasks = _plan(sources, source)
+    if encoding or max_record_bytes != MAX_RECORD_BYTES:
+        tasks = [dataclasses.replace(t, encoding=encoding, max_record_bytes=max_record_bytes) for t in tasks]
+    return tasks
+
+
+def _plan(sources: list[str], source: str | None) -> list[ReadTask]:
     tasks: list[ReadTask] = []
     for src in sources:
         files = storage.expand(src)
@@ -161,7 +190,9 @@ def read_task(task: ReadTask) -> Iterator[Record | DeadLetter]:
 def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
     uri = f"{task.paths[0]}#{key}"
     try:
-        text_line, repaired = decode_utf8(line)
+        if len(line) > task.max_record_bytes:
+            raise RecordError("record_too_large", f"line of {len(line):,} bytes > limit {task.max_record_bytes:,}")
+        text_line, repaired = _decode_line(line, task.encoding)
         try:
             # strict=False: raw control characters inside strings are common in crawls;
             # normalization removes them later.
@@ -184,6 +215,15 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
     return Record(text, doc_id, str(obj.get("source") or task.source), uri, meta)
 
 
+def _decode_line(line: bytes, encoding: str | None) -> tuple[str, int]:
+    if not encoding:
+        return decode_utf8(line)
+    try:
+        return line.decode(encoding), 0
+    except UnicodeDecodeError as exc:
+        raise RecordError("undecodable_text", f"line is not {encoding}: {exc}") from None
+
+
 def _auto_id(task: ReadTask, key: str) -> str:
     """Id from where the record sits (source, file name, offset): stable across runs."""
     return stable_id(task.source, task.names[0], key)
@@ -197,8 +237,13 @@ def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
         origin = max(task.start - 1, 0)
         fh.seek(origin)
         buf = fh.read(task.end - origin)
+        overflow = 0  # bytes of the last line past the limit, skipped unread
         while buf and not buf.endswith(b"\n"):
-            more = fh.read(1 << 16)
+            last = len(buf) - buf.rfind(b"\n") - 1
+            if last > task.max_record_bytes:
+                overflow = _skip_line(fh)
+                break
+            more = fh.read(_SCAN_BYTES)
             if not more:
                 break
             cut = more.find(b"\n")
@@ -212,10 +257,40 @@ def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
             return
         offset += first + 1
         buf = buf[first + 1 :]
-    for line in buf.split(b"\n"):
+    lines = buf.split(b"\n")
+    for n, line in enumerate(lines):
         here, offset = offset, offset + len(line) + 1
-        if line.strip():
+        if overflow and n == len(lines) - 1:
+            size = len(line) + overflow
+            yield dead_letter(
+                uri=f"{task.paths[0]}#{here}",
+                stage=STAGE,
+                reason="record_too_large",
+                error="RecordError",
+                message=f"line of {size:,}+ bytes > limit {task.max_record_bytes:,}; skipped unread",
+            )
+        elif line.strip():
             yield _json_record(line, task, str(here))
+
+
+def _skip_line(fh: Any) -> int:
+    """Read past the rest of the current line in bounded chunks; returns the bytes skipped."""
+    skipped = 0
+    while chunk := fh.read(_SCAN_BYTES):
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return skipped + cut
+        skipped += len(chunk)
+    return skipped
+
+
+def _lines(stream: Any, limit: int) -> Iterator[tuple[bytes, int]]:
+    """Lines of a stream without their newline, and how many bytes past `limit` each had (skipped unread)."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            yield line, 1 + _skip_line(stream)
+        else:
+            yield line.rstrip(b"\n"), 0
 
 
 def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
@@ -226,9 +301,17 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
         else:
             stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
-        for n, line in enumerate(stream):
-            if line.strip():
-                yield _json_record(line.rstrip(b"\n"), task, f"L{n + 1}")
+        for n, (line, overflow) in enumerate(_lines(stream, task.max_record_bytes)):
+            if overflow:
+                yield dead_letter(
+                    uri=f"{task.paths[0]}#L{n + 1}",
+                    stage=STAGE,
+                    reason="record_too_large",
+                    error="RecordError",
+                    message=f"line of {len(line) + overflow:,}+ bytes > limit {task.max_record_bytes:,}; skipped",
+                )
+            elif line.strip():
+                yield _json_record(line, task, f"L{n + 1}")
 
 
 def _read_parquet(task: ReadTask) -> Iterator[Record | DeadLetter]:
@@ -275,11 +358,18 @@ def _read_text_files(task: ReadTask) -> Iterator[Record | DeadLetter]:
     for path, name in zip(task.paths, task.names):
         fs, p = storage.filesystem(path)
         try:
+            size = fs.size(p)
+            if size is not None and size > task.max_record_bytes:
+                raise RecordError(
+                    "record_too_large",
+                    f"{name}: {size:,} bytes > limit {task.max_record_bytes:,} for one "
+                    "document; split it (one document per file or a JSONL line each)",
+                )
             with fs.open(p, "rb") as fh:
-                data = fh.read()
-            if looks_binary(data):
-                raise RecordError("binary_file", f"{name} is not text (NUL or control bytes)")
-            text, repaired = decode_utf8(data)
+                data = fh.read(task.max_record_bytes + 1)
+            if len(data) > task.max_record_bytes:  # a filesystem that does not know the size
+                raise RecordError("record_too_large", f"{name}: more than {task.max_record_bytes:,} bytes")
+            decoded = decode_bytes(data, encoding=task.encoding, name=name)
         except RecordError as exc:
             yield dead_letter(uri=path, stage=STAGE, reason=exc.reason, error=type(exc).__name__, message=str(exc))
             continue
@@ -289,4 +379,7 @@ def _read_text_files(task: ReadTask) -> Iterator[Record | DeadLetter]:
             )
             continue
         one = ReadTask("text", (path,), (name,), task.source)
-        yield Record(text, _auto_id(one, ""), task.source, path, {"utf8_repaired_bytes": repaired} if repaired else {})
+        meta: dict[str, Any] = {"encoding": decoded.encoding, "encoding_confidence": decoded.confidence}
+        if decoded.repaired:
+            meta["utf8_repaired_bytes"] = decoded.repaired
+        yield Record(decoded.text, _auto_id(one, ""), task.source, path, meta)
