@@ -1,0 +1,257 @@
+"""`corpusmill mix search`: a known answer, the same search.json on every runner, resume, bad input, --trainer-cmd."""
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpusmill.errors import ConfigError
+from corpusmill.mixers.recipe import load_recipe
+from corpusmill.mixers.search_space import space_from_dict
+from corpusmill.pipelines.mix import run_mix
+from corpusmill.pipelines.mix_search import run_search
+from tests.beam_runners import runner_kwargs
+from tests.search_corpus import LANGS, space_dict, write_corpus, write_target
+
+# Checked without importing jax: its config reads the compilation-cache variables on import.
+if not all(importlib.util.find_spec(m) for m in ("jax", "optax", "lightgbm")):
+    pytest.skip("needs the search extra: pip install 'corpusmill[search]'", allow_module_level=True)
+
+CACHE_ENV = {
+    "JAX_COMPILATION_CACHE_DIR": "",
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+}
+TRAINER = f"{sys.executable} {os.path.join(os.path.dirname(__file__), 'search_trainer.py')} {{data}} {{target}} {{out}}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def xla_cache(tmp_path_factory):
+    """One persistent XLA cache for this module's searches: each proxy shape compiles once, not once per process."""
+    saved = {k: os.environ.get(k) for k in CACHE_ENV}
+    os.environ.update({**CACHE_ENV, "JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("xla"))})
+    yield
+    for k, v in saved.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search_corpus")
+    docs, ann = write_corpus(root)
+    return docs, ann, write_target(root / "target.jsonl")
+
+
+@pytest.fixture(scope="module")
+def baseline(corpus, tmp_path_factory):
+    docs, ann, target = corpus
+    out = str(tmp_path_factory.mktemp("search") / "out")
+    result = run_search(
+        space_from_dict(space_dict(target)), docs, ann, out, progress=False, **runner_kwargs("in_process")
+    )
+    return out, result
+
+
+def read(path):
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def test_known_answer_puts_the_weight_on_the_target_buckets(baseline):
+    _, result = baseline
+    doc = result.doc
+    assert set(doc["buckets"]) == set(LANGS)
+    ok = [p for p in doc["proxies"] if p["status"] == "ok"]
+    assert len(ok) == 13 and not doc["failed"]  # 12 draws + the prior
+    assert doc["fit"]["cv_spearman"][doc["fit"]["model"]] >= 0.8
+    chosen = doc["chosen"]["weights"]
+    assert chosen["ru"] + chosen["zh"] >= 0.7, chosen
+    assert abs(sum(chosen.values()) - 1) < 1e-9
+    # The chosen mixture is predicted to beat the prior (the natural token share, ~1/4 each).
+    assert doc["chosen"]["predicted_loss"] < doc["chosen"]["prior_predicted_loss"]
+
+
+def test_recipe_runs_unchanged_with_mix(baseline, corpus, tmp_path):
+    out, result = baseline
+    docs, ann, _ = corpus
+    recipe = load_recipe(os.path.join(out, "recipe.yaml"))
+    shares = {b.name: b.share for b in recipe.stages[0].buckets}
+    assert shares == result.doc["chosen"]["weights"]
+    mixed = run_mix(recipe, docs, ann, str(tmp_path / "shards"), progress=False, **runner_kwargs("in_process"))
+    plan = mixed.plans[0]
+    # Tiny buckets may land "coarse" (a document is large next to 1% of 8k tokens), never short.
+    assert {b.status for b in plan.buckets} <= {"ok", "coarse"}
+    assert os.path.exists(tmp_path / "shards" / "s1" / "manifest.json")
+    tokens = {b.name: b.tokens for b in plan.buckets}
+    assert (tokens["ru"] + tokens["zh"]) / sum(tokens.values()) >= 0.69
+
+
+@pytest.mark.parametrize("runner", ["two_workers", "portable"])
+def test_same_search_json_on_every_runner(baseline, corpus, tmp_path, runner):
+    out, _ = baseline
+    docs, ann, target = corpus
+    theirs = str(tmp_path / "out")
+    run_search(space_from_dict(space_dict(target)), docs, ann, theirs, progress=False, **runner_kwargs(runner))
+    assert read(os.path.join(out, "search.json")) == read(os.path.join(theirs, "search.json"))
+    assert read(os.path.join(out, "recipe.yaml")) == read(os.path.join(theirs, "recipe.yaml"))
+
+
+def test_an_interrupted_search_resumes_with_only_the_missing_proxies(baseline, corpus, tmp_path):
+    out, _ = baseline
+    docs, ann, target = corpus
+    copy = str(tmp_path / "copy")
+    shutil.copytree(out, copy)
+    dirs = sorted(os.listdir(os.path.join(copy, "proxies")))
+    for d in dirs[:3]:
+        os.remove(os.path.join(copy, "proxies", d, "result.json"))
+    os.remove(os.path.join(copy, "search.json"))
+    again = run_search(
+        space_from_dict(space_dict(target)), docs, ann, copy, progress=False, **runner_kwargs("in_process")
+    )
+    assert (again.trained, again.cached) == (3, 10)
+    assert read(os.path.join(out, "search.json")) == read(os.path.join(copy, "search.json"))
+
+
+def test_trainer_cmd_contract(corpus, tmp_path):
+    docs, ann, target = corpus
+    out = str(tmp_path / "out")
+    result = run_search(
+        space_from_dict(space_dict(target)),
+        docs,
+        ann,
+        out,
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    chosen = result.doc["chosen"]["weights"]
+    assert chosen["ru"] + chosen["zh"] >= 0.7, chosen  # a unigram model agrees on this corpus
+    assert not os.path.exists(os.path.join(out, "proxies", result.doc["proxies"][0]["key"], "train.npy"))
+
+
+def test_diverged_proxies_are_recorded_and_the_fit_goes_on(corpus, tmp_path):
+    docs, ann, target = corpus
+    result = run_search(
+        space_from_dict(space_dict(target, proxies=16)),
+        docs,
+        ann,
+        str(tmp_path / "o"),
+        trainer_cmd=TRAINER + " nan",
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    proxies = result.doc["proxies"]
+    diverged = [p for p in proxies if p["status"] == "diverged"]
+    assert diverged and all(p["loss"] is None and p["tokens"] % 3 == 0 for p in diverged)
+    assert all(p["tokens"] % 3 for p in proxies if p["status"] == "ok")
+    assert result.doc["fit"]["proxies_used"] == len(proxies) - len(diverged)
+
+
+@pytest.mark.parametrize("mode,reason", [("fail", "trainer_failed"), ("silent", "trainer_wrote_no_loss")])
+def test_failing_trainer_is_dead_lettered_with_its_stderr(corpus, tmp_path, mode, reason):
+    docs, ann, target = corpus
+    result = run_search(
+        space_from_dict(space_dict(target, proxies=16)),
+        docs,
+        ann,
+        str(tmp_path / "o"),
+        trainer_cmd=f"{TRAINER} {mode}",
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    failed = result.doc["failed"]
+    assert failed and all(f["reason"] == reason for f in failed)
+    if mode == "fail":
+        assert all("out of memory (simulated)" in f["message"] for f in failed)
+    assert result.failed == len(failed) and result.doc["fit"]["proxies_used"] == 17 - len(failed)
+
+
+def bucket(name, where, **kw):
+    return {"name": name, "where": where, "max_repeats": 4, **kw}
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"buckets": [bucket("en", "lang = 'en'"), bucket("xx", "lang = 'xx'")]}, "bucket xx: no document matches"),
+        ({"buckets": [bucket("all", "TRUE"), bucket("en", "lang = 'en'")]}, "buckets all and en share 40 documents"),
+        (
+            {"buckets": [bucket("en", "lang = 'en'", max_repeats=1), bucket("de", "lang = 'de'", max_repeats=1)]},
+            "cannot be met at the requested repetition",
+        ),
+        (
+            {"buckets": [bucket("en", "lang = 'en'", min_share=0.9, max_repeats=1), bucket("de", "lang = 'de'")]},
+            "bucket en: min_share 0.9 needs 7,200 tokens",
+        ),
+        ({"buckets": [bucket("en", "lang = 'en'"), bucket("de", "nope = 1")]}, "does not work on the corpus view"),
+        ({"targets": [{"name": "t", "where": "lang = 'xx'"}]}, "target t: no document matches"),
+        ({"targets": [{"name": "t", "where": "lang = 'de'"}]}, "bucket de: no document matches"),
+    ],
+)
+def test_bad_spaces_fail_before_any_proxy_trains(corpus, tmp_path, change, message):
+    docs, ann, target = corpus
+    out = tmp_path / "o"
+    with pytest.raises(ConfigError, match=message):
+        run_search(
+            space_from_dict(space_dict(target, **change)),
+            docs,
+            ann,
+            str(out),
+            trainer_cmd=TRAINER,
+            progress=False,
+            **runner_kwargs("in_process"),
+        )
+    assert not (out / "proxies").exists() or not any((out / "proxies").rglob("result.json"))
+
+
+def test_first_match_allows_overlapping_buckets(corpus, tmp_path):
+    docs, ann, target = corpus
+    buckets = [bucket("ru_zh", "lang IN ('ru', 'zh')"), bucket("rest", "TRUE")]
+    result = run_search(
+        space_from_dict(space_dict(target, buckets=buckets, first_match=True)),
+        docs,
+        ann,
+        str(tmp_path / "o"),
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    assert result.doc["chosen"]["weights"]["ru_zh"] >= 0.7
+
+
+def test_a_target_that_overlaps_training_is_refused(corpus, tmp_path):
+    docs, ann, _ = corpus
+    text = pq.read_table(os.path.join(docs, "part-00000.parquet")).column("text")[0].as_py()
+    target = tmp_path / "leak.jsonl"
+    target.write_text(json.dumps({"text": text}) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="target ru_zh: 1 of its documents are also training candidates"):
+        run_search(
+            space_from_dict(space_dict(str(target))),
+            docs,
+            ann,
+            str(tmp_path / "o"),
+            trainer_cmd=TRAINER,
+            progress=False,
+            **runner_kwargs("in_process"),
+        )
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"proxies": 1}, "proxies must be an integer >= 2"),
+        ({"prior": {"en": 1.0}}, "prior: give a share for exactly the buckets"),
+        ({"targets": [{"name": "t", "jsonl": "a.jsonl", "where": "TRUE"}]}, "give exactly one of where, jsonl, docs"),
+        ({"model": {"d_model": 30, "n_heads": 4}}, "d_model 30 must be a multiple of n_heads 4"),
+        ({"stage": {"seq_len": 32}}, "proxy_tokens must be a positive integer"),
+    ],
+)
+def test_space_errors_are_one_line(corpus, change, message):
+    _, _, target = corpus
+    with pytest.raises(ConfigError, match=message) as info:
+        space_from_dict(space_dict(target, **change))
+    assert "\n" not in str(info.value)
