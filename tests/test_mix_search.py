@@ -8,6 +8,7 @@ import sys
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from corpusmill.errors import ConfigError
 from corpusmill.mixers.recipe import load_recipe
@@ -255,3 +256,45 @@ def test_space_errors_are_one_line(corpus, change, message):
     with pytest.raises(ConfigError, match=message) as info:
         space_from_dict(space_dict(target, **change))
     assert "\n" not in str(info.value)
+
+
+def test_cli_search_then_report(corpus, tmp_path, capsys):
+    from corpusmill.commands import main
+
+    docs, ann, target = corpus
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump(space_dict(os.path.basename(target))), encoding="utf-8")
+    shutil.copy(target, tmp_path / os.path.basename(target))  # target paths are relative to the space file
+    out = str(tmp_path / "search")
+    argv = [
+        "mix",
+        "search",
+        str(space),
+        "--docs",
+        docs,
+        "--annotations",
+        ann,
+        "-o",
+        out,
+        "--proxies",
+        "6",
+        "--trainer-cmd",
+        TRAINER,
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "proxies: 7 = 7 ok" in printed and "recipe.yaml" in printed
+    page = str(tmp_path / "search.html")
+    assert main(["report", "--search", out, "-o", page]) == 0
+    html = open(page, encoding="utf-8").read()
+    for key in ["search-chosen-vs-prior", "search-predicted-vs-observed", *(f"search-bucket-{n}" for n in LANGS)]:
+        assert f'data-chart="{key}"' in html
+    assert html.count('class="point"') == 7 + 4 * 7  # predicted-vs-observed + one scatter per bucket
+    assert (
+        main(["mix", "search", str(space), "--docs", docs, "--annotations", ann, "-o", out, "--trainer-cmd", "true"])
+        == 2
+    )
+    assert "--trainer-cmd must contain {data}, {target}, {out}" in capsys.readouterr().err
