@@ -7,7 +7,7 @@ search's small vocabulary; a `--trainer-cmd` gets the stream as Qwen ids instead
 
     CMD {data} {target} {out}
       {data}    DIR/train.npy      int32 Qwen ids, documents back to back, each ended by EOS
-      {target}  SEARCH_DIR/targets/   one <name>.npy per target (same format), and vocab.json
+      {target}  SEARCH_DIR/targets/   one <name>.npy per target (same format)
       {out}     DIR/loss.json      the trainer writes {"losses": {"<target name>": <mean loss>, ...}}
 
 `result.json` is written last and atomically, so a finished proxy is never trained again.

@@ -133,6 +133,11 @@ class Space:
             raise ConfigError(f"concentration must be > 0, got {self.concentration!r}")
         if not self.targets:
             raise ConfigError("a search needs at least one target")
+        step = self.stage.seq_len * self.model.batch_size
+        if self.proxy_tokens < step:
+            raise ConfigError(
+                f"proxy_tokens {self.proxy_tokens:,} is less than one training step (seq_len x batch_size = {step:,})"
+            )
         names = [t.name for t in self.targets]
         if len(set(names)) != len(names):
             raise ConfigError(f"target names repeat: {names}")

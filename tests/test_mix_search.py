@@ -249,6 +249,7 @@ def test_a_target_that_overlaps_training_is_refused(corpus, tmp_path):
         ({"targets": [{"name": "t", "jsonl": "a.jsonl", "where": "TRUE"}]}, "give exactly one of where, jsonl, docs"),
         ({"model": {"d_model": 30, "n_heads": 4}}, "d_model 30 must be a multiple of n_heads 4"),
         ({"stage": {"seq_len": 32}}, "proxy_tokens must be a positive integer"),
+        ({"stage": {"seq_len": 32, "proxy_tokens": 100}}, "less than one training step"),
     ],
 )
 def test_space_errors_are_one_line(corpus, change, message):
