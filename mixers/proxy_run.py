@@ -16,6 +16,8 @@ search's small vocabulary; a `--trainer-cmd` gets the stream as Qwen ids instead
 from __future__ import annotations
 
 import math
+import os
+import signal
 import shlex
 import subprocess
 import time
@@ -91,11 +93,19 @@ def _external(spec: dict[str, Any], stream: np.ndarray) -> dict[str, Any]:
     )
     t0 = time.perf_counter()
     # Its own process group, so a timeout can stop the trainer and anything it started.
-    proc = subprocess.run(
-        cmd, shell=True, capture_output=True, text=True, start_new_session=True, timeout=spec.get("trainer_timeout_s")
+    proc = subprocess.Popen(
+        cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
+    try:
+        _, stderr = proc.communicate(timeout=spec.get("trainer_timeout_s"))
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the shell and whatever the trainer started
+        _, stderr = proc.communicate()
+        raise RecordError(
+            "trainer_timeout", f"trainer ran past {spec['trainer_timeout_s']} s: {stderr[-STDERR_TAIL:].strip()}"
+        ) from None
     seconds = time.perf_counter() - t0
-    tail = proc.stderr[-STDERR_TAIL:].strip()
+    tail = stderr[-STDERR_TAIL:].strip()
     if proc.returncode != 0:
         raise RecordError("trainer_failed", f"trainer exited with {proc.returncode}: {tail}")
     if not storage.exists(out):

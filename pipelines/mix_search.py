@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -92,7 +92,6 @@ class SearchResult:
     cached: int  # proxies found finished
     failed: int
     elapsed_s: float = 0.0
-    timings: list[float] = field(default_factory=list)
 
     def describe(self) -> str:
         d = self.doc

@@ -5,7 +5,7 @@
 It keeps the contract every external trainer keeps: read DATA (.npy of int32 token ids),
 score each TARGET_DIR/<name>.npy, write OUT as {"losses": {"<name>": mean loss in nats}}.
 MODE makes it misbehave on a deterministic subset of proxies (stream length modulo 3):
-`nan` reports NaN, `fail` exits 1 with a message on stderr, `silent` writes nothing.
+`nan` reports NaN, `fail` exits 1 with a message on stderr, `silent` writes nothing, `hang` sleeps (for --trainer-timeout).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -29,6 +30,8 @@ def main() -> int:
         return 1
     if mode == "silent" and chosen:
         return 0
+    if mode == "hang" and len(data) % 7 == 0:  # fewer of them: each one costs the whole timeout
+        time.sleep(600)
     vocab = int(max(data.max(), max(np.load(p).max() for p in glob.glob(os.path.join(target_dir, "*.npy"))))) + 1
     counts = np.bincount(data, minlength=vocab).astype(np.float64) + 0.1
     logp = np.log(counts / counts.sum())

@@ -137,7 +137,7 @@ def test_trainer_cmd_contract(corpus, tmp_path):
 def test_diverged_proxies_are_recorded_and_the_fit_goes_on(corpus, tmp_path):
     docs, ann, target = corpus
     result = run_search(
-        space_from_dict(space_dict(target, proxies=16)),
+        space_from_dict(space_dict(target, proxies=8)),
         docs,
         ann,
         str(tmp_path / "o"),
@@ -152,15 +152,18 @@ def test_diverged_proxies_are_recorded_and_the_fit_goes_on(corpus, tmp_path):
     assert result.doc["fit"]["proxies_used"] == len(proxies) - len(diverged)
 
 
-@pytest.mark.parametrize("mode,reason", [("fail", "trainer_failed"), ("silent", "trainer_wrote_no_loss")])
+@pytest.mark.parametrize(
+    "mode,reason", [("fail", "trainer_failed"), ("silent", "trainer_wrote_no_loss"), ("hang", "trainer_timeout")]
+)
 def test_failing_trainer_is_dead_lettered_with_its_stderr(corpus, tmp_path, mode, reason):
     docs, ann, target = corpus
     result = run_search(
-        space_from_dict(space_dict(target, proxies=16)),
+        space_from_dict(space_dict(target, proxies=8)),
         docs,
         ann,
         str(tmp_path / "o"),
         trainer_cmd=f"{TRAINER} {mode}",
+        trainer_timeout_s=4,
         progress=False,
         **runner_kwargs("in_process"),
     )
@@ -168,7 +171,7 @@ def test_failing_trainer_is_dead_lettered_with_its_stderr(corpus, tmp_path, mode
     assert failed and all(f["reason"] == reason for f in failed)
     if mode == "fail":
         assert all("out of memory (simulated)" in f["message"] for f in failed)
-    assert result.failed == len(failed) and result.doc["fit"]["proxies_used"] == 17 - len(failed)
+    assert result.failed == len(failed) and result.doc["fit"]["proxies_used"] == 9 - len(failed)
 
 
 def bucket(name, where, **kw):
