@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -96,9 +98,7 @@ def bench_search(args: argparse.Namespace) -> dict:
     sys.path.insert(0, ROOT)
     import pathlib
 
-    from corpusmill.mixers import search_data as sd
-    from corpusmill.mixers.proxy_model import ProxyConfig, train_proxy
-    from corpusmill.mixers.proxy_run import load_targets, proxy_stream
+    from corpusmill.mixers.proxy_model import ProxyConfig
     from corpusmill.mixers.search_space import space_from_dict
     from corpusmill.pipelines.mix_search import run_search
     from tests.search_corpus import space_dict, write_corpus, write_target
@@ -120,11 +120,29 @@ def bench_search(args: argparse.Namespace) -> dict:
         print(
             f"beam, {workers} worker(s): {times[f'beam_{workers}w_s']} s; {res.describe().splitlines()[1]}", flush=True
         )
-    # The peer: the same proxies trained one after another in this process, with the same streams.
-    specs = [json.loads(json.dumps(s)) for s in _specs(out)]
+    # The peer, in a fresh process (so it pays its own compilation, as each Beam worker does).
+    peer = subprocess.run(
+        [sys.executable, "-m", "bench.mix_search", "loop", out], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    loop = json.loads(peer.stdout.strip().splitlines()[-1])
+    times["plain_loop_s"], tokens = loop["seconds"], loop["tokens"]
+    times["proxy_tokens_total"] = tokens
+    times["params"] = ProxyConfig().non_embedding_params
+    shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(times, indent=1))
+    return times
+
+
+def plain_loop(out: str) -> dict:
+    """The same proxies as the finished search in `out`, trained one after another: no Beam, no cache, no fit."""
+    sys.path.insert(0, ROOT)
+    from corpusmill.mixers import search_data as sd
+    from corpusmill.mixers.proxy_model import ProxyConfig, train_proxy
+    from corpusmill.mixers.proxy_run import load_targets, proxy_stream
+
     t0 = time.perf_counter()
     tokens = 0
-    for spec in specs:
+    for spec in _specs(out):
         vocab = json.load(open(spec["vocab_file"]))["qwen_ids"]
         lut = sd.remap_table(vocab, spec["tokenizer_vocab_size"])
         cfg = ProxyConfig(**{**spec["model"], "vocab_size": len(vocab)})
@@ -133,11 +151,9 @@ def bench_search(args: argparse.Namespace) -> dict:
             lut[proxy_stream(spec)], targets, cfg, seq_len=spec["seq_len"], budget_tokens=spec["proxy_tokens"]
         )
         tokens += r.tokens
-    times["plain_loop_s"] = round(time.perf_counter() - t0, 1)
-    times["proxy_tokens_total"] = tokens
-    times["params"] = ProxyConfig().non_embedding_params
-    print(json.dumps(times, indent=1))
-    return times
+    result = {"seconds": round(time.perf_counter() - t0, 1), "tokens": tokens}
+    print(json.dumps(result))
+    return result
 
 
 def _specs(out: str) -> list[dict]:
@@ -181,12 +197,17 @@ def main(argv: list[str]) -> int:
     pp.add_argument("--n-heads", type=int, default=4)
     pp.add_argument("--vocab", type=int, default=8192)
     pp.add_argument("--dtype", default="float32")
+    pl = sub.add_parser("loop", help="the peer of `search`: train a finished search's proxies in a plain loop")
+    pl.add_argument("search_dir")
     ps = sub.add_parser("search")
     ps.add_argument("--proxy-tokens", type=_tokens, default=16384)
     ps.add_argument("--seq-len", type=int, default=256)
+    argv = [a for a in argv if a != "--quick"]  # `python -m bench --quick`: the default is already the small size
     args = p.parse_args(argv or ["search"])
     if args.what == "proxy":
         bench_proxy(args)
+    elif args.what == "loop":
+        plain_loop(args.search_dir)
     else:
         if not hasattr(args, "proxy_tokens"):
             args = p.parse_args(["search"])
