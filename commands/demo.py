@@ -19,13 +19,13 @@ DEMO_BUDGET_TOKENS = 300_000
 DEMO_S3_BUDGET_TOKENS = 150_000
 DEMO_MATH_ITEMS = 200
 # A mixture search over scripts with the synthetic math held out as the target: tiny proxies
-# (about 20 k parameters, 8 k tokens each), so it takes seconds; docs/mixing.md has real sizes.
+# (about 13 k non-embedding parameters, 16 k tokens each), so it takes seconds; docs/mixing.md has real sizes.
 DEMO_SEARCH = {
     "name": "demo-search",
     "seed": 0,
-    "proxies": 8,
+    "proxies": 12,
     "first_match": True,
-    "stage": {"name": "s1", "seq_len": 64, "proxy_tokens": 8192, "budget_tokens": 300_000},
+    "stage": {"name": "s1", "seq_len": 64, "proxy_tokens": 16_384, "budget_tokens": 300_000},
     "buckets": [
         {"name": "latin", "where": "script = 'Latn'", "max_repeats": 4},
         {"name": "cjk", "where": "script IN ('Hans', 'Hant', 'Jpan', 'Kore')", "max_repeats": 4},

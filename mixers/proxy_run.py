@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import shlex
+import signal
 import subprocess
 import time
 from typing import Any

@@ -29,6 +29,8 @@ from corpusmill.mixers.selection import create_mix_view, empty_buckets, select_s
 SEARCH_FILE = "search.json"
 RECIPE_FILE = "recipe.yaml"
 SEARCH_VERSION = 1
+# Below this CV rank correlation the fit is reported as unreliable (a warning, not an error).
+RELIABLE_SPEARMAN = 0.7
 
 
 @dataclass
@@ -223,7 +225,11 @@ def finish(prepared: Prepared, out: str, *, failed: list[dict[str, Any]]) -> dic
     }
     storage.write_json(doc, storage.join(out, SEARCH_FILE))
     with storage.atomic_write(storage.join(out, RECIPE_FILE), "w") as fh:
-        fh.write(f"# Written by `corpusmill mix search` ({space.name}); run with `corpusmill mix {RECIPE_FILE} ...`.\n")
+        fh.write(
+            f"# Written by `corpusmill mix search` ({space.name}); run with `corpusmill mix {RECIPE_FILE} ...`.\n"
+            f"# {len(ok)} proxies, fit {c.model} (CV Spearman {c.cv_spearman[c.model]:.3f}); predicted target loss "
+            f"{c.predicted_loss:.4f} vs {c.prior_predicted_loss:.4f} for the prior. Details: {SEARCH_FILE}.\n"
+        )
         yaml.safe_dump(_recipe_dict(recipe), fh, sort_keys=False, allow_unicode=True)
     return doc
 

@@ -108,6 +108,12 @@ class SearchResult:
             f"wrote {storage.join(self.out, search.SEARCH_FILE)} and {storage.join(self.out, search.RECIPE_FILE)}"
             f" in {self.elapsed_s:.1f} s",
         ]
+        best = d["fit"]["cv_spearman"][d["fit"]["model"]]
+        if best < search.RELIABLE_SPEARMAN:
+            lines.append(
+                f"caution: CV Spearman {best:.2f} < {search.RELIABLE_SPEARMAN}: the proxies do not rank mixtures "
+                "reliably; train more proxies, more tokens per proxy, or use fewer buckets"
+            )
         return "\n".join(lines)
 
 
