@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ["ingest", "tokenize", "annotate", "pdf_extract", "llm_client", "synth_math", "report"]
+BENCHMARKS = ["ingest", "tokenize", "annotate", "pdf_extract", "llm_client", "synth_math", "report", "mix_search"]
 
 
 def main(argv: list[str]) -> int:
