@@ -200,7 +200,7 @@ def main(argv: list[str]) -> int:
     pl = sub.add_parser("loop", help="the peer of `search`: train a finished search's proxies in a plain loop")
     pl.add_argument("search_dir")
     ps = sub.add_parser("search")
-    ps.add_argument("--proxy-tokens", type=_tokens, default=16384)
+    ps.add_argument("--proxy-tokens", type=_tokens, default=8192)
     ps.add_argument("--seq-len", type=int, default=256)
     argv = [a for a in argv if a != "--quick"]  # `python -m bench --quick`: the default is already the small size
     args = p.parse_args(argv or ["search"])

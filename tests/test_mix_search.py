@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -302,3 +303,58 @@ def test_cli_search_then_report(corpus, tmp_path, capsys):
         == 2
     )
     assert "--trainer-cmd must contain {data}, {target}, {out}" in capsys.readouterr().err
+
+
+def test_sql_target_is_held_out_of_every_proxy_and_of_the_recipe(corpus, tmp_path):
+    docs, ann, _ = corpus
+    held = "lang = 'zh' AND edu_score >= 2.5"
+    space = space_dict("unused", targets=[{"name": "zh_hi", "where": held, "weight": 1.0}])
+    out = tmp_path / "o"
+    result = run_search(
+        space_from_dict(space), docs, ann, str(out), trainer_cmd=TRAINER, progress=False, **runner_kwargs("in_process")
+    )
+    import duckdb
+
+    ids = {r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{ann}/*.parquet') WHERE {held}").fetchall()}
+    assert ids
+    used = set()
+    for p in result.doc["proxies"]:
+        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    assert used and not used & ids
+    recipe = load_recipe(str(out / "recipe.yaml"))
+    assert held in recipe.stages[0].where and recipe.stages[0].where.startswith("(TRUE) AND NOT")
+    assert result.doc["chosen"]["weights"]["zh"] >= 0.5  # the rest of zh is what looks like the target
+
+
+def test_a_folder_of_text_files_is_a_target(corpus, tmp_path):
+    docs, ann, target = corpus
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i, line in enumerate(open(target, encoding="utf-8")):
+        (folder / f"{i}.txt").write_text(json.loads(line)["text"], encoding="utf-8")
+    space = space_dict(target, targets=[{"name": "files", "docs": str(folder)}])
+    result = run_search(
+        space_from_dict(space),
+        docs,
+        ann,
+        str(tmp_path / "o"),
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    chosen = result.doc["chosen"]["weights"]
+    assert chosen["ru"] + chosen["zh"] >= 0.7
+
+
+def test_projection_and_rank_correlation():
+    from corpusmill.mixers.search_fit import draw_mixtures, project, spearman
+
+    lo, hi = np.array([0.1, 0.0, 0.0]), np.array([0.5, 0.5, 0.5])
+    x = project(np.array([[0.9, 0.05, 0.05], [0.0, 0.0, 1.0]]), lo, hi)
+    assert np.allclose(x.sum(axis=1), 1) and (x >= lo - 1e-12).all() and (x <= hi + 1e-12).all()
+    assert np.allclose(x[0], [0.5, 0.25, 0.25])
+    a = draw_mixtures(np.array([0.2, 0.3, 0.5]), 5, seed=1, concentration=1.0, lo=lo, hi=hi)
+    assert (a == draw_mixtures(np.array([0.2, 0.3, 0.5]), 5, seed=1, concentration=1.0, lo=lo, hi=hi)).all()
+    assert spearman(np.array([1, 2, 3, 4]), np.array([10, 20, 30, 40])) == 1.0
+    assert spearman(np.array([1, 2, 3, 4]), np.array([4, 3, 2, 1])) == -1.0
+    assert abs(spearman(np.array([1, 1, 2, 3]), np.array([1, 2, 3, 4])) - 0.9486833) < 1e-6  # ties share ranks
