@@ -23,6 +23,7 @@ import apache_beam as beam
 from corpusmill import storage
 from corpusmill.corpus import open_corpus
 from corpusmill.errors import RecordError
+from corpusmill.layout import DEAD_LETTERS_DIR
 from corpusmill.mixers import search
 from corpusmill.mixers.proxy_run import run_proxy
 from corpusmill.mixers.search_data import RESULT_FILE
@@ -119,7 +120,7 @@ class SearchResult:
 
 def _failed_from_dead_letters(out: str, keys: dict[str, int]) -> list[dict[str, Any]]:
     rows = []
-    for path in storage.expand(storage.join(out, "_dead_letters", f"{DEAD_LETTER_STAGE}-*.parquet")):
+    for path in storage.expand(storage.join(out, DEAD_LETTERS_DIR, f"{DEAD_LETTER_STAGE}-*.parquet")):
         rows += storage.read_parquet(path).to_pylist()
     return [
         {"index": keys[r["id"]], "key": r["id"], "reason": r["reason"], "message": r["message"]}
@@ -163,7 +164,7 @@ def run_search(
         corpus.close()
     todo = search.pending(prepared)
     # A re-run replaces the dead letters of proxies it tries again.
-    storage.remove_tree(storage.join(out, "_dead_letters"))
+    storage.remove_tree(storage.join(out, DEAD_LETTERS_DIR))
     if todo:
         log.info("training %d of %d proxies", len(todo), len(prepared.specs))
         poll = lambda: sum(storage.exists(storage.join(s["dir"], RESULT_FILE)) for s in todo)  # noqa: E731
