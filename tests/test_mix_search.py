@@ -122,7 +122,7 @@ def test_trainer_cmd_contract(corpus, tmp_path):
     docs, ann, target = corpus
     out = str(tmp_path / "out")
     result = run_search(
-        space_from_dict(space_dict(target)),
+        space_from_dict(space_dict(target, proxies=6)),
         docs,
         ann,
         out,
@@ -217,7 +217,7 @@ def test_first_match_allows_overlapping_buckets(corpus, tmp_path):
     docs, ann, target = corpus
     buckets = [bucket("ru_zh", "lang IN ('ru', 'zh')"), bucket("rest", "TRUE")]
     result = run_search(
-        space_from_dict(space_dict(target, buckets=buckets, first_match=True)),
+        space_from_dict(space_dict(target, buckets=buckets, first_match=True, proxies=6)),
         docs,
         ann,
         str(tmp_path / "o"),
@@ -308,7 +308,7 @@ def test_cli_search_then_report(corpus, tmp_path, capsys):
 def test_sql_target_is_held_out_of_every_proxy_and_of_the_recipe(corpus, tmp_path):
     docs, ann, _ = corpus
     held = "lang = 'zh' AND edu_score >= 2.5"
-    space = space_dict("unused", targets=[{"name": "zh_hi", "where": held, "weight": 1.0}])
+    space = space_dict("unused", targets=[{"name": "zh_hi", "where": held, "weight": 1.0}], proxies=6)
     out = tmp_path / "o"
     result = run_search(
         space_from_dict(space), docs, ann, str(out), trainer_cmd=TRAINER, progress=False, **runner_kwargs("in_process")
@@ -332,7 +332,7 @@ def test_a_folder_of_text_files_is_a_target(corpus, tmp_path):
     folder.mkdir()
     for i, line in enumerate(open(target, encoding="utf-8")):
         (folder / f"{i}.txt").write_text(json.loads(line)["text"], encoding="utf-8")
-    space = space_dict(target, targets=[{"name": "files", "docs": str(folder)}])
+    space = space_dict(target, targets=[{"name": "files", "docs": str(folder)}], proxies=6)
     result = run_search(
         space_from_dict(space),
         docs,
