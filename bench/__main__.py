@@ -10,7 +10,17 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ["ingest", "tokenize", "annotate", "pdf_extract", "llm_client", "synth_math", "report", "dedup"]
+BENCHMARKS = [
+    "ingest",
+    "tokenize",
+    "annotate",
+    "pdf_extract",
+    "llm_client",
+    "synth_math",
+    "report",
+    "dedup",
+    "mix_search",
+]
 
 
 def main(argv: list[str]) -> int:

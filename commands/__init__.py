@@ -23,6 +23,7 @@ COMMANDS = [
     "corpusmill.commands.llm",
     "corpusmill.commands.report",
     "corpusmill.commands.mix",
+    "corpusmill.commands.mix_search",
     "corpusmill.commands.shards",
     "corpusmill.commands.synth",
 ]
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["mix", "search"]:  # `mix search` is the `mix-search` command (mix's RECIPE is positional)
+        argv[:2] = ["mix-search"]
     # Unknown flags are Beam pipeline options (--runner, --project, ...) for the jobs that
     # take them; every other command rejects them.
     args, extra = parser.parse_known_args(argv)

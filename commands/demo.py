@@ -20,6 +20,24 @@ DEMO_BUDGET_TOKENS = 300_000
 DEMO_S3_BUDGET_TOKENS = 150_000
 DEMO_MATH_ITEMS = 200
 DEMO_MIRRORS = 60
+# A mixture search over scripts with the synthetic math held out as the target: tiny proxies
+# (about 13 k non-embedding parameters, 16 k tokens each), so it takes seconds; docs/mixing.md has real sizes.
+DEMO_SEARCH = {
+    "name": "demo-search",
+    "seed": 0,
+    "proxies": 12,
+    "first_match": True,
+    "stage": {"name": "s1", "seq_len": 64, "proxy_tokens": 16_384, "budget_tokens": 300_000},
+    "buckets": [
+        {"name": "latin", "where": "script = 'Latn'", "max_repeats": 4},
+        {"name": "cjk", "where": "script IN ('Hans', 'Hant', 'Jpan', 'Kore')", "max_repeats": 4},
+        {"name": "arabic_cyrillic", "where": "script IN ('Arab', 'Cyrl')", "max_repeats": 4},
+        {"name": "other", "where": "TRUE", "max_repeats": 4},
+    ],
+    "targets": [{"name": "math", "where": "source = 'synth/math'", "weight": 1.0}],
+    "model": {"d_model": 32, "n_layers": 1, "n_heads": 2, "vocab_size": 512, "batch_size": 8, "learning_rate": 0.01},
+    "fit": {"folds": 3, "candidates": 5000, "top": 50},
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -98,7 +116,10 @@ def _run(args: argparse.Namespace) -> int:
     _step(7, "query: the labeled corpus with DuckDB")
     _queries(paths)
 
-    _step(8, "report")
+    _step(8, f"mix search: bucket shares chosen by {DEMO_SEARCH['proxies']} + 1 tiny proxy models -> {out}/search")
+    search_dir = _search(paths, out)
+
+    _step(9, "report")
     from corpusmill.report import build_report
 
     report = build_report(
@@ -108,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         dedup=paths["dedup"],
         shards=paths["shards"],
         runs=[paths["pdf_docs"], paths["synth_math"]],
+        search=search_dir,
     )
     print(f"report: {report.path} ({len(report.charts)} charts)")
     print(f"\ndemo finished; outputs under {out}")
@@ -152,6 +174,29 @@ def _mix(paths: dict[str, str], workers: int | None) -> None:
         dedup=paths["dedup"],
     )
     print(result.describe())
+
+
+def _search(paths: dict[str, str], out: str) -> str | None:
+    import importlib.util
+    import time
+
+    if not all(importlib.util.find_spec(m) for m in ("jax", "optax", "lightgbm")):
+        print("skipped: the proxy models need the search extra (pip install 'corpusmill[search]')")
+        return None
+    from corpusmill import storage
+    from corpusmill.mixers.search_space import space_from_dict
+    from corpusmill.pipelines.mix_search import run_search
+
+    search_dir = os.path.join(out, "search")
+    storage.remove_tree(search_dir)
+    start = time.monotonic()
+    # One worker: the proxies are tiny, so a second process would only compile the model again.
+    result = run_search(
+        space_from_dict(DEMO_SEARCH), paths["docs"], paths["annotations"], search_dir, workers=1, progress=False
+    )
+    print(result.describe())
+    print(f"mix search took {time.monotonic() - start:.1f} s; run it: corpusmill mix {search_dir}/recipe.yaml ...")
+    return search_dir
 
 
 def _queries(paths: dict[str, str]) -> None:

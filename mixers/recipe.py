@@ -179,7 +179,10 @@ class Recipe:
         return dataclasses.replace(self, stages=tuple(s for s in self.stages if s.name in stage_names))
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The recipe as YAML/JSON data that `recipe_from_dict` reads back (gates as a mapping)."""
+        out = dataclasses.asdict(self)
+        out["gates"] = {g.name: g.where for g in self.gates}
+        return out
 
 
 _STAGE_KEYS = {f.name for f in dataclasses.fields(Stage)}

@@ -17,6 +17,7 @@ from corpusmill.report.dedup_section import dedup_section
 from corpusmill.report.html import Chart, Section, render_page
 from corpusmill.report.inputs import dead_letter_files, run_summaries, stage_manifests, token_files
 from corpusmill.report.queries import Composition, composition, dead_letters
+from corpusmill.report.search_sections import load_search, search_section
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def build_report(
     shards: str | None = None,
     runs: Sequence[str] = (),
     dedup: str | None = None,
+    search: str | None = None,
 ) -> ReportResult:
     """Write the report of DOCS_DIR (and the optional inputs) to `out`; sections without input are left out."""
     start = time.monotonic()
@@ -86,6 +88,7 @@ def build_report(
         rs.pdf_section(summaries),
         rs.llm_section([*summaries, *ledger_files]),
         rs.runs_section(summaries),
+        search_section(load_search(search)) if search else None,
     ]
     present = [s for s in sections if s is not None]
     inputs = ", ".join(
@@ -98,3 +101,14 @@ def build_report(
     elapsed = time.monotonic() - start
     log.info("report %s: %d sections, %d charts in %.2fs", out, len(present), len(charts), elapsed)
     return ReportResult(out, [s.key for s in present], charts, comp.docs, round(elapsed, 3))
+
+
+def build_search_report(search: str, out: str) -> ReportResult:
+    """A page with only the mixture-search section (no corpus needed)."""
+    start = time.monotonic()
+    section = search_section(load_search(search))
+    page = render_page("corpusmill mixture search", f"search {search}", [section])
+    with storage.atomic_write(out) as fh:
+        fh.write(page.encode("utf-8"))
+    charts = [b.key for b in section.blocks if isinstance(b, Chart)]
+    return ReportResult(out, [section.key], charts, 0, round(time.monotonic() - start, 3))
