@@ -151,3 +151,10 @@ def test_calibration_is_monotone_and_fits_each_band() -> None:
     scores = [calibration(x / 100, 500) for x in range(101)]
     assert scores == sorted(scores)
     assert Calibration.from_json(calibration.to_json()) == calibration
+
+
+def test_prior_for_short_text_favours_web_languages() -> None:
+    from corpusmill.annotators.langid.prior import OTHER_WEIGHT, QWEN3_WEIGHT, weights
+
+    prior = weights(["eng_Latn", "lim_Latn", "fon_Latn"], frozenset({"eng_Latn", "lim_Latn"}))
+    assert prior == {"eng_Latn": 1.0, "lim_Latn": QWEN3_WEIGHT, "fon_Latn": OTHER_WEIGHT}

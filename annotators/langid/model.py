@@ -19,9 +19,12 @@ import fasttext
 from corpusmill.annotators.langid.calibration import IDENTITY, Calibration
 from corpusmill.annotators.langid.close_pairs import ClosePairs
 from corpusmill.annotators.langid.noise import LetterModel, shape_reason
+from corpusmill.annotators.langid.prior import SHORT_LETTERS
+from corpusmill.annotators.langid.prior import weights as prior_weights
 from corpusmill.annotators.langid.rules import is_written_cantonese
 from corpusmill.annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
 from corpusmill.annotators.langid.text import normalize, not_text_share
+from corpusmill.languages import qwen3_languages
 
 UND = "und"
 _PREFIX = "__label__"
@@ -94,6 +97,7 @@ class LidModel:
         self.labels = [label.removeprefix(_PREFIX) for label in model.get_labels()]
         self.thresholds = thresholds
         self._candidates = _candidates_by_script(self.labels)
+        self._prior = prior_weights(self.labels, frozenset(lang.code for lang in qwen3_languages()))
 
     @classmethod
     def load(cls, model_path: Path) -> LidModel:
@@ -156,7 +160,9 @@ class LidModel:
 
     def _decide(self, piece: str, candidates: list[str], counted: ScriptCount, labels, probs) -> tuple[str, float]:
         """The best candidate, then the close-pair model and the Cantonese rule."""
-        label, score = _best_of(candidates, labels, probs)
+        # Short text: the model's probabilities times the documented prior (`prior`).
+        prior = self._prior if counted.letters < SHORT_LETTERS else None
+        label, score = _best_of(candidates, labels, probs, prior)
         pair_model = self.pairs.by_label.get(label)
         if pair_model is not None:
             # The pair's own model picks the side; the score is the pair's share.
@@ -214,14 +220,16 @@ def _candidates_by_script(labels: list[str]) -> dict[str, list[str]]:
     return by_script
 
 
-def _best_of(candidates: list[str], labels, probs) -> tuple[str, float]:
-    """The most probable candidate, its probability renormalized over the candidates."""
+def _best_of(candidates: list[str], labels, probs, prior: dict[str, float] | None = None) -> tuple[str, float]:
+    """The most probable candidate, its probability (times its prior weight, if given)
+    renormalized over the candidates."""
     allowed = set(candidates)
     best, best_p, mass = UND, 0.0, 0.0
     for label, p in zip(labels, probs):
         code = label.removeprefix(_PREFIX)
         if code in allowed:
-            mass += float(p)
+            p = float(p) * (prior.get(code, 1.0) if prior else 1.0)
+            mass += p
             if p > best_p:
                 best, best_p = code, float(p)
     if mass <= 0.0:
