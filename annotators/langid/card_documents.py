@@ -33,13 +33,16 @@ def _method(meta: dict) -> list[str]:
         "positions from first to last byte: 4 first, all 16 when those disagree, hold boilerplate or no "
         "language. Each piece votes with its visible characters times a boilerplate factor (licence/header "
         "blocks 0.1, navigation 0.2; lines repeated across the pieces count once); `lang` has the most votes.",
-        "- No language (`und`): shape rules (code, hex/base64 tokens, lorem ipsum) and a letter model "
+        "- No language (`und`): shape rules (code, hex/base64 tokens, repeated letters, keyboard mash, "
+        "lorem ipsum; each passes at most 0.1 % of natural dev sentences) and a letter model "
         "(hashed letter-pair log-probabilities per language from SIB-200 train, `lid_letters.npz`; Han, kana "
         "and Hangul not checked). Mean log-probability thresholds per length band (letter pairs < 50, "
         f"50-200, more): {thresholds}, each the 0.5 % quantile of natural dev text.",
         "- `lang_score`: the raw probability mapped by an isotonic fit per length band (letters < 50, "
         "50-200, more) of right/wrong answers on dev text; answers given by the script alone (Greek, "
-        "Thai...) keep their raw score. No prior over languages (all equally likely).",
+        "Thai...) keep their raw score. Pieces under 40 letters use a documented prior "
+        "(`annotators/langid/prior.py`: weight 1 for 32 languages with the largest web shares, 0.05 for "
+        "Qwen3's other languages, 0.01 for the other labels); longer text uses none.",
         f"- fitted on: SIB-200 dev sentences and paragraphs, and {fitted.get('ud_dev_sentences', 0):,} UD dev "
         f"sentences ({len(fitted.get('ud_dev_treebanks', []))} treebanks under CC BY / CC BY-SA) with their "
         "5-sentence paragraphs. Never on SIB-200/FLORES test or devtest.",
