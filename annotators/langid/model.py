@@ -98,6 +98,8 @@ class LidModel:
         self.thresholds = thresholds
         self._candidates = _candidates_by_script(self.labels)
         self._prior = prior_weights(self.labels, frozenset(lang.code for lang in qwen3_languages()))
+        # Off while per-language thresholds are calibrated: they judge the model's own scores.
+        self.short_prior = True
 
     @classmethod
     def load(cls, model_path: Path) -> LidModel:
@@ -161,7 +163,7 @@ class LidModel:
     def _decide(self, piece: str, candidates: list[str], counted: ScriptCount, labels, probs) -> tuple[str, float]:
         """The best candidate, then the close-pair model and the Cantonese rule."""
         # Short text: the model's probabilities times the documented prior (`prior`).
-        prior = self._prior if counted.letters < SHORT_LETTERS else None
+        prior = self._prior if self.short_prior and counted.letters < SHORT_LETTERS else None
         label, score = _best_of(candidates, labels, probs, prior)
         pair_model = self.pairs.by_label.get(label)
         if pair_model is not None:

@@ -76,11 +76,16 @@ def train_model(train_file: Path, out_file: Path, threads: int, params: dict) ->
 
 
 def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, dict]:
-    """Thresholds from dev sentences, then sentence and paragraph accuracy with them."""
+    """Thresholds from dev sentences, then sentence and paragraph accuracy with them.
+
+    The thresholds judge the model's own scores, so the short-text prior is off meanwhile.
+    """
     lid.thresholds = {}
+    lid.short_prior = False
     sentences = dev_predictions(lid.label_text, root, codes, paragraph=False)
     paragraphs = dev_predictions(lid.label_text, root, codes, paragraph=True)
     lid.thresholds = calibrate(sentences, paragraphs, shared_lines(root, codes, "dev"))
+    lid.short_prior = True
     sentence = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=False))
     paragraph = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=True))
     return lid.thresholds, sentence, paragraph
