@@ -14,8 +14,10 @@ import pyarrow as pa
 
 from corpusmill.annotators.base import Annotator
 from corpusmill.annotators.langid.close_pairs import ClosePairs
+from corpusmill.annotators.langid.document import label_span
 from corpusmill.annotators.langid.model import LidModel, read_metadata
-from corpusmill.annotators.langid.sample import SAMPLE_BYTES, WINDOWS, sample_texts
+from corpusmill.annotators.langid.noise import LetterModel
+from corpusmill.annotators.langid.sample import spans
 from corpusmill.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -23,13 +25,18 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = Path(__file__).parent / "models" / "lid.ftz"
 
 
-class LangId(Annotator):
-    """Labels `lang` (FLORES-200-style code or `und`), `lang_score`, `lang_mix`, `script`.
+# One entry of `langs`: a language and its share of the document's text.
+LANG_SHARE = pa.struct([("lang", pa.string()), ("share", pa.float32())])
 
-    `lang_score` is the mean probability of `lang` over the parts of the document given
-    that language; `lang_mix` is the share of the document's letters in those parts
-    (1.0: one language throughout). Documents longer than `sample_bytes` are read as
-    `windows` windows spread over the text, so cost and memory stay bounded.
+
+class LangId(Annotator):
+    """Labels `lang` (FLORES-200-style code or `und`), `lang_score`, `lang_mix`, `langs`, `script`.
+
+    `lang` is the label with the most text (`und`: no language, e.g. code or noise);
+    `lang_score` its calibrated probability of being right; `lang_mix` the share of the
+    document's text not in `lang` (0.0: one language throughout); `langs` the top
+    languages with their shares. Long documents are read as at most 16 windows spread
+    over the whole text (`document`), so cost and memory stay bounded.
     """
 
     name = "lang_id"
@@ -38,25 +45,24 @@ class LangId(Annotator):
             ("lang", pa.string()),
             ("lang_score", pa.float32()),
             ("lang_mix", pa.float32()),
+            ("langs", pa.list_(LANG_SHARE)),
             ("script", pa.string()),
             ("lang_model", pa.string()),
             ("lang_model_version", pa.string()),
         ]
     )
 
-    def __init__(
-        self, *, model_path: str | None = None, sample_bytes: int = SAMPLE_BYTES, windows: int = WINDOWS
-    ) -> None:
+    def __init__(self, *, model_path: str | None = None) -> None:
         self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
         meta_path = self.model_path.with_suffix(".json")
         self._require(self.model_path, meta_path)
         meta = read_metadata(self.model_path)
         if meta.get("pairs"):
             self._require(ClosePairs.path_for(self.model_path))
+        if meta.get("letters"):
+            self._require(LetterModel.path_for(self.model_path))
         self.model_name: str = meta["name"]
         self.version: str = meta["version"]
-        self.sample_bytes = sample_bytes
-        self.windows = windows
         self._model: LidModel | None = None
 
     @staticmethod
@@ -66,7 +72,7 @@ class LangId(Annotator):
                 raise ModelNotFoundError(
                     f"language-ID model file {path} not found: pass the .ftz of "
                     "`python -m corpusmill.annotators.training.langid --sib200 DIR --out DIR` (its .json "
-                    "and _pairs.npz must sit beside it), or omit the model path to use the shipped model"
+                    "_pairs.npz and _letters.npz must sit beside it), or omit the model path to use the shipped model"
                 )
 
     def setup(self) -> None:
@@ -82,14 +88,17 @@ class LangId(Annotator):
         column = batch.column("text")
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             column = column.cast(pa.large_string())
-        texts = sample_texts(column, max_bytes=self.sample_bytes, windows=self.windows)
-        labels = [self._model.label_text(text) for text in texts]
+        labels = [label_span(self._model, span) for span in spans(column)]
         n = len(labels)
         return pa.table(
             [
                 pa.array([doc.lang for doc in labels], pa.string()),
                 pa.array([doc.score for doc in labels], pa.float32()),
                 pa.array([doc.mix for doc in labels], pa.float32()),
+                pa.array(
+                    [[{"lang": lang, "share": share} for lang, share in doc.langs] for doc in labels],
+                    pa.list_(LANG_SHARE),
+                ),
                 pa.array([doc.script for doc in labels], pa.string()),
                 pa.array([self.model_name] * n, pa.string()),
                 pa.array([self.version] * n, pa.string()),

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from corpusmill.annotators.lang_id import DEFAULT_MODEL, LangId
-from corpusmill.annotators.langid.sample import sample_texts
+from corpusmill.annotators.langid.sample import MAX_WINDOWS, WINDOW_BYTES, spans
 from corpusmill.annotators.langid.scripts import detect_script
 from corpusmill.errors import ModelNotFoundError
 
@@ -60,7 +60,8 @@ def test_languages_in_several_scripts(lang_id: LangId) -> None:
     assert got == {code: code for code in TEXTS}
     for code, row in zip(TEXTS, rows):
         assert row["script"] == code.split("_")[1]
-        assert 0.0 < row["lang_score"] <= 1.0 and row["lang_mix"] == pytest.approx(1.0)
+        assert 0.0 < row["lang_score"] <= 1.0 and row["lang_mix"] == pytest.approx(0.0)
+        assert row["langs"] == [{"lang": code, "share": pytest.approx(1.0)}]
 
 
 def test_columns_rows_order_and_provenance(lang_id: LangId) -> None:
@@ -80,9 +81,10 @@ def test_mixed_document_reports_majority_and_share(lang_id: LangId) -> None:
     half = "\n\n".join([TEXTS["rus_Cyrl"] * 2, TEXTS["fra_Latn"] * 2, TEXTS["rus_Cyrl"] * 2, TEXTS["fra_Latn"] * 2])
     mostly, mixed = _label(lang_id, [doc, half])
     assert mostly["lang"] == "eng_Latn"
-    assert 0.6 < mostly["lang_mix"] < 0.9
+    assert 0.1 < mostly["lang_mix"] < 0.4
     assert mixed["lang"] in {"rus_Cyrl", "fra_Latn"}
-    assert mixed["lang_mix"] < 0.6
+    assert mixed["lang_mix"] > 0.4
+    assert {entry["lang"] for entry in mixed["langs"]} == {"rus_Cyrl", "fra_Latn"}
 
 
 @pytest.mark.parametrize(
@@ -121,8 +123,9 @@ def test_fifty_megabyte_document_is_sampled(lang_id: LangId) -> None:
     big = paragraph * (50_000_000 // len(paragraph.encode()))
     column = pa.array([big, TEXTS["eng_Latn"]], pa.large_string())
     del big
-    sample = sample_texts(column)[0]
-    assert len(sample.encode()) <= lang_id.sample_bytes
+    span = spans(column)[0]
+    assert span.windows() == MAX_WINDOWS
+    assert all(len(span.window(k, MAX_WINDOWS).encode()) <= WINDOW_BYTES for k in range(MAX_WINDOWS))
     tracemalloc.start()
     try:
         out = lang_id.label(pa.table({"id": ["big", "small"], "text": column}))

@@ -67,7 +67,7 @@ def test_rebuild_is_reproducible_and_usable(small_sib200: Path, tmp_path: Path) 
         ]
         subprocess.run(command, check=True, cwd=_REPO, env={**os.environ, "PYTHONPATH": str(_REPO)})
     first = json.loads((tmp_path / "a" / "lid.json").read_text(encoding="utf-8"))
-    for name in ("lid.ftz", "lid_pairs.npz", "lid.json", "lid.md"):
+    for name in ("lid.ftz", "lid_pairs.npz", "lid_letters.npz", "lid.json", "lid.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert first["labels"] == sorted(CODES)
     assert [pair["labels"] for pair in first["pairs"]] == [["hrv_Latn", "bos_Latn"]]
@@ -79,3 +79,23 @@ def test_rebuild_is_reproducible_and_usable(small_sib200: Path, tmp_path: Path) 
     out = annotator.label(pa.table({"id": ["1"], "text": [text]}))
     assert out.column("lang").to_pylist() == ["fra_Latn"]
     assert out.column("lang_model_version").to_pylist() == [first["version"]]
+
+
+def test_ud_reader_takes_text_lines_by_split_and_marks_tunable_licenses(tmp_path: Path) -> None:
+    from corpusmill.annotators.training import ud
+
+    conllu = (
+        "# newdoc id = a\n# sent_id = 1\n# text = Erste Zeile.\n1\tErste\t_\n\n# sent_id = 2\n# text = Zweite Zeile.\n"
+    )
+    folder = tmp_path / "UD_German-GSD"
+    folder.mkdir()
+    (folder / "de_gsd-ud-test.conllu").write_text(conllu, encoding="utf-8")
+    (folder / "de_gsd-ud-train.conllu").write_text(conllu.replace("Zeile", "Reihe"), encoding="utf-8")
+    test = ud.read_rows(tmp_path, "test")
+    assert [(row["lang"], row["doc"], row["text"]) for row in test] == [
+        ("deu_Latn", "a", "Erste Zeile."),
+        ("deu_Latn", "a", "Zweite Zeile."),
+    ]
+    # No dev file: dev text comes from train, never from test.
+    assert [row["text"] for row in ud.read_rows(tmp_path, "dev")] == ["Erste Reihe.", "Zweite Reihe."]
+    assert ud.tunable("CC BY-SA") and not ud.tunable("CC BY-NC-SA") and not ud.tunable("GPL-3.0")

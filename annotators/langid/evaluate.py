@@ -80,3 +80,63 @@ def _threshold(scored: list[tuple[float, bool]], right: list[float]) -> float:
     best = gains.index(max(gains))
     # One or two wrong answers on dev are noise, not evidence for a threshold.
     return allowed[best] if gains[best] - gains[0] >= MIN_GAIN else 0.0
+
+
+# Unseen text (our UD test split): at most this many sentences and paragraphs per language.
+UD_SENTENCES = 400
+UD_PARAGRAPHS = 80
+# Score above which answers must be right this often, per length band (docs/lang_id.md).
+CONFIDENT = 0.9
+
+
+def unseen_text(label_text: Callable[[str], DocLabel], rows: list[tuple[str, str, str]]) -> dict:
+    """Per-language sentence and paragraph accuracy on (code, source/doc, text) rows, and per
+    length band (characters) how many answers scored >= CONFIDENT and how many were right."""
+    by_lang: dict[str, list[tuple[str, str, str]]] = {}
+    for row in rows:
+        by_lang.setdefault(row[0], []).append(row)
+    result: dict = {"sentence": {}, "paragraph": {}, "bands": {}}
+    for code, own in sorted(by_lang.items()):
+        sentences = [text for _, _, text in own[:UD_SENTENCES]]
+        runs = list(_runs(own))[:UD_PARAGRAPHS]
+        for kind, texts in (("sentence", sentences), ("paragraph", runs)):
+            if not texts:
+                continue
+            right = 0
+            for text in texts:
+                doc = label_text(text)
+                right += doc.lang == code
+                band = result["bands"].setdefault(_band(len(text)), {"texts": 0, "confident": 0, "right": 0})
+                band["texts"] += 1
+                if doc.lang != UND and doc.score >= CONFIDENT:
+                    band["confident"] += 1
+                    band["right"] += doc.lang == code
+            result[kind][code] = right / len(texts)
+    return result
+
+
+def _runs(rows: list[tuple[str, str, str]]):
+    """Consecutive PARAGRAPH_SENTENCES sentences of one document, joined, not overlapping."""
+    run: list[str] = []
+    key = None
+    for _, doc, text in rows:
+        if doc != key:
+            run, key = [], doc
+        run.append(text)
+        if len(run) == PARAGRAPH_SENTENCES:
+            yield " ".join(run)
+            run = []
+
+
+def _band(chars: int) -> str:
+    return "< 50" if chars < 50 else ("50-200" if chars < 200 else ">= 200")
+
+
+def no_language(label_text: Callable[[str], DocLabel], cases: list[tuple[str, str]]) -> dict[str, list[int]]:
+    """Per kind of generated non-language text, [answered und, total]."""
+    out: dict[str, list[int]] = {}
+    for kind, text in cases:
+        counts = out.setdefault(kind, [0, 0])
+        counts[0] += label_text(text).lang == UND
+        counts[1] += 1
+    return out

@@ -1,10 +1,11 @@
-"""The language identifier: fastText over script-restricted labels, chunk by chunk.
+"""The language identifier: fastText over script-restricted labels, piece by piece.
 
-A chunk's writing system decides which labels are possible: a script written by one
+A piece's writing system decides which labels are possible: a script written by one
 language we know (`Grek`, `Thai`, `Geor`...) is answered directly, a script no label
 uses gives `und`, and otherwise fastText's probabilities are renormalized over the
-labels of that script. A document's label is the letter-weighted vote of its chunks;
-a per-language threshold, calibrated on SIB-200 dev, turns weak answers into `und`.
+labels of that script. Pieces that are no language (code, hex, base64, lorem ipsum,
+letters in no language's order: `noise`) are `und`. How pieces are chosen from a
+document and combined into its language distribution is in `document`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from pathlib import Path
 
 import fasttext
 
+from corpusmill.annotators.langid.calibration import IDENTITY, Calibration
 from corpusmill.annotators.langid.close_pairs import ClosePairs
+from corpusmill.annotators.langid.noise import LetterModel, shape_reason
+from corpusmill.annotators.langid.prior import SHORT_LETTERS
+from corpusmill.annotators.langid.prior import weights as prior_weights
 from corpusmill.annotators.langid.rules import is_written_cantonese
 from corpusmill.annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
-from corpusmill.annotators.langid.text import chunks as split_chunks
 from corpusmill.annotators.langid.text import normalize, not_text_share
-from corpusmill.annotators.sib200 import LIKE_STANDARD_ARABIC, STANDARD_ARABIC
+from corpusmill.languages import qwen3_languages
 
 UND = "und"
 _PREFIX = "__label__"
@@ -31,7 +35,7 @@ MIN_LETTERS = 3
 MIN_LETTER_SHARE = 0.3
 # Text with more control/replacement/private-use characters than this is binary.
 MAX_NOT_TEXT_SHARE = 0.05
-# Labels asked of fastText per chunk before restricting them to the chunk's script.
+# Labels asked of fastText per piece before restricting them to the piece's script.
 TOP_K = 10
 # Kanji-only text is usually Chinese, but may be Japanese: keep jpn a candidate.
 _EXTRA_CANDIDATES = {"Hani": ("jpn_Jpan",)}
@@ -39,22 +43,30 @@ _EXTRA_CANDIDATES = {"Hani": ("jpn_Jpan",)}
 
 @dataclass(frozen=True)
 class ChunkLabel:
-    """The answer for one chunk: its label, probability, script and letter count."""
+    """The answer for one piece: label, raw probability, script, letters and the weight
+    its text has in the document's vote (visible characters x boilerplate factor)."""
 
     label: str
     score: float
     script: str
     letters: int
+    weight: float = -1.0  # -1: the letters, unweighted
+    direct: bool = False  # answered by the script alone (Greek, Thai...), not by fastText
+
+    @property
+    def votes(self) -> float:
+        return float(self.letters) if self.weight < 0 else self.weight
 
 
 @dataclass(frozen=True)
 class DocLabel:
-    """The answer for a document (see `aggregate`)."""
+    """The answer for a document (see `document.aggregate`)."""
 
     lang: str
     score: float
     mix: float
     script: str
+    langs: tuple[tuple[str, float], ...] = ()
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -67,64 +79,101 @@ def read_metadata(model_path: Path) -> dict:
 
 
 class LidModel:
-    """A trained fastText LID model with its script candidates and thresholds."""
+    """A trained fastText LID model with its script candidates, thresholds, close-pair
+    models, letter model (noise) and score calibration."""
 
     def __init__(
-        self, model: fasttext.FastText._FastText, thresholds: dict[str, float], pairs: ClosePairs | None = None
+        self,
+        model: fasttext.FastText._FastText,
+        thresholds: dict[str, float],
+        pairs: ClosePairs | None = None,
+        letters: LetterModel | None = None,
+        calibration: Calibration = IDENTITY,
     ) -> None:
         self._model = model
         self.pairs = pairs or ClosePairs([])
+        self.letters = letters
+        self.calibration = calibration
         self.labels = [label.removeprefix(_PREFIX) for label in model.get_labels()]
         self.thresholds = thresholds
         self._candidates = _candidates_by_script(self.labels)
+        self._prior = prior_weights(self.labels, frozenset(lang.code for lang in qwen3_languages()))
+        # Off while per-language thresholds are calibrated: they judge the model's own scores.
+        self.short_prior = True
 
     @classmethod
     def load(cls, model_path: Path) -> LidModel:
-        """The model, the thresholds of its metadata file and its close-pair models."""
+        """The model with everything its metadata file lists beside it."""
         meta = read_metadata(model_path)
-        return cls(fasttext.load_model(str(model_path)), meta["thresholds"], ClosePairs.load(model_path, meta))
+        return cls(
+            fasttext.load_model(str(model_path)),
+            meta["thresholds"],
+            ClosePairs.load(model_path, meta),
+            LetterModel.load(model_path, meta),
+            Calibration.from_json(meta.get("calibration")),
+        )
 
     def label_text(self, text: str) -> DocLabel:
-        """The language of a (sampled) document: chunk, classify, vote, threshold."""
-        if not_text_share(text) > MAX_NOT_TEXT_SHARE:
-            return DocLabel(UND, 0.0, 0.0, UNKNOWN)
-        labeled = self.classify(split_chunks(text))
-        letters = sum(chunk.letters for chunk in labeled)
-        visible = len(text) - sum(text.count(space) for space in " \n\t\r")
-        if letters < MIN_LETTER_SHARE * visible:
-            return DocLabel(UND, 0.0, 0.0, _main_script(labeled))
-        return self.aggregate(labeled)
+        """The language of a text held as a Python string (dev sets, tests)."""
+        from corpusmill.annotators.langid.document import label_string
 
-    def classify(self, chunks: list[str]) -> list[ChunkLabel]:
-        """Label each chunk; the ones that need the model go to fastText in one call."""
+        return label_string(self, text)
+
+    def classify(self, pieces: list[str], *, weights: list[float] | None = None) -> list[ChunkLabel]:
+        """Label each piece; the ones that need the model go to fastText in one call.
+
+        `weights` are the pieces' votes in the document (see `document`); without them a
+        piece votes with its letters.
+        """
         found: list[ChunkLabel | None] = []
-        pending: list[tuple[int, list[str], ScriptCount]] = []
+        pending: list[tuple[int, list[str], ScriptCount, float]] = []
         texts: list[str] = []
-        for i, chunk in enumerate(chunks):
-            counted = detect_script(chunk)
+        for i, piece in enumerate(pieces):
+            factor = weights[i] if weights is not None else -1.0
+            if not_text_share(piece) > MAX_NOT_TEXT_SHARE:
+                found.append(ChunkLabel(UND, 0.0, UNKNOWN, 0, factor))
+                continue
+            counted = detect_script(piece)
             candidates = self._candidates.get(counted.script, ())
-            if counted.letters < MIN_LETTERS or not candidates:
-                found.append(ChunkLabel(UND, 0.0, counted.script, counted.letters))
+            if (
+                counted.letters < MIN_LETTERS
+                or counted.letters < MIN_LETTER_SHARE * _visible(piece)
+                or not candidates
+                or shape_reason(piece) is not None
+            ):
+                found.append(ChunkLabel(UND, 0.0, counted.script, counted.letters, factor))
             elif len(candidates) == 1:
-                found.append(ChunkLabel(candidates[0], counted.share, counted.script, counted.letters))
+                label, score = candidates[0], counted.share
+                if self.letters is not None and self.letters.is_noise(normalize(piece), label):
+                    label, score = UND, 0.0
+                found.append(ChunkLabel(label, score, counted.script, counted.letters, factor, True))
             else:
                 found.append(None)
-                pending.append((i, candidates, counted))
-                texts.append(normalize(chunk))
+                pending.append((i, candidates, counted, factor))
+                texts.append(normalize(piece))
         if texts:
-            labels, probs = self._predict(texts, [candidates for _, candidates, _ in pending])
-            for (i, candidates, counted), row_labels, row_probs in zip(pending, labels, probs):
-                label, score = _best_of(candidates, row_labels, row_probs)
-                pair_model = self.pairs.by_label.get(label)
-                if pair_model is not None:
-                    # The pair's own model picks the side; the score is the pair's share.
-                    label = pair_model.decide(chunks[i])
-                    score = _mass_of(pair_model.pair, candidates, row_labels, row_probs)
-                if counted.script == "Hani" and label.startswith(("zho_", "yue_")):
-                    if is_written_cantonese(chunks[i], counted.letters):
-                        label, score = "yue_Hant", _chinese_mass(candidates, row_labels, row_probs)
-                found[i] = ChunkLabel(label, score, counted.script, counted.letters)
+            labels, probs = self._predict(texts, [candidates for _, candidates, _, _ in pending])
+            for (i, candidates, counted, factor), text, row_labels, row_probs in zip(pending, texts, labels, probs):
+                label, score = self._decide(pieces[i], candidates, counted, row_labels, row_probs)
+                if self.letters is not None and self.letters.is_noise(text, label):
+                    label, score = UND, 0.0
+                found[i] = ChunkLabel(label, score, counted.script, counted.letters, factor)
         return [label for label in found if label is not None]
+
+    def _decide(self, piece: str, candidates: list[str], counted: ScriptCount, labels, probs) -> tuple[str, float]:
+        """The best candidate, then the close-pair model and the Cantonese rule."""
+        # Short text: the model's probabilities times the documented prior (`prior`).
+        prior = self._prior if self.short_prior and counted.letters < SHORT_LETTERS else None
+        label, score = _best_of(candidates, labels, probs, prior)
+        pair_model = self.pairs.by_label.get(label)
+        if pair_model is not None:
+            # The pair's own model picks the side; the score is the pair's share.
+            label = pair_model.decide(piece)
+            score = _mass_of(pair_model.pair, candidates, labels, probs)
+        if counted.script == "Hani" and label.startswith(("zho_", "yue_")):
+            if is_written_cantonese(piece, counted.letters):
+                label, score = "yue_Hant", _chinese_mass(candidates, labels, probs)
+        return label, score
 
     def _predict(self, texts: list[str], candidates: list[list[str]]) -> tuple[list, list]:
         """fastText's top labels per text; all labels where none of the top is a candidate.
@@ -139,47 +188,28 @@ class LidModel:
                 (labels[i],), (probs[i],) = self._model.predict([texts[i]], k=-1)
         return labels, probs
 
+    def is_direct(self, label: str) -> bool:
+        """Whether text of `label` is answered by its script alone (one label writes it)."""
+        return len(self._candidates.get(label_script(label), ())) == 1
+
     def aggregate(self, chunks: list[ChunkLabel]) -> DocLabel:
-        """Letter-weighted vote of the chunks, then the per-language threshold.
+        """The document's distribution, per-language threshold and calibrated score
+        (`document.aggregate`)."""
+        from corpusmill.annotators.langid.document import aggregate
 
-        Below its threshold an answer becomes `und`, except for the Arabic varieties whose
-        SIB-200 text is mostly Standard Arabic: a weak answer there means Arabic that the
-        model cannot place, and Standard Arabic is the answer that is most often right.
-        """
-        doc = aggregate(chunks)
-        if doc.lang != UND and doc.score < self.thresholds.get(doc.lang, 0.0):
-            fallback = STANDARD_ARABIC if doc.lang in LIKE_STANDARD_ARABIC else UND
-            return DocLabel(fallback, doc.score, doc.mix, doc.script)
-        return doc
+        return aggregate(chunks, thresholds=self.thresholds, calibration=self.calibration)
 
 
-def aggregate(chunks: list[ChunkLabel]) -> DocLabel:
-    """The document's language is the one with the most letters x probability.
-
-    `score` is the mean probability over the chunks given that language (weighted by
-    letters), so a confident bilingual document keeps a high score; `mix` is the
-    share of the document's letters in chunks of that language (1.0 = one language).
-    """
-    votes: dict[str, float] = {}
-    letters: dict[str, int] = {}
-    for chunk in chunks:
-        if chunk.label != UND:
-            votes[chunk.label] = votes.get(chunk.label, 0.0) + chunk.letters * chunk.score
-            letters[chunk.label] = letters.get(chunk.label, 0) + chunk.letters
-    total = sum(chunk.letters for chunk in chunks)
-    if not votes:
-        return DocLabel(UND, 0.0, 0.0, _main_script(chunks))
-    lang = max(votes, key=lambda label: (votes[label], label))
-    score = votes[lang] / letters[lang]
-    return DocLabel(lang, score, letters[lang] / total, lang.rsplit("_", 1)[-1])
+def _visible(text: str) -> int:
+    return len(text) - sum(text.count(space) for space in " \n\t\r")
 
 
-def _main_script(chunks: list[ChunkLabel]) -> str:
+def main_script(chunks: list[ChunkLabel]) -> str:
     weights: dict[str, int] = {}
     for chunk in chunks:
         weights[chunk.script] = weights.get(chunk.script, 0) + chunk.letters
     if not weights or max(weights.values()) == 0:
-        return COMMON
+        return UNKNOWN if any(chunk.script == UNKNOWN for chunk in chunks) else COMMON
     return max(weights, key=lambda script: (weights[script], script))
 
 
@@ -192,14 +222,16 @@ def _candidates_by_script(labels: list[str]) -> dict[str, list[str]]:
     return by_script
 
 
-def _best_of(candidates: list[str], labels, probs) -> tuple[str, float]:
-    """The most probable candidate, its probability renormalized over the candidates."""
+def _best_of(candidates: list[str], labels, probs, prior: dict[str, float] | None = None) -> tuple[str, float]:
+    """The most probable candidate, its probability (times its prior weight, if given)
+    renormalized over the candidates."""
     allowed = set(candidates)
     best, best_p, mass = UND, 0.0, 0.0
     for label, p in zip(labels, probs):
         code = label.removeprefix(_PREFIX)
         if code in allowed:
-            mass += float(p)
+            p = float(p) * (prior.get(code, 1.0) if prior else 1.0)
+            mass += p
             if p > best_p:
                 best, best_p = code, float(p)
     if mass <= 0.0:

@@ -1,38 +1,73 @@
-"""Bounded text samples straight from Arrow buffers.
+"""Bounded pieces of a document straight from Arrow buffers.
 
 A 50 MB document must cost what a 16 KB one costs: the text is never converted to one
-Python string. Long values are read as a few windows spread over the document
-(beginning, middle, end), cut at UTF-8 character boundaries.
+Python string. A short document is read whole; a longer one is read as windows of a few
+hundred bytes at evenly spaced positions from its first byte to its last, cut at UTF-8
+character boundaries and trimmed to whole words. The identifier asks for a few of them
+first and for the rest only when those disagree (see `LidModel.label_span`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
-# Defaults: documents up to 3 KB are read whole, longer ones as 3 windows of 1 KB
-# (beginning, middle, end).
-# fastText's cost grows with the words it reads (~15 us a word with our model), and
-# a few hundred words already decide the language; four windows still see a mix.
-SAMPLE_BYTES = 3_000
-WINDOWS = 3
+# Documents up to this many bytes are read whole.
+WHOLE_BYTES = 1_500
+# Window width and the most windows a document is read as: 16 x 320 bytes = 5 KB at most.
+WINDOW_BYTES = 320
+MAX_WINDOWS = 16
+# A cut word at a window's edge is dropped if a space is this close to the edge.
+_EDGE_BYTES = 40
 
 
-def sample_texts(
-    column: pa.Array | pa.ChunkedArray, *, max_bytes: int = SAMPLE_BYTES, windows: int = WINDOWS
-) -> list[str]:
-    """One string per row: the whole text, or `windows` windows joined by newlines.
+@dataclass(frozen=True)
+class Span:
+    """One document's UTF-8 bytes inside an Arrow data buffer."""
 
-    Nulls become empty strings. At most about `max_bytes` bytes per row are decoded.
-    """
+    data: memoryview
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+    def text(self) -> str:
+        return bytes(self.data[self.start : self.stop]).decode("utf-8", errors="replace")
+
+    def windows(self, width: int = WINDOW_BYTES, most: int = MAX_WINDOWS) -> int:
+        """How many windows the document is read as (they tile it when it is short)."""
+        return max(1, min(most, -(-self.size // width)))
+
+    def window(self, k: int, n: int, width: int = WINDOW_BYTES) -> str:
+        """The k-th of `n` windows of `width` bytes, spread evenly from start to stop."""
+        step = (self.size - width) / max(n - 1, 1)
+        lo = _char_start(self.data, self.start + max(0, round(k * step)), self.stop)
+        hi = _char_end(self.data, min(lo + width, self.stop), lo)
+        raw = bytes(self.data[lo:hi])
+        # Drop the cut words at the edges (not at the document's own ends).
+        if lo > self.start:
+            space = _first_space(raw[:_EDGE_BYTES])
+            raw = raw[space + 1 :] if space >= 0 else raw
+        if hi < self.stop:
+            space = _last_space(raw[-_EDGE_BYTES:])
+            raw = raw[: len(raw) - _EDGE_BYTES + space] if space >= 0 and len(raw) > _EDGE_BYTES else raw
+        return raw.decode("utf-8", errors="replace")
+
+
+def spans(column: pa.Array | pa.ChunkedArray) -> list[Span]:
+    """One span per row; nulls are empty spans."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    out: list[str] = []
+    out: list[Span] = []
     for array in chunks:
-        out.extend(_sample_array(array, max_bytes, windows))
+        out.extend(_spans(array))
     return out
 
 
-def _sample_array(array: pa.Array, max_bytes: int, windows: int) -> list[str]:
+def _spans(array: pa.Array) -> list[Span]:
     if len(array) == 0:
         return []
     offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
@@ -40,28 +75,18 @@ def _sample_array(array: pa.Array, max_bytes: int, windows: int) -> list[str]:
     offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset : array.offset + len(array) + 1]
     data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
     valid = array.is_valid().to_numpy(zero_copy_only=False)
-    texts = []
-    for i in range(len(array)):
-        start, stop = int(offsets[i]), int(offsets[i + 1])
-        if not valid[i] or stop == start:
-            texts.append("")
-        elif stop - start <= max_bytes:
-            texts.append(bytes(data[start:stop]).decode("utf-8", errors="replace"))
-        else:
-            # Room for the newlines that join the windows keeps the total within max_bytes.
-            texts.append(_windows(data, start, stop, (max_bytes - windows + 1) // windows, windows))
-    return texts
+    return [
+        Span(data, int(offsets[i]), int(offsets[i + 1]) if valid[i] else int(offsets[i])) for i in range(len(array))
+    ]
 
 
-def _windows(data: memoryview, start: int, stop: int, width: int, windows: int) -> str:
-    """`windows` slices of `width` bytes spread evenly from `start` to `stop`."""
-    step = (stop - start - width) / max(windows - 1, 1)
-    parts = []
-    for k in range(windows):
-        lo = _char_start(data, start + round(k * step), stop)
-        hi = _char_end(data, min(lo + width, stop), lo)
-        parts.append(bytes(data[lo:hi]).decode("utf-8", errors="replace"))
-    return "\n".join(parts)
+def _first_space(raw: bytes) -> int:
+    hits = [i for i in (raw.find(b" "), raw.find(b"\n")) if i >= 0]
+    return min(hits) if hits else -1
+
+
+def _last_space(raw: bytes) -> int:
+    return max(raw.rfind(b" "), raw.rfind(b"\n"))
 
 
 def _char_start(data: memoryview, pos: int, stop: int) -> int:

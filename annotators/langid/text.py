@@ -54,7 +54,8 @@ def chunks(text: str) -> list[str]:
                 out.append(pending)
                 pending = ""
             continue
-        pending = f"{pending} {line}" if pending else line
+        # Lines stay lines inside a chunk: code and navigation are told by their lines.
+        pending = f"{pending}\n{line}" if pending else line
         while len(pending) > MAX_CHUNK:
             head, pending = _split(pending, MAX_CHUNK)
             out.append(head)
@@ -64,7 +65,7 @@ def chunks(text: str) -> list[str]:
     if pending:
         # A short tail joins the previous chunk when that stays within bounds.
         if out and len(out[-1]) + len(pending) < MAX_CHUNK:
-            out[-1] = f"{out[-1]} {pending}"
+            out[-1] = f"{out[-1]}\n{pending}"
         else:
             out.append(pending)
     return out
@@ -72,7 +73,7 @@ def chunks(text: str) -> list[str]:
 
 def _split(text: str, limit: int) -> tuple[str, str]:
     """Split before `limit` at the last space, or hard at `limit` (CJK, Thai)."""
-    cut = text.rfind(" ", limit // 2, limit)
+    cut = max(text.rfind(" ", limit // 2, limit), text.rfind("\n", limit // 2, limit))
     if cut <= 0:
         cut = limit
     return text[:cut].rstrip(), text[cut:].lstrip()

@@ -4,7 +4,9 @@
 
 Trains on the train split only, quantizes, calibrates per-language thresholds on dev,
 trains the close-pair models (`close_pairs`), evaluates on dev sentences and paragraphs
-and writes `lid.ftz`, `lid_pairs.npz`, `lid.json` and `lid.md`.
+fits the letter model (no-language text) and the score calibration (`langid_extras`, on
+SIB-200 dev and, with `--ud`, our UD dev split) and writes `lid.ftz`, `lid_pairs.npz`,
+`lid_letters.npz`, `lid.json` and `lid.md` (with figures on the UD test split if given).
 With one thread (the default) the same data gives byte-identical files.
 """
 
@@ -22,20 +24,23 @@ from pathlib import Path
 
 import fasttext
 
-from corpusmill.annotators.langid import card
+from corpusmill.annotators.langid import card, card_documents
 from corpusmill.annotators.langid.close_pairs import ClosePairs
 from corpusmill.annotators.langid.close_pairs import save as save_pairs
-from corpusmill.annotators.langid.evaluate import accuracy, calibrate, dev_predictions
+from corpusmill.annotators.langid.evaluate import accuracy, calibrate, dev_predictions, no_language, unseen_text
 from corpusmill.annotators.langid.model import LidModel
+from corpusmill.annotators.langid.noise import LetterModel
 from corpusmill.annotators.langid.text import normalize
-from corpusmill.annotators.sib200 import languages, shared_lines, training_pairs
+from corpusmill.annotators.sib200 import languages, read_language, shared_lines, training_pairs
+from corpusmill.annotators.training import nonlanguage, ud
+from corpusmill.annotators.training.langid_extras import build_extras, version_hash
 from corpusmill.annotators.training.langid_pairs import train_all as train_pairs
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "corpusmill-lid-sib200"
 # Bump when training data, rules or parameters change; a hash of the model files is appended.
-RELEASE = "3"
+RELEASE = "4"
 SEED = 0
 # Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
 # signal; more epochs help the close pairs, word bigrams did not.
@@ -71,18 +76,31 @@ def train_model(train_file: Path, out_file: Path, threads: int, params: dict) ->
 
 
 def evaluate(lid: LidModel, root: Path, codes: list[str]) -> tuple[dict, dict, dict]:
-    """Thresholds from dev sentences, then sentence and paragraph accuracy with them."""
+    """Thresholds from dev sentences, then sentence and paragraph accuracy with them.
+
+    The thresholds judge the model's own scores, so the short-text prior is off meanwhile.
+    """
     lid.thresholds = {}
+    lid.short_prior = False
     sentences = dev_predictions(lid.label_text, root, codes, paragraph=False)
     paragraphs = dev_predictions(lid.label_text, root, codes, paragraph=True)
     lid.thresholds = calibrate(sentences, paragraphs, shared_lines(root, codes, "dev"))
+    lid.short_prior = True
     sentence = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=False))
     paragraph = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=True))
     return lid.thresholds, sentence, paragraph
 
 
-def build(root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: dict | None = None) -> dict:
-    """Train, calibrate, evaluate and write the three files into `out`; returns the metadata.
+def build(
+    root: Path,
+    out: Path,
+    qwen3_path: Path,
+    *,
+    threads: int = 1,
+    params: dict | None = None,
+    ud_dir: Path | None = None,
+) -> dict:
+    """Train, calibrate, evaluate and write the model files into `out`; returns the metadata.
 
     `params` overrides FASTTEXT_PARAMS (tests use a small hash bucket). Train once per
     process: a second fastText training in the same process can diverge (NaN).
@@ -105,14 +123,11 @@ def build(root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: 
     pair_models, pair_reports = train_pairs(root, lid.labels)
     lid.pairs = ClosePairs(pair_models)
     pairs_path = ClosePairs.path_for(out / "lid.ftz")
-    pairs_tmp = pairs_path.with_name(f".{pairs_path.name}")
-    save_pairs(pair_models, pairs_tmp)
-    # The version names both files: a change of either changes the labels.
-    version_hash = hashlib.sha256(data + pairs_tmp.read_bytes()).hexdigest()
-    thresholds, sentence, paragraph = evaluate(lid, root, codes)
+    save_pairs(pair_models, pairs_path)
+    os.replace(model_tmp, out / "lid.ftz")
+    thresholds, _, _ = evaluate(lid, root, codes)
     meta = {
         "name": MODEL_NAME,
-        "version": f"{RELEASE}+{version_hash[:12]}",
         "sha256": sha,
         "size_bytes": len(data),
         "labels": sorted(lid.labels),
@@ -125,13 +140,35 @@ def build(root: Path, out: Path, qwen3_path: Path, *, threads: int = 1, params: 
             "fasttext": params,
             "quantize": ", ".join(f"{k}={v}" for k, v in QUANTIZE_PARAMS.items()),
         },
-        "dev_accuracy": {"sentence": sentence, "paragraph": paragraph},
     }
-    _write_text(out / "lid.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    _write_text(out / "lid.md", card.render(meta, sentence, paragraph, qwen3))
-    os.replace(pairs_tmp, pairs_path)
-    os.replace(model_tmp, out / "lid.ftz")
+    ud_dev = ud.load(ud_dir / "ud_dev.jsonl", tunable_only=True) if ud_dir else []
+    meta.update(build_extras(lid, root, codes, ud_dev))
+    letters = lid.letters
+    if letters is None:  # build_extras always sets it; a silent None would ship no letter model
+        raise RuntimeError("the letter model was not built")
+    letters.save(LetterModel.path_for(out / "lid.ftz"))
+    # The version names every file and table: a change of any changes the labels.
+    meta["version"] = f"{RELEASE}+{version_hash(out, meta)[:12]}"
+    write_card(out, meta, lid, root, ud_dir, qwen3_path)
     return meta
+
+
+def write_card(out: Path, meta: dict, lid: LidModel, root: Path, ud_dir: Path | None, qwen3_path: Path) -> None:
+    """Evaluate the full identifier (SIB-200 dev; UD test and generated non-language text
+    when `ud_dir` is given) and write `lid.json` and `lid.md`."""
+    codes = languages(root)
+    sentence = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=False))
+    paragraph = accuracy(dev_predictions(lid.label_text, root, codes, paragraph=True))
+    meta["dev_accuracy"] = {"sentence": sentence, "paragraph": paragraph}
+    if ud_dir is not None:
+        meta["unseen_text"] = unseen_text(lid.label_text, ud.load(ud_dir / "ud_test.jsonl"))
+        natural = [text for code in codes for text in read_language(root, code, "train")[:3]]
+        cases = nonlanguage.generate(nonlanguage.TEST_SEED, nonlanguage.TEST_CASES, natural)
+        meta["no_language"] = no_language(lid.label_text, cases)
+    qwen3 = card.qwen3_languages(qwen3_path)
+    _write_text(out / "lid.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    text = card.render(meta, sentence, paragraph, qwen3)
+    _write_text(out / "lid.md", text + "\n".join(["", *card_documents.render(meta, qwen3)]))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -152,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="qwen3_languages.tsv (default: two folders above --sib200, as in shared/)",
     )
+    parser.add_argument(
+        "--ud", type=Path, default=None, help="folder with ud_dev.jsonl and ud_test.jsonl (training.ud)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="fastText threads; >1 is not reproducible")
     for key in ("dim", "epoch", "bucket", "lr"):
         kind = float if key == "lr" else int
@@ -162,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     qwen3_path = args.qwen3 or args.sib200.resolve().parent.parent / "qwen3_languages.tsv"
     params = {key: getattr(args, key) for key in ("dim", "epoch", "bucket", "lr")}
-    meta = build(args.sib200, args.out, qwen3_path, threads=args.threads, params=params)
+    meta = build(args.sib200, args.out, qwen3_path, threads=args.threads, params=params, ud_dir=args.ud)
     print(f"wrote {args.out}/lid.ftz ({meta['size_bytes']:,} bytes), lid.json, lid.md: version {meta['version']}")
     return 0
 
