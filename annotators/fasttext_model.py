@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +90,57 @@ def _train_supervised(data: str, params: TrainParams) -> fasttext.FastText._Fast
             log.warning("fastText loss diverged at lr=%g; retrying at lr=%g", lr, lr / 2)
             lr /= 2
     return fit(lr)
+
+
+# Every fastText model file starts with this magic number (int32, little endian).
+_MAGIC = (793712314).to_bytes(4, "little")
+CHECK_SECONDS = 120
+CHECK_MEMORY_BYTES = 4 << 30
+
+
+def check(annotator: str, path: str) -> None:
+    """Fail before the job starts when `path` is missing or is not a fastText model.
+
+    `ModelNotFoundError` names the file and how to get one; a file with a wrong header or
+    one fastText cannot load is reported as corrupt (`ConfigError`).
+    """
+    from corpusmill.annotators.base import require_files
+    from corpusmill.errors import ConfigError
+
+    require_files(annotator, path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head != _MAGIC:
+        raise ConfigError(
+            f"annotator {annotator!r}: {path} is not a fastText model (corrupt or wrong file); "
+            "rebuild it or point --models at a folder with a good copy"
+        )
+    error = _load_error(path)
+    if error:
+        raise ConfigError(
+            f"annotator {annotator!r}: cannot load {path} ({error}); the file is corrupt or "
+            "truncated: rebuild it or point --models at a folder with a good copy"
+        )
+
+
+def _load_error(path: str) -> str | None:
+    """Why fastText cannot load `path`, or None. Tried in a child process with a memory cap and
+    a time limit: fastText reading a truncated file can allocate without bound or never return."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+
+    code = "import sys, fasttext; fasttext.load_model(sys.argv[1])"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, path], capture_output=True, timeout=CHECK_SECONDS, preexec_fn=cap
+        )
+    except subprocess.TimeoutExpired:
+        return f"loading took over {CHECK_SECONDS} s"
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {done.returncode}"
+    return None
 
 
 def load(path: str) -> fasttext.FastText._FastText:

@@ -27,8 +27,10 @@ _BUILTIN: dict[str, str] = {
     "lang_id": "corpusmill.annotators.lang_id:LangId",
     "quality": "corpusmill.annotators.quality:QualitySignals",
     "edu": "corpusmill.annotators.edu:EduValue",
+    "edu_heuristic": "corpusmill.annotators.edu:EduHeuristic",
     "domain": "corpusmill.annotators.domain:Domain",
     "safety": "corpusmill.annotators.safety:Safety",
+    "safety_lexicon": "corpusmill.annotators.safety:SafetyLexicon",
     "teacher": "corpusmill.annotators.teacher:Teacher",
 }
 
