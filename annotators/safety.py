@@ -92,7 +92,12 @@ class Safety(Annotator):
         parts = [f"lexicon-{self.lexicon.version}", f"urls-{self.blocklist.version}"]
         if self.student_path:
             parts.insert(0, f"student-{file_version(self.student_path)}")
-        self.model_name = "safety_student+lexicon+urls" if self.student_path else "safety_lexicon+urls"
+        if not self.student_path:
+            self.model_name = "safety_lexicon+urls"
+        else:  # the shipped model, or a student the user trained from teacher labels
+            self.model_name = (
+                "safety_student+lexicon+urls" if self.student_path == user else "safety_fasttext+lexicon+urls"
+            )
         self.model_version = f"{self.version}+" + "+".join(parts)
         self._student = None
 

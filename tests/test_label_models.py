@@ -95,7 +95,7 @@ def test_student_flags_hate_and_threats_in_several_languages() -> None:
     assert out["safety"][0].startswith("unsafe:") and out["safety"][1].startswith("unsafe:")
     assert out["safety"][2] == "unsafe:violence"
     assert out["safety"][3:] == ["safe", "safe"]
-    assert out["safety_model"][0] == "safety_student+lexicon+urls" and "student-" in out["safety_model_version"][0]
+    assert out["safety_model"][0] == "safety_fasttext+lexicon+urls" and "student-" in out["safety_model_version"][0]
 
 
 def test_url_blocklist_is_its_own_column() -> None:

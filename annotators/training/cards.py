@@ -28,6 +28,13 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def _precision(v: dict[str, Any]) -> str:
+    """Precision of the unsafe call in one language, from its recall and false-positive rate."""
+    tp = (v["recall"] or 0) * v["positives"]
+    fp = (v["fpr"] or 0) * v["negatives"]
+    return _pct(tp / (tp + fp)) if tp + fp else "–"
+
+
 def write_domain_card(
     path: str,
     best: tuple[float, Any],
@@ -109,7 +116,9 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
         "text for them on GitHub (candidate sets are behind data-use agreements, on the Hugging Face hub, or are "
         "held out: Jigsaw). `sexual` comes from the language-scoped lexicon (several distinct terms and a density) "
         "and the URL list (`safety_url`); `self-harm` only from a teacher-trained student. Sexual recall at "
-        "FPR <= 0.02 is therefore **not measured** (no labeled test data).",
+        "FPR <= 0.02 is therefore **not measured** (no labeled test data). `violence` is learned from HateCheck's "
+        'threats against groups only: threats against one person ("I am going to kill you") are usually missed, '
+        "and many group threats come out as `hate` (see the category table).",
         "",
         "## Data and licenses",
         "",
@@ -139,10 +148,10 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
             for k, v in t["per_category"].items()
         ],
         "",
-        "| language | unsafe | recall | safe | false-positive rate |",
-        "| --- | --- | --- | --- | --- |",
+        "| language | unsafe | recall | safe | false-positive rate | precision |",
+        "| --- | --- | --- | --- | --- | --- |",
         *[
-            f"| {k} | {v['positives']} | {_pct(v['recall'])} | {v['negatives']} | {_pct(v['fpr'])} |"
+            f"| {k} | {v['positives']} | {_pct(v['recall'])} | {v['negatives']} | {_pct(v['fpr'])} | {_precision(v)} |"
             for k, v in t["per_language"].items()
         ],
         "",

@@ -13,7 +13,6 @@ import csv
 import io
 import os
 import random
-import re
 import zipfile
 from collections.abc import Iterator
 
@@ -92,10 +91,6 @@ def safety_rows(mirrors: str) -> Iterator[Row]:
         votes = [float(r[k]) for k in ("homophobia", "obscene", "insult", "racism", "misogyny", "xenophobia")]
         if max(votes) >= 2 or sum(votes) == 0:  # one annotator of three is too uncertain either way
             yield Row(text_key(r["text"]), "hate" if max(votes) >= 2 else "safe", "por_Latn", repo, r["text"])
-    repo = "okkyibrohim/id-multi-label-hate-speech-and-abusive-language-detection"
-    for r in _csv(show(mirrors, repo, "re_dataset.csv")):
-        text = " ".join(re.sub(r"\b(?:USER|RT|URL)\b", " ", r["Tweet"]).split())
-        yield Row(text_key(text), "hate" if "1" in (r["HS"], r["Abusive"]) else "safe", "ind_Latn", repo, text)
 
 
 def neutral_rows(sib200: str, seed: int = 0) -> Iterator[Row]:

@@ -109,12 +109,6 @@ SOURCES: dict[str, Source] = {
             "ToLD-Br toxic tweets, Portuguese (Leite et al. 2020)",
         ),
         Source(
-            "okkyibrohim/id-multi-label-hate-speech-and-abusive-language-detection",
-            "be98de98e974b65838d2b5145ee2c89e9bf53a6b",
-            "CC BY-NC-SA 4.0 (training only; not redistributed)",
-            "Indonesian hate speech and abuse (Ibrohim & Budi 2019)",
-        ),
-        Source(
             "Mohamed-Elsafty23/fineweb-edu-scorer",
             "d5e08528a97ef0397a324c6eb927bec271924595",
             "MIT (data ODC-By)",

@@ -1,14 +1,14 @@
 """Rebuild the shipped safety student (`models/safety.ftz`, `safety.json`, `safety.md`).
 
-    python -m corpusmill.annotators.training.safety --mirrors DIR --sib200 DIR [--out DIR] [--eval-dir DIR]
+    python -m corpusmill.annotators.training.safety --mirrors DIR --sib200 DIR [--out DIR]
 
 Data: the human-labeled sets of `training.labeled_sets` plus neutral text (SIB-200 train
 sentences in every language; Bible, law and novel passages), split 80/10/10 by group
 (`public_data.split_of`). The fastText student is trained on train; a Platt calibration of
 P(unsafe) is fitted on dev, and the threshold is the calibrated 0.5; test is scored once and
 written into the card: precision/recall per category and per language, and the false-positive
-rate on neutral text. `--eval-dir` also writes `safety_test.tsv` (text, label, lang) for
-`corpusmill annotators eval`. Single-threaded with fixed seeds: a rebuild is reproducible.
+rate on neutral text (`training.eval_sets` writes the same test rows for `corpusmill annotators
+eval`). Single-threaded with fixed seeds: a rebuild is reproducible.
 """
 
 from __future__ import annotations
@@ -132,7 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirrors", required=True)
     parser.add_argument("--sib200", required=True)
     parser.add_argument("--out", default=MODELS_DIR)
-    parser.add_argument("--eval-dir", default=None)
     args = parser.parse_args(argv)
     rows = build(args.mirrors, args.sib200)
     split = {s: [r for r in rows if split_of(r.group) == s] for s in ("train", "dev", "test")}
@@ -159,13 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     from corpusmill.annotators.training.cards import write_safety_card
 
     write_safety_card(os.path.join(args.out, "safety.md"), metrics)
-    if args.eval_dir:
-        os.makedirs(args.eval_dir, exist_ok=True)
-        with open(os.path.join(args.eval_dir, "safety_test.tsv"), "w", encoding="utf-8") as fh:
-            fh.write("text\tlabel\tlang\n")
-            for r in split["test"]:
-                label = "safe" if r.label == "safe" else f"unsafe:{r.label}"
-                fh.write(f"{' '.join(r.text.split())}\t{label}\t{r.lang}\n")
     t = metrics["test"]
     print(
         f"wrote {path}; test mean recall over languages {t['mean_recall_over_languages']:.3f}, "
