@@ -56,7 +56,7 @@ def test_safety_lexicon_is_word_boundary_and_cjk_thai_aware() -> None:
     assert lexicon_score("Scunthorpe is a town; the class assessment passed.", lex["eng"]) == 0
     assert lexicon_score("what the fuck is this shit", lex["eng"]) > 0.5
     assert lexicon_score("这个网站有三级片和色情片", lex["zho"]) > 0.5  # no spaces in Chinese
-    assert lexicon_score("ผู้หญิงคนนั้นเป็นกระหรี่และแมงดา", lex["tha"]) > 0.1  # nor in Thai
+    assert lexicon_score("ผู้หญิงคนนั้นเป็นกระหรี่ ควย", lex["tha"]) > 0.1  # nor in Thai
     assert lexicon_score("Room 13. Call 555 1234.", lex["eng"]) == 0  # digit-only terms are dropped
     # A term that is an ordinary word of the list's own language: excluded via neutral_terms.txt.
     assert lexicon_score("Bisogna battere il ferro finché è caldo, e la pompa dell'acqua batte.", lex["ita"]) == 0

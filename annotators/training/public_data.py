@@ -202,6 +202,7 @@ def domain_rows(mirrors: str) -> Iterator[Row]:
             ),
             "",
         )
+        txt = txt.replace("\r\n", "\n")  # Gutenberg files use CRLF: paragraphs are blank-line separated
         start, end = txt.find("*** START"), txt.find("*** END")
         body = txt[txt.find("\n", start) + 1 if start >= 0 else 0 : end if end > 0 else None]
         paras = [" ".join(p.split()) for p in body.split("\n\n") if len(p.split()) > 5]
