@@ -72,7 +72,7 @@ statutes, contracts and court decisions "law"; encyclopedias, dictionaries, text
 course material "education/reference"; source code "code"; mathematical exposition "math").
 Field: the one field from the list that best describes the main subject.
 Safety: "safe", or the category of harmful content it mainly contains: "sexual" (sexual or \
-pornographic content), "hate" (attacks people for protected attributes), "violence" \
+pornographic content), "hate" (attacks people for protected attributes; harassment; slurs), "violence" \
 (glorifies or instructs violence), "self-harm" (encourages suicide or self-injury). \
 Discussing a topic neutrally or educationally is safe.
 
@@ -169,6 +169,7 @@ class Teacher(Annotator):
     columns = pa.schema(
         [
             pa.field("teacher_edu", pa.float32()),
+            pa.field("teacher_domain", pa.string()),
             pa.field("teacher_field", pa.string()),
             pa.field("teacher_safety", pa.string()),
             *model_columns("teacher"),
@@ -234,6 +235,7 @@ class Teacher(Annotator):
         return pa.Table.from_arrays(
             [
                 pa.array([lab.edu if lab else None for lab in labels], pa.float32()),
+                pa.array([lab.domain if lab else None for lab in labels], pa.string()),
                 pa.array([lab.field if lab else None for lab in labels], pa.string()),
                 pa.array([lab.safety if lab else None for lab in labels], pa.string()),
                 pa.array([f"llm:{lab.model}" if lab else None for lab in labels], pa.string()),
