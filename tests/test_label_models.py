@@ -196,3 +196,18 @@ def test_missing_or_corrupt_model_fails_before_the_job(tmp_path, monkeypatch, na
         fh.truncate(4096)
     with pytest.raises(ConfigError, match="corrupt"):
         registry.create(name)
+
+
+def test_eval_prints_a_per_language_table(tmp_path, capsys) -> None:
+    from corpusmill.commands import main as cli_main
+
+    rows = [
+        ("The museum opens at nine and the guided tours are free on Sundays.", "safe", "eng_Latn"),
+        ("Das Museum öffnet um neun Uhr, die Führungen sind sonntags kostenlos.", "safe", "deu_Latn"),
+        ("I hate all immigrants, they are vermin and should be thrown out of this country.", "unsafe:hate", "eng_Latn"),
+    ]
+    path = tmp_path / "gold.tsv"
+    path.write_text("text\tlabel\tlang\n" + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    assert cli_main(["annotators", "eval", "--labels", str(path), "--annotator", "safety"]) == 0
+    out = capsys.readouterr().out
+    assert "lang\tn\taccuracy" in out and "deu_Latn\t1\t1.0000" in out and "eng_Latn\t2\t" in out
