@@ -7,6 +7,7 @@ CPU-only and ~1 ms per document, which is what a 30T-token labeling pass can aff
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import resource
@@ -95,6 +96,9 @@ def _train_supervised(data: str, params: TrainParams) -> fasttext.FastText._Fast
 # Every fastText model file starts with this magic number (int32, little endian).
 _MAGIC = (793712314).to_bytes(4, "little")
 CHECK_SECONDS = 120
+# Beside shipped models: file name -> content hash. A file listed there is checked by its hash
+# (milliseconds); any other file by loading it in a child process (a second or more).
+CHECKSUMS = "checksums.json"
 CHECK_MEMORY_BYTES = 4 << 30
 
 
@@ -115,12 +119,46 @@ def check(annotator: str, path: str) -> None:
             f"annotator {annotator!r}: {path} is not a fastText model (corrupt or wrong file); "
             "rebuild it or point --models at a folder with a good copy"
         )
+    expected = _recorded_checksum(path)
+    if expected is not None:
+        from corpusmill.annotators.base import file_version
+
+        if file_version(path) == expected:
+            return  # the exact file that was trained and tested
+        raise ConfigError(
+            f"annotator {annotator!r}: {path} differs from the file recorded in {CHECKSUMS} (corrupt or "
+            "truncated): reinstall the package, rebuild the model, or point --models at a good copy"
+        )
     error = _load_error(path)
     if error:
         raise ConfigError(
             f"annotator {annotator!r}: cannot load {path} ({error}); the file is corrupt or "
             "truncated: rebuild it or point --models at a folder with a good copy"
         )
+
+
+def _recorded_checksum(path: str) -> str | None:
+    """The content hash `checksums.json` beside `path` records for it, if any."""
+    manifest = os.path.join(os.path.dirname(path), CHECKSUMS)
+    if not os.path.isfile(manifest):
+        return None
+    with open(manifest, encoding="utf-8") as fh:
+        return json.load(fh).get(os.path.basename(path))
+
+
+def record_checksum(path: str) -> None:
+    """Write `path`'s content hash into `checksums.json` beside it (training scripts call this)."""
+    from corpusmill.annotators.base import file_version
+
+    manifest = os.path.join(os.path.dirname(path), CHECKSUMS)
+    known = {}
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as fh:
+            known = json.load(fh)
+    known[os.path.basename(path)] = file_version(path)
+    with open(manifest, "w", encoding="utf-8") as fh:
+        json.dump(known, fh, indent=1, sort_keys=True)
+        fh.write("\n")
 
 
 def _load_error(path: str) -> str | None:

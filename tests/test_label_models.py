@@ -211,3 +211,18 @@ def test_eval_prints_a_per_language_table(tmp_path, capsys) -> None:
     assert cli_main(["annotators", "eval", "--labels", str(path), "--annotator", "safety"]) == 0
     out = capsys.readouterr().out
     assert "lang\tn\taccuracy" in out and "deu_Latn\t1\t1.0000" in out and "eng_Latn\t2\t" in out
+
+
+def test_shipped_models_are_checked_by_their_recorded_hash(tmp_path, monkeypatch) -> None:
+    from corpusmill.annotators import domain as domain_module
+
+    models = os.path.join(os.path.dirname(domain_module.__file__), "models")
+    for name in ("domain.ftz", "checksums.json"):
+        shutil.copy(os.path.join(models, name), tmp_path / name)
+    monkeypatch.setattr(domain_module, "PACKAGE_MODELS", str(tmp_path))
+    assert registry.create("domain").topic_path == str(tmp_path / "domain.ftz")  # intact: accepted
+    data = bytearray((tmp_path / "domain.ftz").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte fastText itself would load without complaint
+    (tmp_path / "domain.ftz").write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="differs from the file recorded"):
+        registry.create("domain")

@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         if best is None or score > best[0]:
             best = (score, params, i)
     os.replace(f"{path}.{best[2]}", path)
+    fasttext_model.record_checksum(path)
     for i in range(len(CANDIDATES)):
         if os.path.exists(f"{path}.{i}"):
             os.remove(f"{path}.{i}")

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     path = os.path.join(args.out, STUDENT_MODEL)
     params = PARAMS if len(train) >= 5000 else fasttext_model.TrainParams(**{**PARAMS.__dict__, "quantize": False})
     fasttext_model.train([r.text for r in train], [r.label for r in train], path, params)
+    fasttext_model.record_checksum(path)
     model = fasttext_model.load(path)
     preds = [expected_score(p) for p in fasttext_model.predict(model, [r.text for r in test], k=6)]
     rho = spearman(np.array(preds), np.array([float(r.label) for r in test]))

@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(0).shuffle(train)
     path = os.path.join(args.out, STUDENT_MODEL)
     fasttext_model.train([r.text for r in train], [r.label for r in train], path, PARAMS)
+    fasttext_model.record_checksum(path)
     model = fasttext_model.load(path)
     dev = unsafe_probs(model, [r.text for r in split["dev"]])
     a, b = fit_platt(np.array([p for _, p in dev]), np.array([r.label != "safe" for r in split["dev"]], float))
