@@ -222,7 +222,7 @@ def test_shipped_models_are_checked_by_their_recorded_hash(tmp_path, monkeypatch
     monkeypatch.setattr(domain_module, "PACKAGE_MODELS", str(tmp_path))
     assert registry.create("domain").topic_path == str(tmp_path / "domain.ftz")  # intact: accepted
     data = bytearray((tmp_path / "domain.ftz").read_bytes())
-    data[len(data) // 2] ^= 0xFF  # one flipped byte fastText itself would load without complaint
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the weights
     (tmp_path / "domain.ftz").write_bytes(bytes(data))
     with pytest.raises(ConfigError, match="differs from the file recorded"):
         registry.create("domain")
