@@ -136,9 +136,10 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
         "",
         f"## Test figures (threshold {t['threshold']:.2f})",
         "",
-        f"Toxic/hate recall averaged over {len(t['per_language'])} languages: **{recall:.3f}** "
+        f"Toxic/hate recall averaged over {sum(v['positives'] > 0 for v in t['per_language'].values())} languages: "
+        f"**{recall:.3f}** "
         f"(target {HATE_RECALL_TARGET}: {gap}). False-positive rate on neutral text (SIB-200 sentences, Bible, "
-        f"law; n = {t['neutral_n']}): **{t['neutral_fpr']:.4f}**. The sets' own non-hateful items are hard "
+        f"law, novels; n = {t['neutral_n']}): **{t['neutral_fpr']:.4f}**. The sets' own non-hateful items are hard "
         "negatives (counter-speech, quoted slurs, identity mentions), so their FPR below is much higher.",
         "",
         "| category | test gold | recall | predicted | precision |",

@@ -6,7 +6,8 @@ copy of each as `<owner>+<name>/repo` (`git clone https://github.com/<owner>/<na
 works); only the pinned commit is read, so a rebuild gives the same rows. Blobs a partial
 copy lacks are skipped (the model cards list what we had).
 
-Each reader yields `Row(group, label, lang, source, text)`. `group` names the unit that must
+Each reader yields `Row(group, label, lang, source, text)`; `lang` is FLORES-200 style
+(`deu_Latn`), except for Bible translations, which carry the corpus's ISO 639-3 code. `group` names the unit that must
 not straddle a split: a book, a law, a HateCheck template (parallel across languages), a
 SIB-200 sentence id (parallel across languages), or the normalized text itself.
 """
@@ -185,13 +186,13 @@ def domain_rows(mirrors: str) -> Iterator[Row]:
         if path.endswith("index.md"):
             body = show(mirrors, repo, path).decode("utf-8", "replace").split("---", 2)[-1]
             lines = " ".join(ln for ln in body.splitlines() if ln.strip() and ln[0] not in "#:")
-            yield from (Row(f"law:{path}", "law", "deu", repo, t) for t in _passages(_SENT.split(lines), 2))
+            yield from (Row(f"law:{path}", "law", "deu_Latn", repo, t) for t in _passages(_SENT.split(lines), 2))
     repo = "steeve/france.code-civil"
     for path in files(mirrors, repo):
         if path.endswith(".md") and "/" in path:
             body = " ".join(show(mirrors, repo, path).decode("utf-8", "replace").splitlines()[2:])
             yield from (
-                Row(f"law:{path.split('/')[0]}", "law", "fra", repo, t) for t in _passages(_SENT.split(body), 2)
+                Row(f"law:{path.split('/')[0]}", "law", "fra_Latn", repo, t) for t in _passages(_SENT.split(body), 2)
             )
     for repo in (r for r in SOURCES if r.startswith("GITenberg/")):
         txt = next(
@@ -208,4 +209,4 @@ def domain_rows(mirrors: str) -> Iterator[Row]:
         paras = [" ".join(p.split()) for p in body.split("\n\n") if len(p.split()) > 5]
         for j in range(0, len(paras), 40):  # a group is a run of 40 paragraphs (a chapter or so)
             for t in _passages(_SENT.split(" ".join(paras[j : j + 40])), 2):
-                yield Row(f"{repo}:{j // 40}", "literature/fiction", "eng", repo, t)
+                yield Row(f"{repo}:{j // 40}", "literature/fiction", "eng_Latn", repo, t)

@@ -29,6 +29,7 @@ from corpusmill.annotators.training.public_data import SOURCES, Row, domain_rows
 
 MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "models")
 PARAMS = fasttext_model.TrainParams(epoch=10, lr=0.3, dim=32, word_ngrams=2, minn=2, maxn=4, bucket=200_000)
+# Text labeled safe by provenance (neutral), as opposed to the safety sets' own "safe" items.
 NEUTRAL_SOURCES = (
     "dadelani/sib-200 (train)",
     "christos-c/bible-corpus",
@@ -84,7 +85,7 @@ def score(rows: list[Row], preds: list[tuple[str, float]], threshold: float) -> 
     neutral = [0, 0]
     for r, (cat, p) in zip(rows, preds):
         flagged = p >= threshold
-        if r.source in NEUTRAL_SOURCES:
+        if r.source in NEUTRAL_SOURCES or r.source.startswith("GITenberg/"):
             neutral[0] += flagged
             neutral[1] += 1
             continue
