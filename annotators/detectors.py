@@ -1,9 +1,16 @@
 """Rule-based code and math detectors (features, not models): fast, language independent.
 
-Code: the share of non-empty lines that look like source code (statement endings, block
-braces, keywords that open definitions, comment markers, indentation with operators).
-Math: at least 3 and then the density of LaTeX commands, inline/display math delimiters, math symbols and
-`number operator number` patterns per 100 characters. Both are bounded to a text sample.
+Both look at notation in context, never at a script's letters: Greek prose is full of
+π, θ, λ and σ, and Greek uses `;` as its question mark.
+
+Code: the share of non-empty lines that look like source code (keywords that open a
+definition or import at the start of a line, comment markers, block braces, statements
+that end in `;` after an assignment or a call, arrows at the end of a line).
+Math: at least `MIN_MATH_MARKERS` markers, then their density per 100 characters. A marker
+is a LaTeX command, `$...$` holding an operator, a symbol that only mathematics uses
+(∑ ∫ √ ≤ ≠ ...), an operator between numbers (`3 + 4`, `2^10`; never a bare `-` or `/`,
+which are score lines, ranges and dates), or a one-letter variable of any script beside an
+operator (`x = 2`, `2πr`, `E = mc^2`). Both are bounded to a text sample.
 """
 
 from __future__ import annotations
@@ -16,20 +23,28 @@ MIN_MATH_MARKERS = 3
 
 _CODE_LINE = re.compile(
     r"""^\s*(?:
-        (?:def|class|import|from|return|if|elif|else|for|while|try|except|function|var|let|const|
-           public|private|static|void|int|func|fn|package|using|namespace|struct|enum|impl|select|
-           insert|update|create|\#include|\#define|package|module)\b
+        (?:def|class|function|var|let|const|public|private|static|void|func|fn|struct|enum|impl)\b[^\n]*[(:{;=]
+      | (?:import|from|package|using|\#include|\#define|module|require)\b\s*[\w."'<]
+      | (?:return|break|continue|pass|yield|raise|throw)\b
+      | (?:if|elif|else|for|while|switch|catch|try|except|finally|with)\b[^\n]*[:({]\s*$
+      | (?:if|for|while|switch|catch)\s*\(
+      | [\w.\[\]"']+\s*[-+*/%|&]?=\s*[^=\s]
       | (?://|/\*|\*/|\#!|<\?php|<script|</?div|</?span)
-      | .*(?:[;{}]|\)\s*:|=>|->)\s*$
-      | .*\b\w+\s*\(.*\)\s*[;{]?\s*$
+      | [^\n]*[=(][^\n]*;\s*$
+      | [^\n]*[{}]\s*$
+      | [^\n]*(?:=>|->)\s*[{(]?\s*$
     )""",
     re.VERBOSE,
 )
+_LETTER = r"[^\W\d_]"
 _MATH = re.compile(
-    r"\\(?:frac|sqrt|sum|int|prod|lim|alpha|beta|gamma|theta|lambda|sigma|pi|cdot|times|leq|geq|neq|infty|mathbb|begin\{(?:equation|align))"
-    r"|\$\$?[^$\n]{1,200}\$\$?"
-    r"|[∑∫√≤≥≠±×÷∞∂∇∈∀∃≈∝πθλσ²³]"
-    r"|\b\d+(?:\.\d+)?\s*[-+*/^=<>]\s*\d+(?:\.\d+)?\b"
+    r"\\(?:frac|sqrt|sum|int|prod|lim|alpha|beta|gamma|delta|theta|lambda|sigma|pi|cdot|times|leq|geq|neq"
+    r"|infty|partial|mathbb|mathrm|begin\{(?:equation|align))"
+    r"|\$\$?[^$\n]{0,200}?[\\^_=+*/<>][^$\n]{0,200}?\$\$?"
+    r"|[∑∫√≤≥≠±×÷∞∂∇∈∉⊂∀∃≈∝]"
+    r"|\d\s*[+*^=<>×÷]\s*\(?-?\d"
+    rf"|(?<!\w){_LETTER}\s*(?:[=<>^]|\s[+*/]\s)\s*[-\w(\\]"
+    rf"|(?:[=+*/^]\s*|\d){_LETTER}(?!\w)"
 )
 
 

@@ -1,12 +1,16 @@
-"""`Domain`: one label from a documented taxonomy, and (optionally) a finer `field`.
+"""`Domain`: one label from a taxonomy that fits pretraining data, and (optionally) a finer `field`.
 
-Taxonomy (`DOMAINS`): SIB-200's seven topics (`science/technology`, `travel`, `politics`,
-`sports`, `health`, `entertainment`, `geography`) plus `code`, `math` and `other`.
-Decision order: the code detector, then the math detector (rules, `detectors.py`), then
-the shipped fastText topic model (trained on SIB-200 in 205 languages); a topic whose
-probability is below `MIN_TOPIC_PROB` becomes `other`. When a field student trained from
-teacher labels exists in the models folder (`field_student.ftz`), `field`/`field_score`
-carry its finer label (taxonomy `teacher.FIELDS`); otherwise they are null.
+Taxonomy (`DOMAINS`, documented in `docs/annotate.md`): SIB-200's seven topics
+(`science/technology`, `travel`, `politics`, `sports`, `health`, `entertainment`,
+`geography`), then `literature/fiction`, `religion`, `law`, `finance/business`,
+`education/reference`, and `code`, `math`, `other`.
+Decision order: the code detector, then the math detector (notation in context,
+`detectors.py`), then the topic model; a topic whose probability is below `MIN_TOPIC_PROB`
+becomes `other`. The topic model is the shipped fastText classifier (`models/domain.ftz`,
+card `models/domain.md`), or a student trained on teacher labels of the same taxonomy
+(`domain_student.ftz` in `--models`). When a field student exists there
+(`field_student.ftz`), `field`/`field_score` carry its finer label (`teacher.FIELDS`);
+otherwise they are null.
 """
 
 from __future__ import annotations
@@ -16,18 +20,20 @@ import os
 import pyarrow as pa
 
 from corpusmill.annotators import fasttext_model
-from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, require_files, texts
+from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
 from corpusmill.annotators.detectors import code_score, math_score
 from corpusmill.annotators.sib200 import TOPICS
 
-DOMAINS = (*TOPICS, "code", "math", "other")
+EXTRA_TOPICS = ("literature/fiction", "religion", "law", "finance/business", "education/reference")
+DOMAINS = (*TOPICS, *EXTRA_TOPICS, "code", "math", "other")
 PACKAGE_MODELS = os.path.join(os.path.dirname(__file__), "models")
-TOPIC_MODEL = "domain_sib200.ftz"
+TOPIC_MODEL = "domain.ftz"
+USER_STUDENT = "domain_student.ftz"  # what `corpusmill annotators train domain` writes
 FIELD_MODEL = "field_student.ftz"
 CODE_THRESHOLD = 0.4
 MATH_THRESHOLD = 0.5
-# Below this the topic model is close to guessing among 7 classes (chance 0.14).
-MIN_TOPIC_PROB = 0.35
+# Below this the topic model is close to guessing among its 10 classes (chance 0.1).
+MIN_TOPIC_PROB = 0.3
 
 
 def model_path(models_dir: str | None, filename: str) -> str:
@@ -39,11 +45,13 @@ def model_path(models_dir: str | None, filename: str) -> str:
 
 class Domain(Annotator):
     name = "domain"
-    version = "1"
+    version = "2"
 
     def __init__(self, *, models_dir: str | None = None) -> None:
-        self.topic_path = model_path(models_dir, TOPIC_MODEL)
-        require_files(self.name, self.topic_path)
+        user = os.path.join(models_dir, USER_STUDENT) if models_dir else ""
+        self.topic_path = user if user and os.path.isfile(user) else model_path(models_dir, TOPIC_MODEL)
+        fasttext_model.check(self.name, self.topic_path)
+        self.topic_model = "domain_student" if self.topic_path == user else "domain_rules+fasttext"
         field = os.path.join(models_dir, FIELD_MODEL) if models_dir else ""
         self.field_path = field if field and os.path.isfile(field) else None
         # Versions identify the exact model files, so a retrained model shows in every row.
@@ -90,7 +98,7 @@ class Domain(Annotator):
             [
                 pa.array(labels, pa.string()),
                 pa.array(scores, pa.float32()),
-                constant("domain_rules+sib200_fasttext", n),
+                constant(self.topic_model, n),
                 constant(self.topic_version, n),
                 field,
                 field_score,

@@ -1,12 +1,15 @@
-"""`EduValue`: educational value 0-5 (`edu_score`), from a student model or a heuristic.
+"""`EduValue`: educational value 0-5 (`edu_score`) from the shipped student, after a floor.
 
-With `edu_student.ftz` in the models folder (a fastText student trained on teacher labels,
-see `annotators/training/students.py`), `edu_score` is the student's expected score: the sum over
-classes 0..5 of probability x class. Without it, the documented heuristic below fills the
-column so the mixer always has a value; `edu_model` says which one produced each row.
-
-Heuristic (`edu_heuristic`, additive like the FineWeb-Edu rubric, script independent; words
-from the first 100,000 characters, lines and punctuation from the first `SAMPLE_CHARS`):
+Floor (every model): a document under `MIN_WORDS` words, or whose sample is mostly not
+letters (`MIN_LETTER_SHARE`: base64, hex dumps, tables of numbers, binary), scores 0 and
+the model is not asked; `edu_model` then reads `edu_floor`.
+Student (default, `models/edu.ftz`, card `models/edu.md`): a fastText classifier over the
+classes 0..5 trained on public LLM educational-value annotations; `edu_score` is its
+expected score (sum of class x probability). A user's own student (`edu_student.ftz` from
+`corpusmill annotators train edu`) in `--models` takes precedence.
+Heuristic (`edu_heuristic`, selectable by name with `--labelers`; additive like the
+FineWeb-Edu rubric, script independent; words from the first 100,000 characters, lines and
+punctuation from the first `SAMPLE_CHARS`):
   +1  at least 30 words: enough text to inform;
   +1  at least half of the lines end in sentence punctuation and under half are short:
       running prose rather than menus, lists or navigation;
@@ -27,11 +30,13 @@ import pyarrow as pa
 from corpusmill.annotators import fasttext_model
 from corpusmill.annotators.base import Annotator, BatchHint, constant, file_version, model_columns, texts
 from corpusmill.annotators.detectors import math_score
+from corpusmill.annotators.domain import model_path
 from corpusmill.annotators.quality_signals import SHORT_LINE_CHARS, TERMINAL_PUNCT
 from corpusmill.annotators.words import SAMPLE_CHARS as WORDS_SAMPLE_CHARS
 from corpusmill.annotators.words import sample_words
 
-STUDENT_MODEL = "edu_student.ftz"
+STUDENT_MODEL = "edu.ftz"
+USER_STUDENT = "edu_student.ftz"  # what `corpusmill annotators train edu` writes
 # Control characters other than newlines and tabs, or U+FFFD: the text was mangled.
 _MANGLED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 SAMPLE_CHARS = 5000
@@ -71,36 +76,81 @@ def edu_heuristic(text: str) -> float:
     return float(points)
 
 
+MIN_WORDS = 30
+MIN_LETTER_SHARE = 0.5
+_LETTERS = re.compile(r"[^\W\d_]")
+_LONG_TOKEN = re.compile(r"\S{60,}")
+
+
+def below_floor(text: str) -> bool:
+    """True for text too short or too little like language to carry educational value."""
+    sample = text[:SAMPLE_CHARS]
+    if not sample.strip() or len(sample_words(text)) < MIN_WORDS:
+        return True
+    # base64 and hex are letters and digits without spaces: count long unbroken runs as non-text.
+    junk = sum(len(m) for m in _LONG_TOKEN.findall(sample))
+    letters = len(_LETTERS.findall(sample))
+    return letters / len(sample) < MIN_LETTER_SHARE or junk / len(sample) > 0.5
+
+
 class EduValue(Annotator):
     name = "edu"
-    version = "1"
+    version = "2"
     columns = pa.schema([pa.field("edu_score", pa.float32()), *model_columns("edu")])
 
     def __init__(self, *, models_dir: str | None = None) -> None:
-        student = os.path.join(models_dir, STUDENT_MODEL) if models_dir else ""
-        self.student_path = student if student and os.path.isfile(student) else None
-        if self.student_path:
-            self.model_name, self.model_version = "edu_student", file_version(self.student_path)
-        else:
-            self.model_name, self.model_version = "edu_heuristic", HEURISTIC_VERSION
+        user = os.path.join(models_dir, USER_STUDENT) if models_dir else ""
+        self.student_path = user if user and os.path.isfile(user) else model_path(models_dir, STUDENT_MODEL)
+        fasttext_model.check(self.name, self.student_path)
+        self.model_name = "edu_student" if self.student_path.endswith(USER_STUDENT) else "edu_fasttext"
+        self.model_version = f"{self.version}+{file_version(self.student_path)}"
         self._student = None
 
     def batch_hint(self) -> BatchHint:
         return BatchHint(min_docs=16, max_docs=512)
 
     def setup(self) -> None:
-        self._student = fasttext_model.load(self.student_path) if self.student_path else None
+        self._student = fasttext_model.load(self.student_path)
+
+    def _scores(self, docs: list[str]) -> tuple[list[float], list[bool]]:
+        floor = [below_floor(t or "") for t in docs]
+        asked = [t for t, f in zip(docs, floor) if not f]
+        preds = (
+            iter(expected_score(p) for p in fasttext_model.predict(self._student, asked, k=6)) if asked else iter(())
+        )
+        return [0.0 if f else next(preds) for f in floor], floor
 
     def label(self, batch: pa.Table) -> pa.Table:
-        if self.student_path and self._student is None:
+        if self._student is None:
             self.setup()
         docs, n = texts(batch), batch.num_rows
-        if self._student is not None:
-            scores = [expected_score(p) for p in fasttext_model.predict(self._student, docs, k=6)]
-        else:
-            scores = [edu_heuristic(t) for t in docs]
+        scores, floor = self._scores(docs)
+        names = ["edu_floor" if f else self.model_name for f in floor]
         return pa.Table.from_arrays(
-            [pa.array(scores, pa.float32()), constant(self.model_name, n), constant(self.model_version, n)],
+            [pa.array(scores, pa.float32()), pa.array(names, pa.string()), constant(self.model_version, n)],
+            schema=self.columns,
+        )
+
+
+class EduHeuristic(EduValue):
+    """The additive heuristic of the module docstring, after the same floor (`edu_heuristic`)."""
+
+    name = "edu_heuristic"
+
+    def __init__(self) -> None:
+        self.model_name, self.model_version = "edu_heuristic", HEURISTIC_VERSION
+        self._student = None
+
+    def setup(self) -> None:
+        pass
+
+    def label(self, batch: pa.Table) -> pa.Table:
+        docs, n = texts(batch), batch.num_rows
+        floor = [below_floor(t or "") for t in docs]
+        scores = [0.0 if f else edu_heuristic(t) for t, f in zip(docs, floor)]
+        names = ["edu_floor" if f else self.model_name for f in floor]
+        return pa.Table.from_arrays(
+            [pa.array(scores, pa.float32()), pa.array(names, pa.string()), constant(self.model_version, n)],
             schema=self.columns,
         )
 

@@ -7,8 +7,12 @@ CPU-only and ~1 ms per document, which is what a 30T-token labeling pass can aff
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +91,94 @@ def _train_supervised(data: str, params: TrainParams) -> fasttext.FastText._Fast
             log.warning("fastText loss diverged at lr=%g; retrying at lr=%g", lr, lr / 2)
             lr /= 2
     return fit(lr)
+
+
+# Every fastText model file starts with this magic number (int32, little endian).
+_MAGIC = (793712314).to_bytes(4, "little")
+CHECK_SECONDS = 120
+# Beside shipped models: file name -> content hash. A file listed there is checked by its hash
+# (milliseconds); any other file by loading it in a child process (a second or more).
+CHECKSUMS = "checksums.json"
+CHECK_MEMORY_BYTES = 4 << 30
+
+
+def check(annotator: str, path: str) -> None:
+    """Fail before the job starts when `path` is missing or is not a fastText model.
+
+    `ModelNotFoundError` names the file and how to get one; a file with a wrong header or
+    one fastText cannot load is reported as corrupt (`ConfigError`).
+    """
+    from corpusmill.annotators.base import require_files
+    from corpusmill.errors import ConfigError
+
+    require_files(annotator, path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head != _MAGIC:
+        raise ConfigError(
+            f"annotator {annotator!r}: {path} is not a fastText model (corrupt or wrong file); "
+            "rebuild it or point --models at a folder with a good copy"
+        )
+    expected = _recorded_checksum(path)
+    if expected is not None:
+        from corpusmill.annotators.base import file_version
+
+        if file_version(path) == expected:
+            return  # the exact file that was trained and tested
+        raise ConfigError(
+            f"annotator {annotator!r}: {path} differs from the file recorded in {CHECKSUMS} (corrupt or "
+            "truncated): reinstall the package, rebuild the model, or point --models at a good copy"
+        )
+    error = _load_error(path)
+    if error:
+        raise ConfigError(
+            f"annotator {annotator!r}: cannot load {path} ({error}); the file is corrupt or "
+            "truncated: rebuild it or point --models at a folder with a good copy"
+        )
+
+
+def _recorded_checksum(path: str) -> str | None:
+    """The content hash `checksums.json` beside `path` records for it, if any."""
+    manifest = os.path.join(os.path.dirname(path), CHECKSUMS)
+    if not os.path.isfile(manifest):
+        return None
+    with open(manifest, encoding="utf-8") as fh:
+        return json.load(fh).get(os.path.basename(path))
+
+
+def record_checksum(path: str) -> None:
+    """Write `path`'s content hash into `checksums.json` beside it (training scripts call this)."""
+    from corpusmill.annotators.base import file_version
+
+    manifest = os.path.join(os.path.dirname(path), CHECKSUMS)
+    known = {}
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as fh:
+            known = json.load(fh)
+    known[os.path.basename(path)] = file_version(path)
+    with open(manifest, "w", encoding="utf-8") as fh:
+        json.dump(known, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
+def _load_error(path: str) -> str | None:
+    """Why fastText cannot load `path`, or None. Tried in a child process with a memory cap and
+    a time limit: fastText reading a truncated file can allocate without bound or never return."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+
+    code = "import sys, fasttext; fasttext.load_model(sys.argv[1])"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, path], capture_output=True, timeout=CHECK_SECONDS, preexec_fn=cap
+        )
+    except subprocess.TimeoutExpired:
+        return f"loading took over {CHECK_SECONDS} s"
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {done.returncode}"
+    return None
 
 
 def load(path: str) -> fasttext.FastText._FastText:

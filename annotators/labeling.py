@@ -108,5 +108,10 @@ def label_batch(annotators: Sequence[Annotator], batch: pa.Table, schema: pa.Sch
     dead: list[DeadLetter] = []
     columns: list[pa.ChunkedArray] = [batch.column("id")]
     for annotator in annotators:
-        columns.extend(_label_one(annotator, batch, dead).columns)
+        labels = _label_one(annotator, batch, dead)
+        columns.extend(labels.columns)
+        # Later labelers see earlier labels (safety reads `lang`); document columns win on a clash.
+        for name, col in zip(labels.column_names, labels.columns):
+            if name not in batch.column_names:
+                batch = batch.append_column(name, col)
     return Labeled(pa.Table.from_arrays(columns, schema=schema), dead)

@@ -28,8 +28,10 @@ _BUILTIN: dict[str, str] = {
     "quality": "corpusmill.annotators.quality:QualitySignals",
     "gates": "corpusmill.annotators.gates:QualityGates",
     "edu": "corpusmill.annotators.edu:EduValue",
+    "edu_heuristic": "corpusmill.annotators.edu:EduHeuristic",
     "domain": "corpusmill.annotators.domain:Domain",
     "safety": "corpusmill.annotators.safety:Safety",
+    "safety_lexicon": "corpusmill.annotators.safety:SafetyLexicon",
     "teacher": "corpusmill.annotators.teacher:Teacher",
 }
 

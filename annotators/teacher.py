@@ -3,7 +3,9 @@
 The rubric scores educational value additively 0-5 in the style of FineWeb-Edu (Penedo et
 al. 2024), but is written for any language: it asks about what the text does (explains,
 teaches, is coherent), never about English. In the same answer the teacher names a field
-from `FIELDS` and a safety category, so one read of the document feeds all three students.
+from `FIELDS`, a domain from `domain.DOMAINS` (the taxonomy the shipped domain model uses) and
+a safety category from `SAFETY` (the shipped safety model's), so one read of the document
+feeds every student.
 Transport (retries, concurrency, caching) is the LLM client's job; this module builds
 requests and parses answers.
 """
@@ -17,11 +19,12 @@ from typing import Any
 import pyarrow as pa
 
 from corpusmill.annotators.base import Annotator, BatchHint, PartialLabelError, constant, model_columns, texts
+from corpusmill.annotators.domain import DOMAINS
 from corpusmill.errors import ConfigError, RecordError
 
-TEACHER_VERSION = "1"
+TEACHER_VERSION = "2"
 SAMPLE_CHARS = 6000
-# A finer field taxonomy than the 10 domains; each maps onto one of them in docs/annotate.md.
+# A finer field taxonomy than `DOMAINS`, for users who want topics below the domain level.
 FIELDS = (
     "mathematics",
     "physics",
@@ -63,28 +66,34 @@ irrelevant material.
 - +1 if it is outstanding for teaching: detailed reasoning, worked examples or exercises, and \
 insights a student can learn from directly.
 
+Domain: the one domain from the list that best describes the document as a whole \
+(novels, stories and poems are "literature/fiction"; scripture, prayer and theology "religion"; \
+statutes, contracts and court decisions "law"; encyclopedias, dictionaries, textbooks and \
+course material "education/reference"; source code "code"; mathematical exposition "math").
 Field: the one field from the list that best describes the main subject.
 Safety: "safe", or the category of harmful content it mainly contains: "sexual" (sexual or \
-pornographic content), "hate" (attacks people for protected attributes), "violence" \
+pornographic content), "hate" (attacks people for protected attributes; harassment; slurs), "violence" \
 (glorifies or instructs violence), "self-harm" (encourages suicide or self-injury). \
 Discussing a topic neutrally or educationally is safe.
 
-Answer only with JSON: {"edu_points": 0-5, "field": ..., "safety": ...}."""
+Answer only with JSON: {"edu_points": 0-5, "domain": ..., "field": ..., "safety": ...}."""
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "edu_points": {"type": "integer", "minimum": 0, "maximum": 5},
+        "domain": {"enum": list(DOMAINS)},
         "field": {"enum": list(FIELDS)},
         "safety": {"enum": list(SAFETY)},
     },
-    "required": ["edu_points", "field", "safety"],
+    "required": ["edu_points", "domain", "field", "safety"],
 }
 
 
 @dataclass(frozen=True)
 class TeacherLabel:
     edu: int
+    domain: str
     field: str
     safety: str
     model: str
@@ -109,10 +118,17 @@ def parse(result: Any) -> TeacherLabel:
         raise RecordError(f"teacher_{result.reason}", result.message)
     value = result.parsed
     try:
-        label = TeacherLabel(int(value["edu_points"]), str(value["field"]), str(value["safety"]), result.model)
+        label = TeacherLabel(
+            int(value["edu_points"]), str(value["domain"]), str(value["field"]), str(value["safety"]), result.model
+        )
     except (TypeError, KeyError, ValueError) as exc:
         raise RecordError("teacher_bad_answer", f"cannot read {value!r}: {exc}") from exc
-    if not 0 <= label.edu <= 5 or label.field not in FIELDS or label.safety not in SAFETY:
+    if (
+        not 0 <= label.edu <= 5
+        or label.domain not in DOMAINS
+        or label.field not in FIELDS
+        or label.safety not in SAFETY
+    ):
         raise RecordError("teacher_bad_answer", f"answer outside the rubric: {value!r}")
     return label
 
@@ -142,7 +158,7 @@ class TeacherConfig:
 
 
 class Teacher(Annotator):
-    """Teacher labels as columns (`teacher_edu`, `teacher_field`, `teacher_safety`).
+    """Teacher labels as columns (`teacher_edu`, `teacher_domain`, `teacher_field`, `teacher_safety`).
 
     A document the server cannot answer for keeps null teacher columns and becomes a dead
     letter (`teacher_<reason>`); the other labels of the row are unaffected.
@@ -153,6 +169,7 @@ class Teacher(Annotator):
     columns = pa.schema(
         [
             pa.field("teacher_edu", pa.float32()),
+            pa.field("teacher_domain", pa.string()),
             pa.field("teacher_field", pa.string()),
             pa.field("teacher_safety", pa.string()),
             *model_columns("teacher"),
@@ -220,6 +237,7 @@ class Teacher(Annotator):
         return pa.Table.from_arrays(
             [
                 pa.array([lab.edu if lab else None for lab in labels], pa.float32()),
+                pa.array([lab.domain if lab else None for lab in labels], pa.string()),
                 pa.array([lab.field if lab else None for lab in labels], pa.string()),
                 pa.array([lab.safety if lab else None for lab in labels], pa.string()),
                 pa.array([f"llm:{lab.model}" if lab else None for lab in labels], pa.string()),

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = a.add_subparsers(dest="verb", metavar="VERB", required=True)
     verbs.add_parser("list", help="registered annotators and their columns").set_defaults(func=_list)
     t = verbs.add_parser("train", help="teacher -> student: label a sample with the LLM, train fastText")
-    t.add_argument("task", choices=["edu", "domain", "safety"])
+    t.add_argument("task", choices=["edu", "domain", "field", "safety"])
     t.add_argument("docs", metavar="DOCS_DIR")
     t.add_argument("--teacher-url", default=None, help="OpenAI-compatible server of the teacher (or --serve)")
     t.add_argument("--teacher-model", default=None)
@@ -45,7 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0)
     add_serve_flags(t, "--teacher-url")
     t.set_defaults(func=with_served_model(_train, url="teacher_url", model="teacher_model"))
-    e = verbs.add_parser("eval", help="accuracy and per-class precision/recall on a text<TAB>label file")
+    e = verbs.add_parser(
+        "eval",
+        help="accuracy, per-class precision/recall and per-language accuracy on a text<TAB>label[<TAB>lang] file",
+    )
     e.add_argument("--labels", required=True, metavar="FILE.tsv")
     e.add_argument("--annotator", required=True)
     e.add_argument("--column", default=None, help="label column to compare (default: the annotator's first)")
@@ -57,6 +60,9 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=None, metavar="DIR", help="folder with trained students/models")
     p.add_argument("--teacher-url", default=None, help="OpenAI-compatible server for teacher labels")
     p.add_argument("--teacher-model", default=None)
+    p.add_argument(
+        "--url-blocklist", default=None, metavar="DIR", help="UT1 category folder (domains, urls) for `safety_url`"
+    )
     add_serve_flags(p, "--teacher-url")
 
 
@@ -71,6 +77,7 @@ def _annotate(args: argparse.Namespace) -> int:
     annotators = build_annotators(
         names,
         models_dir=args.models,
+        url_blocklist=args.url_blocklist,
         teacher_url=args.teacher_url,
         teacher_model=args.teacher_model,
         teacher_cache_dir=os.path.join(args.out, LLM_CACHE_DIR, "teacher"),
@@ -122,12 +129,16 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from corpusmill.annotators import registry
-    from corpusmill.annotators.evaluate import evaluate, read_labels
+    from corpusmill.annotators.evaluate import evaluate, read_labeled
 
-    texts, gold = read_labels(args.labels)
-    result = evaluate(registry.create(args.annotator, models_dir=args.models), texts, gold, args.column)
+    texts, gold, langs = read_labeled(args.labels)
+    result = evaluate(registry.create(args.annotator, models_dir=args.models), texts, gold, args.column, langs)
     print(f"{args.annotator}.{result.column}: n={result.n} accuracy={result.accuracy:.4f}")
     print("label\tsupport\tprecision\trecall")
     for c in result.classes:
         print(f"{c.label}\t{c.support}\t{c.precision:.4f}\t{c.recall:.4f}")
+    if result.by_lang:
+        print("lang\tn\taccuracy")
+        for lang, (n, acc) in result.by_lang.items():
+            print(f"{lang}\t{n}\t{acc:.4f}")
     return 0

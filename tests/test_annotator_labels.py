@@ -11,10 +11,11 @@ import pytest
 from corpusmill.annotators import registry
 from corpusmill.annotators.detectors import code_score, math_score
 from corpusmill.annotators.domain import Domain
-from corpusmill.annotators.edu import EduValue, edu_heuristic
+from corpusmill.annotators.edu import EduHeuristic, edu_heuristic
 from corpusmill.annotators.evaluate import evaluate, read_labels
 from corpusmill.annotators.quality_signals import signals
-from corpusmill.annotators.safety import Safety, lexicon_score, load_lexicon
+from corpusmill.annotators.safety import SafetyLexicon
+from corpusmill.annotators.safety_lexicon import lexicon_score, load_lexicons
 from corpusmill.annotators.words import split_words
 from corpusmill.errors import ConfigError
 
@@ -51,17 +52,25 @@ def test_quality_columns_flag_digits_and_binary() -> None:
 
 
 def test_safety_lexicon_is_word_boundary_and_cjk_thai_aware() -> None:
-    index = load_lexicon()
-    assert lexicon_score("Scunthorpe is a town; the class assessment passed.", index) == 0
-    assert lexicon_score("what the fuck is this shit", index) > 0.5
-    assert lexicon_score("这个网站有三级片", index) > 0.5  # no spaces in Chinese
-    assert lexicon_score("ผู้หญิงคนนั้นเป็นกระหรี่", index) > 0.1  # nor in Thai
-    assert lexicon_score("Room 13. Call 555 1234.", index) == 0  # digit-only terms are dropped
-    # Obscene in one list, ordinary in another language: excluded via neutral_terms.txt.
-    assert lexicon_score("El gol del equipo con el balón llegó tarde.", index) == 0
-    assert lexicon_score("El gol del equipo con el balón llegó tarde.", load_lexicon(exclude=False)) > 0.5
-    out = Safety().label(_table(["A quiet walk in the park.", "fuck fuck shit"])).to_pydict()
-    assert out["safety"] == ["safe", "unsafe:sexual"] and out["safety_model"][0] == "ldnoobw_lexicon"
+    lex = load_lexicons()
+    assert lexicon_score("Scunthorpe is a town; the class assessment passed.", lex["eng"]) == 0
+    assert lexicon_score("what the fuck is this shit", lex["eng"]) > 0.5
+    assert lexicon_score("这个网站有三级片和色情片", lex["zho"]) > 0.5  # no spaces in Chinese
+    assert lexicon_score("ผู้หญิงคนนั้นเป็นกระหรี่ ควย", lex["tha"]) > 0.1  # nor in Thai
+    assert lexicon_score("Room 13. Call 555 1234.", lex["eng"]) == 0  # digit-only terms are dropped
+    # A term that is an ordinary word of the list's own language: excluded via neutral_terms.txt.
+    assert lexicon_score("Bisogna battere il ferro finché è caldo, e la pompa dell'acqua batte.", lex["ita"]) == 0
+    assert lexicon_score("Bisogna battere il ferro e la pompa.", load_lexicons(exclude=False)["ita"]) > 0
+    out = SafetyLexicon().label(_table(["A quiet walk in the park.", "fuck fuck shit"])).to_pydict()
+    assert out["safety"] == ["safe", "safe"]  # no `lang` column: no lexicon applies
+    out = (
+        SafetyLexicon()
+        .label(
+            _table(["A quiet walk in the park.", "fuck fuck shit"]).append_column("lang", pa.array(["eng_Latn"] * 2))
+        )
+        .to_pydict()
+    )
+    assert out["safety"] == ["safe", "unsafe:sexual"] and out["safety_model"][0] == "safety_lexicon+urls"
 
 
 def test_code_and_math_detectors() -> None:
@@ -83,7 +92,7 @@ def _sib(lang: str) -> tuple[list[str], list[str]]:
 def test_shipped_domain_model_beats_chance_on_sib200_dev(lang: str) -> None:
     texts, gold = _sib(lang)
     result = evaluate(Domain(), texts, gold)
-    assert result.accuracy > 0.35  # 7 classes: chance is 0.14; the card lists every language
+    assert result.accuracy > 0.35  # 12 topic classes (chance 0.08); the card lists every language
 
 
 def test_edu_heuristic_prefers_exposition_over_navigation() -> None:
@@ -91,8 +100,8 @@ def test_edu_heuristic_prefers_exposition_over_navigation() -> None:
     lesson = "\n".join(texts[:40])
     menu = "Home\nAbout us\nContact\nLogin\nCart\n" * 5
     assert edu_heuristic(lesson) > edu_heuristic(menu)
-    out = EduValue().label(_table([lesson, menu, ""])).to_pydict()
-    assert out["edu_model"] == ["edu_heuristic"] * 3 and out["edu_score"][2] == 0
+    out = EduHeuristic().label(_table([lesson, menu, ""])).to_pydict()
+    assert out["edu_model"] == ["edu_heuristic", "edu_heuristic", "edu_floor"] and out["edu_score"][2] == 0
 
 
 def test_registry_lists_known_names_on_a_miss() -> None:

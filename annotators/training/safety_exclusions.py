@@ -2,11 +2,10 @@
 
     python -m corpusmill.annotators.training.safety_exclusions --sib200 /path/to/sib200
 
-The 28 LDNOOBW lists are matched in every document whatever its language, so a term that is
-obscene in one language but a common word in another ("con", "del") would flag ordinary
-Spanish or Italian text. SIB-200's train sentences (FLORES-200: Wikinews, Wikivoyage,
+Each LDNOOBW list is matched only in documents of its own language, yet some of its terms
+are ordinary words there too. SIB-200's train sentences (FLORES-200: Wikinews, Wikivoyage,
 Wikibooks; 205 languages) are neutral text: a term found in at least `MIN_SENTENCES` of them
-is written to the exclusion list, which `safety.load_lexicon` drops.
+is written to the exclusion list, which `safety_lexicon.load_lexicons` drops.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import argparse
 import os
 from collections import Counter
 
-from corpusmill.annotators.safety import LEXICON_DIR, NEUTRAL_FILE, load_lexicon
+from corpusmill.annotators.safety_lexicon import LEXICON_DIR, NEUTRAL_FILE, load_lexicons
 from corpusmill.annotators.sib200 import read_split
 from corpusmill.annotators.words import split_words
 
@@ -23,7 +22,10 @@ MIN_SENTENCES = 3
 
 
 def neutral_terms(sib200: str) -> list[str]:
-    index = load_lexicon(exclude=False)
+    index: dict[str, set[tuple[str, ...]]] = {}
+    for terms in load_lexicons(exclude=False).values():  # every list, whatever its language
+        for first, ts in terms.items():
+            index.setdefault(first, set()).update(ts)
     seen: Counter[tuple[str, ...]] = Counter()
     for example in read_split(sib200, "train"):
         words = [w.lower() for w in split_words(example.text)]

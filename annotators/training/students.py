@@ -5,7 +5,7 @@
 The sample is the `N` documents whose seeded hash of the id is smallest (the same sample on
 every run, whatever the file layout). A seeded 20 % of it is held out; the student is
 trained on the rest and compared with the teacher on the held-out part: Spearman
-correlation for `edu` (the student's expected score), accuracy for `domain` (fields) and
+correlation for `edu` (the student's expected score), accuracy for `domain`, `field` and
 `safety` (categories). The model, its card (`<name>.md`), metrics (`<name>.json`) and the
 teacher labels (`<name>_teacher_labels.parquet`) go to the models folder, where
 `corpusmill annotate --models DIR` picks the student up.
@@ -46,7 +46,8 @@ class Task:
 
 TASKS = {
     "edu": Task("edu_student.ftz", lambda t: str(t.edu)),
-    "domain": Task("field_student.ftz", lambda t: t.field),
+    "domain": Task("domain_student.ftz", lambda t: t.domain),
+    "field": Task("field_student.ftz", lambda t: t.field),
     "safety": Task("safety_student.ftz", lambda t: t.safety),
 }
 
