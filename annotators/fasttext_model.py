@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -163,16 +162,16 @@ def record_checksum(path: str) -> None:
 
 def _load_error(path: str) -> str | None:
     """Why fastText cannot load `path`, or None. Tried in a child process with a memory cap and
-    a time limit: fastText reading a truncated file can allocate without bound or never return."""
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
-
-    code = "import sys, fasttext; fasttext.load_model(sys.argv[1])"
+    a time limit: fastText reading a truncated file can allocate without bound or never return.
+    The cap is set by the child itself, not by a `preexec_fn`: Python code between fork and exec
+    is unsafe in a multithreaded parent (a Beam worker, or a process that imported JAX)."""
+    code = (
+        "import resource, sys; "
+        f"resource.setrlimit(resource.RLIMIT_AS, ({CHECK_MEMORY_BYTES}, {CHECK_MEMORY_BYTES})); "
+        "import fasttext; fasttext.load_model(sys.argv[1])"
+    )
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", code, path], capture_output=True, timeout=CHECK_SECONDS, preexec_fn=cap
-        )
+        done = subprocess.run([sys.executable, "-c", code, path], capture_output=True, timeout=CHECK_SECONDS)
     except subprocess.TimeoutExpired:
         return f"loading took over {CHECK_SECONDS} s"
     if done.returncode != 0:
