@@ -30,8 +30,8 @@ HEAD_CHARS = 2_000  # licence headers and error titles sit at the top
 BOILERPLATE_MAX_CHARS = 60_000
 ERROR_PAGE_MAX_CHARS = 5_000
 
-_LETTER = r"\pL"
-_NON_SPACE = r"\S"
+_NOT_LETTERS = r"[^\pL]+"
+_SPACES = r"\s+"
 # U+FFFD, C0/C1 controls other than TAB and LF, and private-use code points.
 _BAD = r"[\x{FFFD}\x{0}-\x{8}\x{B}-\x{1F}\x{7F}-\x{9F}\p{Co}]"
 
@@ -102,8 +102,10 @@ class QualityGates(Annotator):
         n = batch.num_rows
         text = batch.column("text")
         sample = pc.utf8_slice_codeunits(text, 0, SAMPLE_CHARS)
-        letters = pc.count_substring_regex(sample, _LETTER)
-        visible = pc.count_substring_regex(sample, _NON_SPACE)
+        # Counted as the length left after deleting runs of the other characters: one regex match
+        # per run instead of one per character (3-4x faster on prose; same counts).
+        letters = pc.utf8_length(pc.replace_substring_regex(sample, _NOT_LETTERS, ""))
+        visible = pc.utf8_length(pc.replace_substring_regex(sample, _SPACES, ""))
         n_chars = pc.utf8_length(text).to_pylist()
         heads = pc.utf8_slice_codeunits(text, 0, HEAD_CHARS).to_pylist()
         uris = batch.column("uri").to_pylist() if "uri" in batch.column_names else [None] * n
