@@ -35,6 +35,15 @@ def test_ticks_of_several_workers_add_up(tmp_path: Path):
     assert progress.read_ticks(str(tmp_path), "docs") == 12 and progress.read_ticks(str(tmp_path), "pages") == 0
 
 
+def test_a_tick_file_being_written_is_not_counted_twice(tmp_path: Path):
+    # storage writes a `.tmp-*` sibling, then renames it: a poll in between must not add both.
+    ticks = progress.ProgressTicks(str(tmp_path))
+    ticks.inc("docs", 7)
+    ticks.flush()
+    (tmp_path / ".tmp-0123abcd-worker.json").write_text('{"docs": 9}')
+    assert progress.read_ticks(str(tmp_path), "docs") == 7
+
+
 def _counts(err: str, job: str) -> list[int]:
     return [int(m.replace(",", "")) for m in re.findall(rf"^{job}: ([\d,]+)", err, re.M)]
 
