@@ -261,16 +261,20 @@ def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
     for n, line in enumerate(lines):
         here, offset = offset, offset + len(line) + 1
         if overflow and n == len(lines) - 1:
-            size = len(line) + overflow
-            yield dead_letter(
-                uri=f"{task.paths[0]}#{here}",
-                stage=STAGE,
-                reason="record_too_large",
-                error="RecordError",
-                message=f"line of {size:,}+ bytes > limit {task.max_record_bytes:,}; skipped unread",
-            )
+            yield _line_too_large(f"{task.paths[0]}#{here}", len(line) + overflow, task.max_record_bytes)
         elif line.strip():
             yield _json_record(line, task, str(here))
+
+
+def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
+    """The dead letter of a JSONL line over `limit` bytes, which was skipped without being held."""
+    return dead_letter(
+        uri=uri,
+        stage=STAGE,
+        reason="record_too_large",
+        error="RecordError",
+        message=f"line of {size:,}+ bytes > limit {limit:,}; skipped unread",
+    )
 
 
 def _skip_line(fh: Any) -> int:
@@ -303,13 +307,7 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
         for n, (line, overflow) in enumerate(_lines(stream, task.max_record_bytes)):
             if overflow:
-                yield dead_letter(
-                    uri=f"{task.paths[0]}#L{n + 1}",
-                    stage=STAGE,
-                    reason="record_too_large",
-                    error="RecordError",
-                    message=f"line of {len(line) + overflow:,}+ bytes > limit {task.max_record_bytes:,}; skipped",
-                )
+                yield _line_too_large(f"{task.paths[0]}#L{n + 1}", len(line) + overflow, task.max_record_bytes)
             elif line.strip():
                 yield _json_record(line, task, f"L{n + 1}")
 
