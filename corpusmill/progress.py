@@ -90,8 +90,6 @@ def read_ticks(folder: str, name: str) -> int:
     """The sum of `name` over every worker's tick file under `folder` (0 before any)."""
     total = 0
     for path in storage.expand(storage.join(folder, "*.json")):
-        if path.rsplit("/", 1)[-1].startswith("."):
-            continue  # a tick file being written (storage's `.tmp-*` sibling): counted once renamed
         try:
             total += int(storage.read_json(path).get(name, 0))
         except (OSError, ValueError):  # a file being replaced: the next poll reads it

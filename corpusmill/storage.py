@@ -47,7 +47,9 @@ def expand(pattern: str) -> list[str]:
         return x if protocol in ("file", "local") else f"{protocol}://{x.lstrip('/')}"
 
     if _glob.has_magic(p):
-        found = [x for x in fs.glob(p) if fs.isfile(x)]
+        # fsspec's `*` also matches hidden names: skip `atomic_write`'s `.tmp-*` siblings, so a
+        # listing during a write never sees a file twice (or half written).
+        found = [x for x in fs.glob(p) if not x.rsplit("/", 1)[-1].startswith(".") and fs.isfile(x)]
     elif fs.isdir(p):
         # Names starting with "_" or "." are bookkeeping (summaries, dead letters, staging,
         # temp files), in the file's name or in any folder below `p`.
