@@ -192,7 +192,13 @@ def _search(paths: dict[str, str], out: str) -> str | None:
     start = time.monotonic()
     # One worker: the proxies are tiny, so a second process would only compile the model again.
     result = run_search(
-        space_from_dict(DEMO_SEARCH), paths["docs"], paths["annotations"], search_dir, workers=1, progress=False
+        space_from_dict(DEMO_SEARCH),
+        paths["docs"],
+        paths["annotations"],
+        search_dir,
+        workers=1,
+        progress=False,
+        dedup=paths["dedup"],
     )
     print(result.describe())
     print(f"mix search took {time.monotonic() - start:.1f} s; run it: corpusmill mix {search_dir}/recipe.yaml ...")

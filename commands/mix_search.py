@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annotations", required=True, metavar="ANN_DIR")
     p.add_argument("-o", "--out", required=True, metavar="SEARCH_DIR")
     p.add_argument(
+        "--dedup",
+        metavar="DUP_DIR",
+        help="near-duplicate clusters from `corpusmill dedup`: the proxies see one document per cluster, as `mix` will",
+    )
+    p.add_argument(
         "--proxies", type=int, default=None, metavar="K", help="random mixtures to train (default: the space's)"
     )
     p.add_argument(
@@ -66,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         trainer_cmd=args.trainer_cmd,
         trainer_timeout_s=args.trainer_timeout,
         progress=not args.quiet,
+        dedup=args.dedup,
     )
     print(result.describe())
     return 0

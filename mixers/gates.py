@@ -42,7 +42,7 @@ class Gate:
 
 def gates_from_dict(d: Any) -> tuple[Gate, ...]:
     """Gates from a recipe's `gates:` mapping (order kept); `default` and `off` as described above."""
-    if d is None:
+    if d is None or (isinstance(d, str) and d.strip().lower() in OFF):
         return ()
     if d == "default":
         return tuple(Gate(n, w) for n, w in DEFAULT_GATES.items())

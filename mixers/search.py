@@ -55,7 +55,9 @@ def check(space: Space, corpus: Corpus) -> dict[str, tuple[list[str], list[str]]
             raise ConfigError(f"{overlaps[0]}; make the conditions disjoint or set `first_match: true` in the space")
     problems = empty_buckets(corpus, recipe)
     if problems:
-        raise ConfigError(problems[0].replace("stage ", "", 1).split(" ", 1)[1] + " (after held-out targets)")
+        raise ConfigError(
+            problems[0].replace("stage ", "", 1).split(" ", 1)[1] + " (after the quality gates and held-out targets)"
+        )
     files = {}
     where = recipe.stages[0].where
     for t in space.targets:
@@ -104,7 +106,7 @@ def prepare(
     create_mix_view(corpus, token_files)
     base = space.training_stage([1 / len(space.buckets)] * len(space.buckets), space.proxy_tokens)
     create_units_view(corpus, base)
-    candidates = select_stage(corpus, base)
+    candidates = select_stage(corpus, base, space.gates)
     b = sd.bounds(space, candidates)
     mix = sd.mixtures(space, b)
     streams = _target_streams(space, corpus, files, token_files, tokenizer)
@@ -188,7 +190,7 @@ def finish(prepared: Prepared, out: str, *, failed: list[dict[str, Any]]) -> dic
         concentration=space.concentration,
     )
     shares = _shares_for_recipe(c.weights)
-    recipe = space.recipe(shares)
+    recipe = space.written_recipe(shares)
     names = space.bucket_names
     oof = dict(zip((r["key"] for r in ok), c.observed_predicted))
     doc = {

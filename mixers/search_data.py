@@ -139,7 +139,7 @@ def bounds(space: Space, candidates: pa.Table) -> Bounds:
     for name, a in zip(names, available):
         if a == 0:
             raise ConfigError(
-                f"bucket {name}: no training document matches (after the stage filter and held-out targets)"
+                f"bucket {name}: no training document matches (after the stage filter, the quality gates and held-out targets)"
             )
     budget = max(space.proxy_tokens, space.stage.budget_tokens)
     caps = np.array([a * b.bucket.max_repeats / budget for a, b in zip(available, space.buckets)])
@@ -223,6 +223,7 @@ def config_key(
         {
             "v": SPEC_VERSION,
             "stage": repr(space.training_stage([1 / len(space.buckets)] * len(space.buckets), space.proxy_tokens)),
+            "gates": [[g.name, g.where] for g in space.gates],
             "seq_len": space.stage.seq_len,
             "proxy_tokens": space.proxy_tokens,
             "model": space.model.to_dict(),

@@ -12,6 +12,8 @@ stage:
   proxy_tokens: 1M           # training tokens per proxy
   budget_tokens: 30T         # the real stage budget written into recipe.yaml (default proxy_tokens)
   where: "safety = 'safe'"
+gates: default               # quality gates as in a recipe (default: the shipped five; `off`: none)
+dedup: when_present          # as in a recipe: with --dedup DUP_DIR the proxies see one document per cluster
 buckets:                     # recipe syntax; min_share / max_share bound the search
   - {name: en, where: "lang = 'en'", max_repeats: 2, weight: edu_score, max_share: 0.8}
   - {name: code, where: "domain = 'code'", min_share: 0.05}
@@ -37,8 +39,18 @@ from typing import Any
 import yaml
 
 from corpusmill.errors import ConfigError, InputNotFoundError
+from corpusmill.mixers.gates import DEFAULT_GATES, Gate, gates_from_dict
 from corpusmill.mixers.proxy_model import ProxyConfig
-from corpusmill.mixers.recipe import Bucket, Recipe, Stage, _int
+from corpusmill.mixers.recipe import (
+    DEDUP_OFF,
+    DEDUP_REQUIRED,
+    DEDUP_WHEN_PRESENT,
+    DEDUP_WHERE,
+    Bucket,
+    Recipe,
+    Stage,
+    _int,
+)
 
 PRIOR_NATURAL = "natural"
 MIN_SHARE_FLOOR = 1e-3  # every bucket keeps at least this share: a recipe share must be > 0
@@ -125,8 +137,14 @@ class Space:
     model: ProxyConfig = field(default_factory=ProxyConfig)
     fit: FitConfig = field(default_factory=FitConfig)
     name: str = "search"
+    # The proxies train on what `mix` would keep, and the written recipe carries the same gates.
+    gates: tuple[Gate, ...] = tuple(Gate(n, w) for n, w in DEFAULT_GATES.items())
+    dedup: str = DEDUP_WHEN_PRESENT  # written into the recipe, so `mix --dedup` keeps what the proxies saw
+    dedup_sidecar: bool = False  # set by the run, not the YAML: a near-duplicate sidecar is joined
 
     def __post_init__(self) -> None:
+        if self.dedup not in (DEDUP_OFF, DEDUP_WHEN_PRESENT, DEDUP_REQUIRED):
+            raise ConfigError(f"dedup must be {DEDUP_OFF!r}, {DEDUP_WHEN_PRESENT!r} or {DEDUP_REQUIRED!r}")
         if isinstance(self.proxies, bool) or not isinstance(self.proxies, int) or self.proxies < 2:
             raise ConfigError(f"proxies must be an integer >= 2, got {self.proxies!r}")
         if not (isinstance(self.concentration, (int, float)) and self.concentration > 0):
@@ -161,15 +179,43 @@ class Space:
                     f"{what}: bucket {b.bucket.name} share {s:.4f} is outside [{b.min_share}, {b.max_share}]"
                 )
 
-    def training_stage(self, shares: list[float], budget_tokens: int) -> Stage:
-        """The stage with these shares; targets given as SQL are excluded from it by condition."""
+    def with_dedup_sidecar(self, present: bool) -> Space:
+        """The space as it runs with (or without) a `corpusmill dedup` sidecar joined to the corpus."""
+        if self.dedup == DEDUP_REQUIRED and not present:
+            raise ConfigError("the space requires near-duplicate clusters: run `corpusmill dedup` and pass --dedup")
+        return dataclasses.replace(self, dedup_sidecar=present)
+
+    @property
+    def removes_duplicates(self) -> bool:
+        return self.dedup_sidecar and self.dedup != DEDUP_OFF
+
+    def training_stage(self, shares: list[float], budget_tokens: int, *, for_recipe: bool = False) -> Stage:
+        """The stage with these shares; targets given as SQL are excluded from it by condition.
+        The proxies' stage also keeps one document per near-duplicate cluster; the written
+        recipe leaves that to `mix` (its `dedup:` key), which adds the same condition."""
         held = [f"coalesce(({t.where}), FALSE)" for t in self.targets if t.where is not None]
         where = self.stage.where if not held else f"({self.stage.where}) AND NOT ({' OR '.join(held)})"
+        if self.removes_duplicates and not for_recipe:
+            where = f"({where}) AND {DEDUP_WHERE}"
         buckets = tuple(dataclasses.replace(b.bucket, share=float(s)) for b, s in zip(self.buckets, shares))
         return dataclasses.replace(self.stage, where=where, buckets=buckets, budget_tokens=budget_tokens)
 
     def recipe(self, shares: list[float], budget_tokens: int | None = None) -> Recipe:
-        return Recipe(stages=(self.training_stage(shares, budget_tokens or self.stage.budget_tokens),), name=self.name)
+        """The one-stage recipe the proxies sample from (gates and near-duplicate removal applied)."""
+        return Recipe(
+            stages=(self.training_stage(shares, budget_tokens or self.stage.budget_tokens),),
+            name=self.name,
+            gates=self.gates,
+        )
+
+    def written_recipe(self, shares: list[float]) -> Recipe:
+        """recipe.yaml: the real stage budget, the same gates, and `dedup:` for `mix` to apply."""
+        return Recipe(
+            stages=(self.training_stage(shares, self.stage.budget_tokens, for_recipe=True),),
+            name=self.name,
+            gates=self.gates,
+            dedup=self.dedup,
+        )
 
 
 _SPACE_KEYS = {
@@ -184,6 +230,8 @@ _SPACE_KEYS = {
     "targets",
     "model",
     "fit",
+    "gates",
+    "dedup",
 }
 _STAGE_KEYS = {
     "name",
@@ -262,6 +310,7 @@ def space_from_dict(d: Any) -> Space:
     if "models" in fit_d:
         fit_d["models"] = tuple(fit_d["models"])
     fit = _build(FitConfig, fit_d, "fit")
+    gates = gates_from_dict(d.pop("gates", "default"))
     return _build(
         Space,
         {
@@ -273,6 +322,7 @@ def space_from_dict(d: Any) -> Space:
             "prior": prior,
             "model": model,
             "fit": fit,
+            "gates": gates,
         },
         "space",
     )

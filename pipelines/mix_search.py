@@ -140,12 +140,15 @@ def run_search(
     trainer_cmd: str | None = None,
     trainer_timeout_s: float | None = None,
     progress: bool = True,
+    dedup: str | None = None,
 ) -> SearchResult:
-    """Check, prepare, train the missing proxies, fit and choose; see docs/mixing.md."""
+    """Check, prepare, train the missing proxies, fit and choose; see docs/mixing.md.
+    With `dedup` (a `corpusmill dedup` folder) the proxies see one document per cluster, as `mix` will."""
     start = time.monotonic()
+    space = space.with_dedup_sidecar(dedup is not None)
     tokenizer = load_tokenizer("qwen")
     options = pipeline_options(beam_args, workers=workers)
-    corpus = open_corpus(docs, annotations)
+    corpus = open_corpus(docs, annotations, dedup=dedup)
     try:
         files = search.check(space, corpus)
         check_unique_ids(corpus)

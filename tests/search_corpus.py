@@ -93,6 +93,7 @@ def space_dict(target: str, **overrides: object) -> dict:
             "eval_sequences": 16,
         },
         "fit": {"folds": 4, "candidates": 4000, "top": 50},
+        "gates": "off",  # the corpus has no `gates` annotator columns
     }
     for key, value in overrides.items():
         space[key] = value

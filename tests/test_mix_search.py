@@ -7,6 +7,7 @@ import shutil
 import sys
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -324,6 +325,104 @@ def test_sql_target_is_held_out_of_every_proxy_and_of_the_recipe(corpus, tmp_pat
     recipe = load_recipe(str(out / "recipe.yaml"))
     assert held in recipe.stages[0].where and recipe.stages[0].where.startswith("(TRUE) AND NOT")
     assert result.doc["chosen"]["weights"]["zh"] >= 0.5  # the rest of zh is what looks like the target
+
+
+def test_gates_keep_junk_out_of_every_proxy_and_go_into_the_recipe(corpus, tmp_path):
+    docs, ann, target = corpus
+    gate = "edu_score < 1.5"  # stands in for a junk signal: the test corpus has no `gates` columns
+    out = tmp_path / "o"
+    result = run_search(
+        space_from_dict(space_dict(target, gates={"low_edu": gate}, proxies=6)),
+        docs,
+        ann,
+        str(out),
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    import duckdb
+
+    gated = {r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{ann}/*.parquet') WHERE {gate}").fetchall()}
+    assert gated
+    used = set()
+    for p in result.doc["proxies"]:
+        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    assert used and not used & gated
+    recipe = load_recipe(str(out / "recipe.yaml"))
+    assert [(g.name, g.where) for g in recipe.gates] == [("low_edu", gate)]
+    ungated = run_search(
+        space_from_dict(space_dict(target, proxies=6)),
+        docs,
+        ann,
+        str(tmp_path / "o2"),
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+    )
+    # Another gate is another experiment: no proxy result is shared between the two.
+    assert not {p["key"] for p in ungated.doc["proxies"]} & {p["key"] for p in result.doc["proxies"]}
+
+
+@pytest.mark.parametrize(
+    "gates,message",
+    [
+        ("default", "gate too_short.*gate_visible_chars"),  # the default gates need the `gates` annotator
+        ({"no_de": "lang = 'de'"}, "bucket de: no document matches .*after the quality gates"),
+    ],
+)
+def test_gates_that_cannot_work_fail_before_any_proxy_trains(corpus, tmp_path, gates, message):
+    docs, ann, target = corpus
+    out = tmp_path / "o"
+    with pytest.raises(ConfigError, match=message):
+        run_search(
+            space_from_dict(space_dict(target, gates=gates)),
+            docs,
+            ann,
+            str(out),
+            trainer_cmd=TRAINER,
+            progress=False,
+            **runner_kwargs("in_process"),
+        )
+    assert not (out / "proxies").exists() or not any((out / "proxies").rglob("result.json"))
+
+
+def test_near_duplicates_removed_by_dedup_stay_out_of_the_proxies(tmp_path):
+    """Edited copies of five documents: `corpusmill dedup` keeps one per cluster, the proxies
+    never see the others, and the recipe asks `mix` for the same (`dedup: when_present`)."""
+    from corpusmill.pipelines.dedup import run_dedup
+    from corpusmill.schema import DOCUMENT_SCHEMA
+
+    docs, ann = write_corpus(tmp_path)
+    target = write_target(tmp_path / "target.jsonl")
+    originals = pq.read_table(os.path.join(docs, "part-00000.parquet")).to_pylist()[:5]
+    copies = [
+        {**d, "id": d["id"] + "-copy", "uri": d["uri"] + "/copy", "text": d["text"] + " river."} for d in originals
+    ]
+    pq.write_table(pa.Table.from_pylist(copies, schema=DOCUMENT_SCHEMA), os.path.join(docs, "part-00001.parquet"))
+    labels = pq.read_table(os.path.join(ann, "part-00000.parquet"))
+    extra = [{**r, "id": r["id"] + "-copy"} for r in labels.to_pylist()[:5]]
+    pq.write_table(pa.Table.from_pylist(extra, schema=labels.schema), os.path.join(ann, "part-00001.parquet"))
+    dup = str(tmp_path / "dup")
+    summary = run_dedup(docs, dup, progress=False, **runner_kwargs("in_process"))
+    import duckdb
+
+    dropped = {
+        r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{dup}/*.parquet') WHERE NOT dup_keep").fetchall()
+    }
+    assert len(dropped) == 5, summary
+    space = space_from_dict(space_dict(target, proxies=6))
+    with pytest.raises(ConfigError, match="requires near-duplicate clusters"):
+        space_from_dict(space_dict(target, dedup="required")).with_dedup_sidecar(False)
+    out = tmp_path / "o"
+    result = run_search(
+        space, docs, ann, str(out), trainer_cmd=TRAINER, progress=False, dedup=dup, **runner_kwargs("in_process")
+    )
+    used = set()
+    for p in result.doc["proxies"]:
+        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    assert used and not used & dropped
+    recipe = load_recipe(str(out / "recipe.yaml"))
+    assert recipe.dedup == "when_present" and "dup_keep" not in recipe.stages[0].where
 
 
 def test_a_folder_of_text_files_is_a_target(corpus, tmp_path):
