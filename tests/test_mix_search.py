@@ -59,6 +59,34 @@ def baseline(corpus, tmp_path_factory):
     return out, result
 
 
+def search(space: dict, docs: str, ann: str, out, **kw):
+    """A search with the unigram test trainer, in process: what most tests here need."""
+    return run_search(
+        space_from_dict(space),
+        docs,
+        ann,
+        str(out),
+        trainer_cmd=TRAINER,
+        progress=False,
+        **runner_kwargs("in_process"),
+        **kw,
+    )
+
+
+def ids_where(folder: str, condition: str) -> set[str]:
+    import duckdb
+
+    return {r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{folder}/*.parquet') WHERE {condition}").fetchall()}
+
+
+def proxy_ids(result, out) -> set[str]:
+    """Every document id any proxy of the search trained on."""
+    used: set[str] = set()
+    for p in result.doc["proxies"]:
+        used |= set(pq.read_table(os.path.join(out, "proxies", p["key"], "instances.parquet")).column("id").to_pylist())
+    return used
+
+
 def read(path):
     with open(path, "rb") as fh:
         return fh.read()
@@ -122,15 +150,7 @@ def test_an_interrupted_search_resumes_with_only_the_missing_proxies(baseline, c
 def test_trainer_cmd_contract(corpus, tmp_path):
     docs, ann, target = corpus
     out = str(tmp_path / "out")
-    result = run_search(
-        space_from_dict(space_dict(target, proxies=6)),
-        docs,
-        ann,
-        out,
-        trainer_cmd=TRAINER,
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
+    result = search(space_dict(target, proxies=6), docs, ann, out)
     chosen = result.doc["chosen"]["weights"]
     assert chosen["ru"] + chosen["zh"] >= 0.7, chosen  # a unigram model agrees on this corpus
     assert not os.path.exists(os.path.join(out, "proxies", result.doc["proxies"][0]["key"], "train.npy"))
@@ -202,30 +222,14 @@ def test_bad_spaces_fail_before_any_proxy_trains(corpus, tmp_path, change, messa
     docs, ann, target = corpus
     out = tmp_path / "o"
     with pytest.raises(ConfigError, match=message):
-        run_search(
-            space_from_dict(space_dict(target, **change)),
-            docs,
-            ann,
-            str(out),
-            trainer_cmd=TRAINER,
-            progress=False,
-            **runner_kwargs("in_process"),
-        )
+        search(space_dict(target, **change), docs, ann, out)
     assert not (out / "proxies").exists() or not any((out / "proxies").rglob("result.json"))
 
 
 def test_first_match_allows_overlapping_buckets(corpus, tmp_path):
     docs, ann, target = corpus
     buckets = [bucket("ru_zh", "lang IN ('ru', 'zh')"), bucket("rest", "TRUE")]
-    result = run_search(
-        space_from_dict(space_dict(target, buckets=buckets, first_match=True, proxies=6)),
-        docs,
-        ann,
-        str(tmp_path / "o"),
-        trainer_cmd=TRAINER,
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
+    result = search(space_dict(target, buckets=buckets, first_match=True, proxies=6), docs, ann, tmp_path / "o")
     assert result.doc["chosen"]["weights"]["ru_zh"] >= 0.7
 
 
@@ -235,15 +239,7 @@ def test_a_target_that_overlaps_training_is_refused(corpus, tmp_path):
     target = tmp_path / "leak.jsonl"
     target.write_text(json.dumps({"text": text}) + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="target ru_zh: 1 of its documents are also training candidates"):
-        run_search(
-            space_from_dict(space_dict(str(target))),
-            docs,
-            ann,
-            str(tmp_path / "o"),
-            trainer_cmd=TRAINER,
-            progress=False,
-            **runner_kwargs("in_process"),
-        )
+        search(space_dict(str(target)), docs, ann, tmp_path / "o")
 
 
 @pytest.mark.parametrize(
@@ -311,16 +307,10 @@ def test_sql_target_is_held_out_of_every_proxy_and_of_the_recipe(corpus, tmp_pat
     held = "lang = 'zh' AND edu_score >= 2.5"
     space = space_dict("unused", targets=[{"name": "zh_hi", "where": held, "weight": 1.0}], proxies=6)
     out = tmp_path / "o"
-    result = run_search(
-        space_from_dict(space), docs, ann, str(out), trainer_cmd=TRAINER, progress=False, **runner_kwargs("in_process")
-    )
-    import duckdb
-
-    ids = {r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{ann}/*.parquet') WHERE {held}").fetchall()}
+    result = search(space, docs, ann, out)
+    ids = ids_where(ann, held)
     assert ids
-    used = set()
-    for p in result.doc["proxies"]:
-        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    used = proxy_ids(result, out)
     assert used and not used & ids
     recipe = load_recipe(str(out / "recipe.yaml"))
     assert held in recipe.stages[0].where and recipe.stages[0].where.startswith("(TRUE) AND NOT")
@@ -331,34 +321,14 @@ def test_gates_keep_junk_out_of_every_proxy_and_go_into_the_recipe(corpus, tmp_p
     docs, ann, target = corpus
     gate = "edu_score < 1.5"  # stands in for a junk signal: the test corpus has no `gates` columns
     out = tmp_path / "o"
-    result = run_search(
-        space_from_dict(space_dict(target, gates={"low_edu": gate}, proxies=6)),
-        docs,
-        ann,
-        str(out),
-        trainer_cmd=TRAINER,
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
-    import duckdb
-
-    gated = {r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{ann}/*.parquet') WHERE {gate}").fetchall()}
+    result = search(space_dict(target, gates={"low_edu": gate}, proxies=6), docs, ann, out)
+    gated = ids_where(ann, gate)
     assert gated
-    used = set()
-    for p in result.doc["proxies"]:
-        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    used = proxy_ids(result, out)
     assert used and not used & gated
     recipe = load_recipe(str(out / "recipe.yaml"))
     assert [(g.name, g.where) for g in recipe.gates] == [("low_edu", gate)]
-    ungated = run_search(
-        space_from_dict(space_dict(target, proxies=6)),
-        docs,
-        ann,
-        str(tmp_path / "o2"),
-        trainer_cmd=TRAINER,
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
+    ungated = search(space_dict(target, proxies=6), docs, ann, tmp_path / "o2")
     # Another gate is another experiment: no proxy result is shared between the two.
     assert not {p["key"] for p in ungated.doc["proxies"]} & {p["key"] for p in result.doc["proxies"]}
 
@@ -374,15 +344,7 @@ def test_gates_that_cannot_work_fail_before_any_proxy_trains(corpus, tmp_path, g
     docs, ann, target = corpus
     out = tmp_path / "o"
     with pytest.raises(ConfigError, match=message):
-        run_search(
-            space_from_dict(space_dict(target, gates=gates)),
-            docs,
-            ann,
-            str(out),
-            trainer_cmd=TRAINER,
-            progress=False,
-            **runner_kwargs("in_process"),
-        )
+        search(space_dict(target, gates=gates), docs, ann, out)
     assert not (out / "proxies").exists() or not any((out / "proxies").rglob("result.json"))
 
 
@@ -404,22 +366,13 @@ def test_near_duplicates_removed_by_dedup_stay_out_of_the_proxies(tmp_path):
     pq.write_table(pa.Table.from_pylist(extra, schema=labels.schema), os.path.join(ann, "part-00001.parquet"))
     dup = str(tmp_path / "dup")
     summary = run_dedup(docs, dup, progress=False, **runner_kwargs("in_process"))
-    import duckdb
-
-    dropped = {
-        r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{dup}/*.parquet') WHERE NOT dup_keep").fetchall()
-    }
+    dropped = ids_where(dup, "NOT dup_keep")
     assert len(dropped) == 5, summary
-    space = space_from_dict(space_dict(target, proxies=6))
     with pytest.raises(ConfigError, match="requires near-duplicate clusters"):
         space_from_dict(space_dict(target, dedup="required")).with_dedup_sidecar(False)
     out = tmp_path / "o"
-    result = run_search(
-        space, docs, ann, str(out), trainer_cmd=TRAINER, progress=False, dedup=dup, **runner_kwargs("in_process")
-    )
-    used = set()
-    for p in result.doc["proxies"]:
-        used |= set(pq.read_table(out / "proxies" / p["key"] / "instances.parquet").column("id").to_pylist())
+    result = search(space_dict(target, proxies=6), docs, ann, out, dedup=dup)
+    used = proxy_ids(result, out)
     assert used and not used & dropped
     recipe = load_recipe(str(out / "recipe.yaml"))
     assert recipe.dedup == "when_present" and "dup_keep" not in recipe.stages[0].where
@@ -432,15 +385,7 @@ def test_a_folder_of_text_files_is_a_target(corpus, tmp_path):
     for i, line in enumerate(open(target, encoding="utf-8")):
         (folder / f"{i}.txt").write_text(json.loads(line)["text"], encoding="utf-8")
     space = space_dict(target, targets=[{"name": "files", "docs": str(folder)}], proxies=6)
-    result = run_search(
-        space_from_dict(space),
-        docs,
-        ann,
-        str(tmp_path / "o"),
-        trainer_cmd=TRAINER,
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
+    result = search(space, docs, ann, tmp_path / "o")
     chosen = result.doc["chosen"]["weights"]
     assert chosen["ru"] + chosen["zh"] >= 0.7
 
