@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 # Debian packages: Tesseract with models for the scripts of Qwen3's languages (the list the
-# Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test.
-APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium
+# Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test;
+# bubblewrap, the code sandbox of `synth` (synth/sandbox.py).
+APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium bubblewrap
 
 .PHONY: demo test check venv sysdeps bench clean
 
