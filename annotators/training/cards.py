@@ -133,7 +133,9 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
             f"= the {sx['positives']} sexual test texts, negatives = all {sx['negatives']} safe test texts, "
             f"neutral and the sets' own safe items): **{sx['recall']:.3f}** at FPR {sx['fpr']:.4f} "
             f"(P(sexual) > {sx['cut']:.3f}; target {SEXUAL_RECALL_TARGET}: {sgap}). The cut is the best the "
-            "scores allow on test; at the shipped threshold see the category table."
+            "scores allow on test; at the shipped threshold see the category table. English only: the student "
+            f"learns `sexual` from {m['counts']['train'].get('sexual', 0)} English training texts, and no other "
+            "language has sexual test texts, so this figure says nothing about other languages."
         )
     before = m.get("annotator_before")
     lines = [
