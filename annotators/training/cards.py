@@ -260,7 +260,7 @@ def write_edu_card(path: str, m: dict[str, Any]) -> None:
         "`Lone-Wolfgang/Distill-FineWeb2`, `OccasionallyNLP/fineweb_classifier`, "
         "`heyisula/fineweb-edu-llm-training`, `NMAIResearch/fineweb-edu-threshold`, `huggingface/cosmopedia` "
         "(code only; their annotations live on the Hugging Face hub); `OscarPindaro/fineweb-c-analysis-ita` and "
-        "`Shadoughcake/...FineWeb-C` (FineWeb-C, held out). Text searches: `int_score`, `educational_score`, "
+        "`Shadoughcake/Enhancing-Multilingual-AI-Analyzing-and-Modeling-Educational-Content-with-the-FineWeb-C` (FineWeb-C, held out). Text searches: `int_score`, `educational_score`, "
         "`edu_score`, `Educational score:`, FineWeb-Edu prompt lines in JSONL.",
         "",
         f"Params: `{m['params']}`.",
