@@ -41,14 +41,14 @@ TEXT_FILES_PER_TASK = 256
 PARQUET_ROWS_PER_TASK = 50_000
 # One document this large is a mistake (a dump without newlines, a disk image): refuse it
 # before reading it, so a worker's memory stays bounded whatever the input.
-MAX_RECORD_BYTES = 256 * 1024 * 1024
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 _SCAN_BYTES = 1 << 20
 RESERVED_FIELDS = ("text", "id", "source")
 
 
 @dataclass(frozen=True)
 class ReadTask:
-    kind: str  # jsonl | jsonl.gz | jsonl.zst | parquet | text
+    kind: str  # jsonl | jsonl.gz | jsonl.zst | parquet | text | link (refused: outside the input)
     paths: tuple[str, ...]
     names: tuple[str, ...]  # stable names (relative to the source root) used for ids
     source: str
@@ -98,21 +98,26 @@ def plan(
     source: str | None = None,
     encoding: str | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    follow_links: bool = False,
 ) -> list[ReadTask]:
     """Read tasks for files, folders or globs, in a deterministic order.
+
+    A file found in a folder or glob that is a symbolic link to somewhere outside that
+    folder is not read unless `follow_links` (a link to /etc/shadow in a crawl folder): each
+    becomes a `link_outside_input` dead letter. A file named on its own is always read.
 
     Raises InputNotFoundError (before any work) for a source that matches nothing, and
     ConfigError for an unknown `encoding`.
     """
     if encoding:
         encoding = check_encoding(encoding)
-    tasks = _plan(sources, source)
+    tasks = _plan(sources, source, follow_links)
     if encoding or max_record_bytes != MAX_RECORD_BYTES:
         tasks = [dataclasses.replace(t, encoding=encoding, max_record_bytes=max_record_bytes) for t in tasks]
     return tasks
 
 
-def _plan(sources: list[str], source: str | None) -> list[ReadTask]:
+def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[ReadTask]:
     tasks: list[ReadTask] = []
     for src in sources:
         files = storage.expand(src)
@@ -120,6 +125,12 @@ def _plan(sources: list[str], source: str | None) -> list[ReadTask]:
             raise InputNotFoundError(f"input not found: {src} (no file, folder or glob match)")
         name_of = _stable_names(src, files)
         src_name = source or _stem(src)
+        if not follow_links:
+            outside = _links_outside(src, files)
+            if outside:
+                tasks.append(ReadTask("link", tuple(outside), tuple(name_of[f] for f in outside), src_name))
+                refused = set(outside)
+                files = [f for f in files if f not in refused]
         texts = [f for f in files if _kind(f) == "text"]
         for i in range(0, len(texts), TEXT_FILES_PER_TASK):
             chunk = texts[i : i + TEXT_FILES_PER_TASK]
@@ -129,6 +140,34 @@ def _plan(sources: list[str], source: str | None) -> list[ReadTask]:
             if kind != "text":
                 tasks.extend(_split(kind, f, name_of[f], src_name))
     return tasks
+
+
+def _links_outside(src: str, files: list[str]) -> list[str]:
+    """The files of a local folder or glob `src` whose real path lies outside its root."""
+    fs, p = storage.filesystem(src)
+    if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        return []  # object stores have no links
+    root = p.rstrip("/")
+    while _glob.has_magic(root):
+        root = os.path.dirname(root)
+    if not os.path.isdir(root):
+        return []  # a file named on its own
+    real_root = os.path.realpath(root)
+    return [
+        f for f in files if os.path.commonpath([real_root, os.path.realpath(storage.filesystem(f)[1])]) != real_root
+    ]
+
+
+def _read_links(task: ReadTask) -> Iterator[DeadLetter]:
+    for path in task.paths:
+        yield dead_letter(
+            uri=path,
+            stage=STAGE,
+            reason="link_outside_input",
+            error="RecordError",
+            message=f"{path} is a symbolic link to {os.path.realpath(storage.filesystem(path)[1])}, outside the "
+            "input folder; not read (pass --follow-links to read it)",
+        )
 
 
 def _stable_names(src: str, files: list[str]) -> dict[str, str]:
@@ -172,6 +211,7 @@ def read_task(task: ReadTask) -> Iterator[Record | DeadLetter]:
         "jsonl.zst": _read_compressed,
         "parquet": _read_parquet,
         "text": _read_text_files,
+        "link": _read_links,
     }[task.kind]
     try:
         yield from reader(task)
@@ -193,12 +233,7 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
         if len(line) > task.max_record_bytes:
             raise RecordError("record_too_large", f"line of {len(line):,} bytes > limit {task.max_record_bytes:,}")
         text_line, repaired = _decode_line(line, task.encoding)
-        try:
-            # strict=False: raw control characters inside strings are common in crawls;
-            # normalization removes them later.
-            obj = json.loads(text_line, strict=False)
-        except json.JSONDecodeError as exc:
-            raise RecordError("invalid_json", f"line is not JSON: {exc}") from None
+        obj = _parse_json(text_line)
         if not isinstance(obj, dict):
             raise RecordError("invalid_json", f"line is JSON {type(obj).__name__}, not an object")
         text = obj.get("text")
@@ -215,13 +250,31 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
     return Record(text, doc_id, str(obj.get("source") or task.source), uri, meta)
 
 
-def _decode_line(line: bytes, encoding: str | None) -> tuple[str, int]:
-    if not encoding:
-        return decode_utf8(line)
+def _parse_json(text: str) -> Any:
+    """The JSON value of one line; any way a line can fail to decode is `invalid_json`."""
     try:
-        return line.decode(encoding), 0
-    except UnicodeDecodeError as exc:
-        raise RecordError("undecodable_text", f"line is not {encoding}: {exc}") from None
+        # strict=False: raw control characters inside strings are common in crawls;
+        # normalization removes them later.
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        raise RecordError("invalid_json", f"line is not JSON: {exc}") from None
+    except RecursionError:
+        raise RecordError("invalid_json", "line is JSON nested too deeply to decode") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise RecordError("invalid_json", f"line is not decodable JSON: {exc}") from None
+
+
+def _decode_line(line: bytes, encoding: str | None) -> tuple[str, int]:
+    """The line as text, without a byte-order mark: one can open any line (files concatenated
+    from several editors' output), and JSON allows none."""
+    if not encoding:
+        text, repaired = decode_utf8(line)
+    else:
+        try:
+            text, repaired = line.decode(encoding), 0
+        except UnicodeDecodeError as exc:
+            raise RecordError("undecodable_text", f"line is not {encoding}: {exc}") from None
+    return (text[1:] if text.startswith("\ufeff") else text), repaired
 
 
 def _auto_id(task: ReadTask, key: str) -> str:
@@ -232,38 +285,68 @@ def _auto_id(task: ReadTask, key: str) -> str:
 def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as fh:
-        # A line belongs to the task holding its first byte: look one byte back to learn
-        # whether `start` begins a line.
-        origin = max(task.start - 1, 0)
-        fh.seek(origin)
-        buf = fh.read(task.end - origin)
-        overflow = 0  # bytes of the last line past the limit, skipped unread
-        while buf and not buf.endswith(b"\n"):
-            last = len(buf) - buf.rfind(b"\n") - 1
-            if last > task.max_record_bytes:
-                overflow = _skip_line(fh)
-                break
-            more = fh.read(_SCAN_BYTES)
-            if not more:
-                break
-            cut = more.find(b"\n")
-            buf += more if cut < 0 else more[: cut + 1]
-            if cut >= 0:
-                break
-    offset = origin
-    if task.start > 0:
-        first = buf.find(b"\n")
-        if first < 0:
-            return
-        offset += first + 1
-        buf = buf[first + 1 :]
-    lines = buf.split(b"\n")
-    for n, line in enumerate(lines):
-        here, offset = offset, offset + len(line) + 1
-        if overflow and n == len(lines) - 1:
-            yield _line_too_large(f"{task.paths[0]}#{here}", len(line) + overflow, task.max_record_bytes)
-        elif line.strip():
-            yield _json_record(line, task, str(here))
+        for here, line, size in _owned_lines(fh, task.start, task.end, task.max_record_bytes):
+            if line is None:
+                yield _line_too_large(f"{task.paths[0]}#{here}", size, task.max_record_bytes)
+            elif line.strip():
+                yield _json_record(line, task, str(here))
+
+
+def _owned_lines(fh: Any, start: int, end: int, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(offset, line, size) of each line that starts in [start, end), read in one pass.
+
+    A line belongs to the task holding its first byte, so a task that starts mid-line only
+    looks for the next newline inside its own range; a line that runs past `end` is read by
+    its owner alone. Chunks are kept in a list and joined once (linear in the line's length),
+    and a line over `limit` bytes is counted to its end but not held (`line` is None).
+    """
+    pos = start
+    if start > 0:
+        fh.seek(start - 1)  # one byte back: does `start` begin a line?
+        if fh.read(1) != b"\n":
+            found = _find_newline(fh, end - start)
+            if found is None:
+                return  # no line starts in this range
+            pos = start + found + 1
+            fh.seek(pos)
+    else:
+        fh.seek(0)
+    chunk, i = b"", 0
+    while pos < end:
+        pieces: list[bytes] = []
+        size, held, ended = 0, True, False
+        while not ended:
+            if i >= len(chunk):
+                chunk, i = fh.read(_SCAN_BYTES), 0
+                if not chunk:
+                    break
+            cut = chunk.find(b"\n", i)
+            ended = cut >= 0
+            stop = cut if ended else len(chunk)
+            size += stop - i
+            if held and size > limit:
+                held, pieces = False, []
+            elif held:
+                pieces.append(chunk[i:stop])
+            i = stop + 1 if ended else stop
+        if not ended and size == 0:
+            return  # end of file
+        yield pos, b"".join(pieces) if held else None, size
+        pos += size + 1
+
+
+def _find_newline(fh: Any, within: int) -> int | None:
+    """Offset of the next newline from the current position, looking at most `within` bytes."""
+    seen = 0
+    while seen < within:
+        chunk = fh.read(min(_SCAN_BYTES, within - seen))
+        if not chunk:
+            return None
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return seen + cut
+        seen += len(chunk)
+    return None
 
 
 def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
@@ -273,7 +356,7 @@ def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
         stage=STAGE,
         reason="record_too_large",
         error="RecordError",
-        message=f"line of {size:,}+ bytes > limit {limit:,}; skipped unread",
+        message=f"line of {size:,} bytes > limit {limit:,}; skipped unread",
     )
 
 
@@ -288,13 +371,15 @@ def _skip_line(fh: Any) -> int:
     return skipped
 
 
-def _lines(stream: Any, limit: int) -> Iterator[tuple[bytes, int]]:
-    """Lines of a stream without their newline, and how many bytes past `limit` each had (skipped unread)."""
+def _lines(stream: Any, limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """Lines of a stream without their newline and their sizes; a line over `limit` bytes
+    is None (skipped unread)."""
     while line := stream.readline(limit + 1):
         if len(line) > limit and not line.endswith(b"\n"):
-            yield line, 1 + _skip_line(stream)
+            yield None, len(line) + _skip_line(stream)
         else:
-            yield line.rstrip(b"\n"), 0
+            line = line.rstrip(b"\n")
+            yield line, len(line)
 
 
 def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
@@ -305,9 +390,9 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
         else:
             stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
-        for n, (line, overflow) in enumerate(_lines(stream, task.max_record_bytes)):
-            if overflow:
-                yield _line_too_large(f"{task.paths[0]}#L{n + 1}", len(line) + overflow, task.max_record_bytes)
+        for n, (line, size) in enumerate(_lines(stream, task.max_record_bytes)):
+            if line is None:
+                yield _line_too_large(f"{task.paths[0]}#L{n + 1}", size, task.max_record_bytes)
             elif line.strip():
                 yield _json_record(line, task, f"L{n + 1}")
 
@@ -342,7 +427,7 @@ def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | DeadL
     if isinstance(stored, str):
         try:
             parsed = json.loads(stored)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # kept as the string it is
             parsed = None
         meta = {**parsed, **meta} if isinstance(parsed, dict) else {**meta, "meta": stored}
     elif stored is not None:
