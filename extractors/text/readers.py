@@ -123,14 +123,11 @@ def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[Re
         files = storage.expand(src)
         if not files:
             raise InputNotFoundError(f"input not found: {src} (no file, folder or glob match)")
-        name_of = _stable_names(src, files)
+        files, refused = _through_links(src, files, follow_links)
+        name_of = _stable_names(src, files + refused)
         src_name = source or _stem(src)
-        if not follow_links:
-            outside = _links_outside(src, files)
-            if outside:
-                tasks.append(ReadTask("link", tuple(outside), tuple(name_of[f] for f in outside), src_name))
-                refused = set(outside)
-                files = [f for f in files if f not in refused]
+        if refused:
+            tasks.append(ReadTask("link", tuple(refused), tuple(name_of[f] for f in refused), src_name))
         texts = [f for f in files if _kind(f) == "text"]
         for i in range(0, len(texts), TEXT_FILES_PER_TASK):
             chunk = texts[i : i + TEXT_FILES_PER_TASK]
@@ -142,20 +139,34 @@ def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[Re
     return tasks
 
 
-def _links_outside(src: str, files: list[str]) -> list[str]:
-    """The files of a local folder or glob `src` whose real path lies outside its root."""
+def _through_links(src: str, files: list[str], follow_links: bool) -> tuple[list[str], list[str]]:
+    """The files of `src` to read, and those refused: links out of a local folder or glob.
+
+    A link to a folder is listed, not descended into: one inside the root is dropped (its
+    files are read under their own paths), one outside is refused or, with `follow_links`,
+    read one level deep (links within it are not followed again, so no loop).
+    """
     fs, p = storage.filesystem(src)
     if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
-        return []  # object stores have no links
+        return files, []  # object stores have no links
     root = p.rstrip("/")
     while _glob.has_magic(root):
         root = os.path.dirname(root)
     if not os.path.isdir(root):
-        return []  # a file named on its own
+        return files, []  # a file named on its own is read, wherever it points
     real_root = os.path.realpath(root)
-    return [
-        f for f in files if os.path.commonpath([real_root, os.path.realpath(storage.filesystem(f)[1])]) != real_root
-    ]
+    read: list[str] = []
+    refused: list[str] = []
+    for f in files:
+        local = storage.filesystem(f)[1]
+        outside = os.path.commonpath([real_root, os.path.realpath(local)]) != real_root
+        if outside and not follow_links:
+            refused.append(f)
+        elif os.path.isdir(local):
+            read.extend(storage.expand(f) if outside else [])
+        else:
+            read.append(f)
+    return sorted(read), refused
 
 
 def _read_links(task: ReadTask) -> Iterator[DeadLetter]:
