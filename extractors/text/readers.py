@@ -371,14 +371,14 @@ def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
     )
 
 
-def _skip_line(fh: Any) -> int:
-    """Read past the rest of the current line in bounded chunks; returns the bytes skipped."""
+def _skip_line(stream: Any) -> int:
+    """Read past the rest of the current line in bounded pieces; returns the bytes skipped.
+    (`readline`, not `read`: the bytes after the newline are the next record's.)"""
     skipped = 0
-    while chunk := fh.read(_SCAN_BYTES):
-        cut = chunk.find(b"\n")
-        if cut >= 0:
-            return skipped + cut
-        skipped += len(chunk)
+    while piece := stream.readline(_SCAN_BYTES):
+        if piece.endswith(b"\n"):
+            return skipped + len(piece) - 1
+        skipped += len(piece)
     return skipped
 
 
