@@ -45,7 +45,7 @@ def annotate_main(docs: str, ann: str, runner: str) -> None:
     from corpusmill.pipelines.annotate import run_annotate
     from tests.beam_runners import runner_kwargs
 
-    run_annotate(docs, ann, annotators=[StallingQuality()], progress=False, **runner_kwargs(runner))
+    run_annotate(docs, ann, annotators=[StallingQuality()], progress=True, **runner_kwargs(runner))
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:

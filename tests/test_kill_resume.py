@@ -15,6 +15,7 @@ import signal
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -22,6 +23,7 @@ from corpusmill.mixers.recipe import recipe_from_dict
 from corpusmill.pipelines.annotate import run_annotate
 from corpusmill.pipelines.ingest import run_ingest
 from corpusmill.pipelines.mix import run_mix
+from corpusmill.progress import progress_dir, read_ticks
 from tests.beam_runners import RUNNERS, runner_kwargs
 from tests.fault_jobs import (
     STALL_DIR_ENV,
@@ -39,19 +41,22 @@ from tests.mix_corpus import write_corpus
 WORDS = "alpha beta gamma delta river stone cloud paper light house window garden".split()
 
 
-@pytest.fixture(scope="module")
-def jsonl_inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Six JSONL files (one read task each) with some duplicates across them."""
-    folder = tmp_path_factory.mktemp("src")
+def _write_jsonl(folder: Path, files: int, lines: int) -> list[str]:
+    """JSONL files (one read task each) with some texts repeated across them."""
     paths = []
-    for f in range(6):
+    for f in range(files):
         path = folder / f"in{f}.jsonl"
         with path.open("w") as fh:
-            for i in range(6000):
+            for i in range(lines):
                 words = [WORDS[(i * 7 + k * f + k * k) % len(WORDS)] for k in range(40)]
-                fh.write(json.dumps({"text": " ".join(words) + f" {i % 4000}"}) + "\n")
+                fh.write(json.dumps({"text": " ".join(words) + f" {i % (lines * 2 // 3)}"}) + "\n")
         paths.append(str(path))
     return paths
+
+
+@pytest.fixture(scope="module")
+def jsonl_inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return _write_jsonl(tmp_path_factory.mktemp("src"), 6, 4000)
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +111,11 @@ def test_interrupt_prints_one_line_and_the_rerun_resumes(how, jsonl_inputs, inge
 
 
 @pytest.fixture(scope="module")
-def docs_dir(jsonl_inputs: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def docs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Ingested documents in five files (one per input) for annotate."""
+    inputs = _write_jsonl(tmp_path_factory.mktemp("small"), 5, 300)
     out = tmp_path_factory.mktemp("docs") / "docs"
-    run_ingest(jsonl_inputs[:5], str(out), dedup=False, progress=False, **runner_kwargs("in_process"))
+    run_ingest(inputs, str(out), dedup=False, progress=False, **runner_kwargs("in_process"))
     return out
 
 
@@ -133,6 +139,9 @@ def test_annotate_killed_keeps_finished_files_and_resumes_identical(runner, docs
     # Finished before the kill: at least the file each stalled worker had labeled first.
     assert 0 < len(kept) < n_files
     assert not (ann / "_summary.json").exists()
+    # The progress line's count (documents, summed from the workers' tick files) had moved.
+    labeled = sum(pq.read_metadata(ann / name).num_rows for name in kept)
+    assert read_ticks(progress_dir(str(ann)), "docs") >= labeled > 0
 
     summary = run_annotate(
         str(docs_dir), str(ann), annotators=[StallingQuality()], progress=False, **runner_kwargs(runner)
