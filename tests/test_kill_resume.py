@@ -70,16 +70,23 @@ def _staged(out: Path) -> bool:
     return any((out / "_staging").glob("hashes-*.parquet"))
 
 
-def test_ingest_killed_then_resumed_is_byte_identical(jsonl_inputs, ingest_reference, tmp_path):
+def _runner_flags(runner: str) -> list[str]:
+    """The command-line flags of a runner of `tests/beam_runners.py`."""
+    kwargs = runner_kwargs(runner)
+    return (["--workers", str(kwargs["workers"])] if kwargs["workers"] else []) + kwargs["beam_args"]
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_ingest_killed_then_resumed_is_byte_identical(runner, jsonl_inputs, ingest_reference, tmp_path):
     out = tmp_path / "docs"
-    proc = cli("ingest", *jsonl_inputs, "-o", str(out), "--workers", "2", "--quiet")
+    proc = cli("ingest", *jsonl_inputs, "-o", str(out), "--quiet", *_runner_flags(runner))
     wait_for(lambda: _staged(out), proc)
     kill_driver(proc)
     assert not (out / "_summary.json").exists()
     staged = sorted(p.name for p in (out / "_staging").glob("hashes-*.parquet"))
     assert 0 < len(staged) <= len(jsonl_inputs)
 
-    again = cli("ingest", *jsonl_inputs, "-o", str(out), "--workers", "2", "--quiet")
+    again = cli("ingest", *jsonl_inputs, "-o", str(out), "--quiet", *_runner_flags(runner))
     _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert files_of(out) == files_of(ingest_reference)
