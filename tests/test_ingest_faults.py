@@ -41,6 +41,9 @@ def hostile_jsonl(tmp_path: Path) -> Path:
         fh.write(b'{"text": "before"}\n')
         fh.write(b"[" * 100_000 + b"\n")  # RecursionError in the decoder
         fh.write(b'{"text": "deep meta", "meta": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_000 + b"}\n")
+        # Deep enough to parse or not depending on the stack (so on the runner): refused alike.
+        fh.write(b'{"text": "id 500 deep", "id": ' + b"[" * 500 + b"]" * 500 + b"}\n")
+        fh.write(b'{"text": "meta 50 deep", "m": ' + b"[" * 50 + b"]" * 50 + b"}\n")  # kept
         fh.write(b'{"text": "huge number", "n": ' + b"9" * 5_000 + b"}\n")  # ValueError, not JSONDecodeError
         fh.write(b'\xef\xbb\xbf{"text": "a line that opens with a BOM"}\n')
         fh.write(b'{"text": "after"}\n')
@@ -51,11 +54,11 @@ def hostile_jsonl(tmp_path: Path) -> Path:
 def test_undecodable_json_of_any_kind_is_a_dead_letter(runner: str, hostile_jsonl: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     s = run_ingest([str(hostile_jsonl)], str(out), progress=False, **runner_kwargs(runner))
-    assert s["records_in"] == 6 and s["docs"] == 3
-    assert s["dead_letters"] == {"invalid_json": 3}
-    assert sorted(_texts(out)) == ["a line that opens with a BOM", "after", "before"]
+    assert s["records_in"] == 8 and s["docs"] == 4
+    assert s["dead_letters"] == {"invalid_json": 4}
+    assert sorted(_texts(out)) == ["a line that opens with a BOM", "after", "before", "meta 50 deep"]
     messages = sorted(d["message"] for d in _dead(out))
-    assert sum("nested too deeply" in m for m in messages) == 2
+    assert sum("nested deeper than 100 levels" in m for m in messages) == 3
     assert any("digits" in m for m in messages)
 
 

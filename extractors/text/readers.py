@@ -44,6 +44,11 @@ PARQUET_ROWS_PER_TASK = 50_000
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _SCAN_BYTES = 1 << 20
 RESERVED_FIELDS = ("text", "id", "source")
+# Deeper JSON is refused whatever the stack: Python's decoder (and `str`, and the encoder that
+# writes `meta`) recurse, so how deep they get depends on how deep in the stack the reader
+# runs, which differs by runner; a fixed limit far below that keeps the outcome the same
+# everywhere. Real records nest a few levels.
+MAX_JSON_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -252,27 +257,44 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
             raise RecordError("missing_text", "JSON object has no 'text' field")
         if not isinstance(text, str):
             raise RecordError("missing_text", f"'text' is {type(text).__name__}, not a string")
+        doc_id = str(obj["id"]) if obj.get("id") is not None else _auto_id(task, key)
+        source = str(obj.get("source") or task.source)
     except RecordError as exc:
         return dead_letter(uri=uri, stage=STAGE, reason=exc.reason, error=type(exc).__name__, message=str(exc))
     meta = {k: v for k, v in obj.items() if k not in RESERVED_FIELDS}
     if repaired:
         meta["utf8_repaired_bytes"] = repaired
-    doc_id = str(obj["id"]) if obj.get("id") is not None else _auto_id(task, key)
-    return Record(text, doc_id, str(obj.get("source") or task.source), uri, meta)
+    return Record(text, doc_id, source, uri, meta)
 
 
 def _parse_json(text: str) -> Any:
     """The JSON value of one line; any way a line can fail to decode is `invalid_json`."""
+    too_deep = RecordError("invalid_json", f"line is JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         # strict=False: raw control characters inside strings are common in crawls;
         # normalization removes them later.
-        return json.loads(text, strict=False)
+        obj = json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
         raise RecordError("invalid_json", f"line is not JSON: {exc}") from None
     except RecursionError:
-        raise RecordError("invalid_json", "line is JSON nested too deeply to decode") from None
+        raise too_deep from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise RecordError("invalid_json", f"line is not decodable JSON: {exc}") from None
+    if _nesting_exceeds(obj, MAX_JSON_DEPTH):
+        raise too_deep
+    return obj
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists or objects more than `limit` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def _decode_line(line: bytes, encoding: str | None) -> tuple[str, int]:
