@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from corpusmill.extractors.text import readers
+from corpusmill.extractors.text import lines, readers
 from corpusmill.pipelines.ingest import run_ingest
 from tests.beam_runners import RUNNERS, runner_kwargs
 
@@ -86,7 +86,7 @@ class _CountingFile(io.BytesIO):
 
 
 def test_only_the_task_owning_a_lines_start_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "_SCAN_BYTES", 1000)
+    monkeypatch.setattr(lines, "SCAN_BYTES", 1000)
     long_line = b'{"text": "' + b"x" * 50_000 + b'"}'
     data = b'{"text": "a"}\n' + long_line + b'\n{"text": "b"}\n'
     size, step = len(data), 4096
@@ -94,7 +94,7 @@ def test_only_the_task_owning_a_lines_start_reads_it(monkeypatch: pytest.MonkeyP
     for start in range(0, size, step):
         end = min(start + step, size)
         fh = _CountingFile(data)
-        seen += [offset for offset, _, _ in readers._owned_lines(fh, start, end, 10**9)]
+        seen += [offset for offset, _, _ in lines.owned_lines(fh, start, end, 10**9)]
         owns_long_line = start <= 14 < end
         # A task inside the long line looks at its own range only (plus the byte before it).
         assert fh.bytes_read <= (len(data) if owns_long_line else end - start + 1 + 1000)
@@ -102,8 +102,8 @@ def test_only_the_task_owning_a_lines_start_reads_it(monkeypatch: pytest.MonkeyP
 
 
 def test_split_ranges_read_every_line_exactly_once(tmp_path: Path) -> None:
-    lines = [json.dumps({"text": "w" * (i * 37 % 300)}) if i % 9 else "" for i in range(60)]
-    data = ("\n".join(lines) + "\n").encode()
+    rows = [json.dumps({"text": "w" * (i * 37 % 300)}) if i % 9 else "" for i in range(60)]
+    data = ("\n".join(rows) + "\n").encode()
     path = tmp_path / "r.jsonl"
     path.write_bytes(data)
     whole = [

@@ -5,6 +5,8 @@ names or `charset-normalizer` detects (or the one the user gives); the choice an
 confidence go to `meta`. A record larger than `max_record_bytes` (a whole text file, or one
 JSONL line) becomes a `record_too_large` dead letter without being held in memory.
 
+Lines are read by `lines.py` and links in input folders sorted by `links.py`.
+
 Reading is planned as independent `ReadTask`s (a byte range of a plain JSONL file, one
 compressed file, a run of Parquet row groups, a batch of text files) so workers read in
 parallel without moving document text through the runner. `read_task` yields one
@@ -30,6 +32,8 @@ import zstandard
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError, RecordError
 from corpusmill.extractors.text.encoding import check_encoding, decode_bytes
+from corpusmill.extractors.text.lines import owned_lines, stream_lines
+from corpusmill.extractors.text.links import refused_links, through_links
 from corpusmill.schema import DeadLetter, dead_letter, stable_id
 from corpusmill.textnorm import decode_utf8
 
@@ -42,7 +46,6 @@ PARQUET_ROWS_PER_TASK = 50_000
 # One document this large is a mistake (a dump without newlines, a disk image): refuse it
 # before reading it, so a worker's memory stays bounded whatever the input.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
-_SCAN_BYTES = 1 << 20
 RESERVED_FIELDS = ("text", "id", "source")
 # Deeper JSON is refused whatever the stack: Python's decoder (and `str`, and the encoder that
 # writes `meta`) recurse, so how deep they get depends on how deep in the stack the reader
@@ -128,7 +131,7 @@ def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[Re
         files = storage.expand(src)
         if not files:
             raise InputNotFoundError(f"input not found: {src} (no file, folder or glob match)")
-        files, refused = _through_links(src, files, follow_links)
+        files, refused = through_links(src, files, follow_links)
         name_of = _stable_names(src, files + refused)
         src_name = source or _stem(src)
         if refused:
@@ -142,48 +145,6 @@ def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[Re
             if kind != "text":
                 tasks.extend(_split(kind, f, name_of[f], src_name))
     return tasks
-
-
-def _through_links(src: str, files: list[str], follow_links: bool) -> tuple[list[str], list[str]]:
-    """The files of `src` to read, and those refused: links out of a local folder or glob.
-
-    A link to a folder is listed, not descended into: one inside the root is dropped (its
-    files are read under their own paths), one outside is refused or, with `follow_links`,
-    read one level deep (links within it are not followed again, so no loop).
-    """
-    fs, p = storage.filesystem(src)
-    if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
-        return files, []  # object stores have no links
-    root = p.rstrip("/")
-    while _glob.has_magic(root):
-        root = os.path.dirname(root)
-    if not os.path.isdir(root):
-        return files, []  # a file named on its own is read, wherever it points
-    real_root = os.path.realpath(root)
-    read: list[str] = []
-    refused: list[str] = []
-    for f in files:
-        local = storage.filesystem(f)[1]
-        outside = os.path.commonpath([real_root, os.path.realpath(local)]) != real_root
-        if outside and not follow_links:
-            refused.append(f)
-        elif os.path.isdir(local):
-            read.extend(storage.expand(f) if outside else [])
-        else:
-            read.append(f)
-    return sorted(read), refused
-
-
-def _read_links(task: ReadTask) -> Iterator[DeadLetter]:
-    for path in task.paths:
-        yield dead_letter(
-            uri=path,
-            stage=STAGE,
-            reason="link_outside_input",
-            error="RecordError",
-            message=f"{path} is a symbolic link to {os.path.realpath(storage.filesystem(path)[1])}, outside the "
-            "input folder; not read (pass --follow-links to read it)",
-        )
 
 
 def _stable_names(src: str, files: list[str]) -> dict[str, str]:
@@ -227,7 +188,7 @@ def read_task(task: ReadTask) -> Iterator[Record | DeadLetter]:
         "jsonl.zst": _read_compressed,
         "parquet": _read_parquet,
         "text": _read_text_files,
-        "link": _read_links,
+        "link": lambda task: refused_links(task.paths, STAGE),
     }[task.kind]
     try:
         yield from reader(task)
@@ -318,68 +279,11 @@ def _auto_id(task: ReadTask, key: str) -> str:
 def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as fh:
-        for here, line, size in _owned_lines(fh, task.start, task.end, task.max_record_bytes):
+        for here, line, size in owned_lines(fh, task.start, task.end, task.max_record_bytes):
             if line is None:
                 yield _line_too_large(f"{task.paths[0]}#{here}", size, task.max_record_bytes)
             elif line.strip():
                 yield _json_record(line, task, str(here))
-
-
-def _owned_lines(fh: Any, start: int, end: int, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(offset, line, size) of each line that starts in [start, end), read in one pass.
-
-    A line belongs to the task holding its first byte, so a task that starts mid-line only
-    looks for the next newline inside its own range; a line that runs past `end` is read by
-    its owner alone. Chunks are kept in a list and joined once (linear in the line's length),
-    and a line over `limit` bytes is counted to its end but not held (`line` is None).
-    """
-    pos = start
-    if start > 0:
-        fh.seek(start - 1)  # one byte back: does `start` begin a line?
-        if fh.read(1) != b"\n":
-            found = _find_newline(fh, end - start)
-            if found is None:
-                return  # no line starts in this range
-            pos = start + found + 1
-            fh.seek(pos)
-    else:
-        fh.seek(0)
-    chunk, i = b"", 0
-    while pos < end:
-        pieces: list[bytes] = []
-        size, held, ended = 0, True, False
-        while not ended:
-            if i >= len(chunk):
-                chunk, i = fh.read(_SCAN_BYTES), 0
-                if not chunk:
-                    break
-            cut = chunk.find(b"\n", i)
-            ended = cut >= 0
-            stop = cut if ended else len(chunk)
-            size += stop - i
-            if held and size > limit:
-                held, pieces = False, []
-            elif held:
-                pieces.append(chunk[i:stop])
-            i = stop + 1 if ended else stop
-        if not ended and size == 0:
-            return  # end of file
-        yield pos, b"".join(pieces) if held else None, size
-        pos += size + 1
-
-
-def _find_newline(fh: Any, within: int) -> int | None:
-    """Offset of the next newline from the current position, looking at most `within` bytes."""
-    seen = 0
-    while seen < within:
-        chunk = fh.read(min(_SCAN_BYTES, within - seen))
-        if not chunk:
-            return None
-        cut = chunk.find(b"\n")
-        if cut >= 0:
-            return seen + cut
-        seen += len(chunk)
-    return None
 
 
 def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
@@ -393,28 +297,6 @@ def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
     )
 
 
-def _skip_line(stream: Any) -> int:
-    """Read past the rest of the current line in bounded pieces; returns the bytes skipped.
-    (`readline`, not `read`: the bytes after the newline are the next record's.)"""
-    skipped = 0
-    while piece := stream.readline(_SCAN_BYTES):
-        if piece.endswith(b"\n"):
-            return skipped + len(piece) - 1
-        skipped += len(piece)
-    return skipped
-
-
-def _lines(stream: Any, limit: int) -> Iterator[tuple[bytes | None, int]]:
-    """Lines of a stream without their newline and their sizes; a line over `limit` bytes
-    is None (skipped unread)."""
-    while line := stream.readline(limit + 1):
-        if len(line) > limit and not line.endswith(b"\n"):
-            yield None, len(line) + _skip_line(stream)
-        else:
-            line = line.rstrip(b"\n")
-            yield line, len(line)
-
-
 def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as raw:
@@ -423,7 +305,7 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
         else:
             stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
-        for n, (line, size) in enumerate(_lines(stream, task.max_record_bytes)):
+        for n, (line, size) in enumerate(stream_lines(stream, task.max_record_bytes)):
             if line is None:
                 yield _line_too_large(f"{task.paths[0]}#L{n + 1}", size, task.max_record_bytes)
             elif line.strip():
