@@ -1,9 +1,8 @@
 """CPU OCR with Tesseract, with the model of the page's script and word confidences.
 
-The page is rendered upright (`render`), and Tesseract's orientation and script detection
-(OSD) names its script on the way. The model is that script's (`script/Latin`,
-`script/Bengali`, ... from the `tesseract-ocr-script-*` packages; the language packs `eng`
-and `chi_sim` when they are all there is), unless `--ocr-langs` says otherwise. The
+The model is the one of the page's script (`ocr_cpu` finds the script): `script/Latin`,
+`script/Bengali`, ... from the `tesseract-ocr-script-*` packages, the language packs `eng`
+and `chi_sim` when they are all there is, or `--ocr-langs` when given. The
 `tesseract` program answers in TSV: words with boxes and confidences, which become blocks
 for the same reading order and line joining as a text layer, and the confidences feed the
 acceptance check (`ocr_check`). Without the program, MuPDF's built-in Tesseract is used
@@ -15,23 +14,20 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from dataclasses import dataclass, field
 from typing import Any
 
 import pymupdf
 
 from corpusmill.errors import ConfigError
-from corpusmill.extractors.pdf.analysis import text_signals
 from corpusmill.extractors.pdf.layout import Block
 from corpusmill.extractors.pdf.ocr_check import OcrWord
 from corpusmill.extractors.pdf.ocr_words import Word, to_ocr_words, words_to_blocks
-from corpusmill.extractors.pdf.render import render, render_oriented, tesseract_binary
+from corpusmill.extractors.pdf.render import tesseract_binary
 from corpusmill.extractors.pdf.text_layer import raw_blocks, to_blocks
 
 ENGINE = "tesseract"
 ENGINE_VERSION = f"mupdf-{pymupdf.VersionFitz}"
 
-FLIP_CHECK_SCORE = 0.5  # below this, a page turned a quarter is also read the other way
 TSV_TIMEOUT_S = 120.0  # the page's own limit (in the child) is the real bound; this frees a stuck program
 
 # Script model (tessdata `script/<name>`) for a script, as `analysis.dominant_script` or
@@ -148,23 +144,6 @@ def program_version() -> str:
     return first[-1] if first else "?"
 
 
-@dataclass
-class OcrPage:
-    """One page as Tesseract read it."""
-
-    blocks: list[Block]
-    height: float  # the height the blocks' coordinates are measured against
-    rotation: int  # degrees the page was turned to be upright
-    langs: str  # the models used
-    engine_version: str
-    words: list[OcrWord] = field(default_factory=list)  # with confidences, when known
-    osd_script: str = ""
-
-    @property
-    def text(self) -> str:
-        return "\n".join(b.text for b in self.blocks)
-
-
 def parse_tsv(tsv: str) -> list[Word]:
     """Tesseract's TSV output: the words (level 5) that have text."""
     words = []
@@ -194,7 +173,7 @@ def _tsv_words(pix: Any, langs: str) -> list[Word]:
     return parse_tsv(out.stdout.decode("utf-8", errors="replace"))
 
 
-def _recognize(pix: Any, langs: str, zoom: float) -> tuple[list[Block], float, list[OcrWord]]:
+def recognize(pix: Any, langs: str, zoom: float) -> tuple[list[Block], float, list[OcrWord]]:
     """Blocks, page height (points) and words of one rendered page."""
     if tesseract_binary() is not None:
         words = _tsv_words(pix, langs)
@@ -204,27 +183,5 @@ def _recognize(pix: Any, langs: str, zoom: float) -> tuple[list[Block], float, l
         return to_blocks(recognized, raw_blocks(recognized)), recognized.rect.height, []
 
 
-def _score(blocks: list[Block]) -> float:
-    return text_signals("\n".join(b.text for b in blocks)).score
-
-
-def read_page(
-    page: Any, *, configured: str | None, page_script: str, doc_script: str, dpi: int, detect_orientation: bool
-) -> OcrPage:
-    """Recognize `page` upright, with the model of its script: the one its own text layer
-    shows, else the one OSD sees, else its document's (text pages), else Latin."""
-    zoom = dpi / 72.0
-    pix, found = render_oriented(page, zoom, detect=detect_orientation)
-    available = available_langs()
-    langs = choose_langs(configured, page_script or found.script or doc_script or "Latin", available)
-    version = f"tesseract-{program_version()}" if tesseract_binary() else ENGINE_VERSION
-    blocks, height, words = _recognize(pix, langs, zoom)
-    rotation = found.rotate
-    if rotation in (90, 270) and _score(blocks) < FLIP_CHECK_SCORE:
-        # Orientation detection can mistake a quarter turn for its opposite; the
-        # recognized text shows which one was right.
-        flipped = (rotation + 180) % 360
-        other = _recognize(render(page, zoom, flipped), langs, zoom)
-        if _score(other[0]) > _score(blocks):
-            (blocks, height, words), rotation = other, flipped
-    return OcrPage(blocks, height, rotation, langs, f"{version} {langs}", words, found.script)
+def version(langs: str) -> str:
+    return f"tesseract-{program_version()} {langs}" if tesseract_binary() else f"{ENGINE_VERSION} {langs}"

@@ -45,6 +45,9 @@ _LETTER_OF = {s: regex.compile(rf"[\p{{Script={s}}}&&[\p{{L}}\p{{M}}]]", regex.V
 # Arabic presentation forms A and B: contextual glyph shapes, never typed text. A text
 # layer made of them was mapped glyph by glyph (and is often in visual order too).
 _PRESENTATION = regex.compile(r"[\uFB50-\uFDFF\uFE70-\uFEFF]")
+# Every shaped script above lives in these blocks: text without them (Latin with accents,
+# Cyrillic, CJK) skips the per-script counts, which would cost more than the page's analysis.
+_SHAPED_BLOCKS = regex.compile(r"[\u0590-\u08FF\u0900-\u0DFF\u0E00-\u0FFF\u1000-\u109F\u1780-\u17FF\uFB1D-\uFEFF]")
 # Inside a word of a shaped script: a Latin letter, a digit, a symbol or U+FFFD between two
 # of its letters ("เป7น", "मȶ क"), i.e. a glyph the font maps to the wrong code point.
 _INTRUDER = regex.compile(r"[\p{Latin}\p{N}\p{Co}\ufffd|\\^~`@#$%&*+=<>\[\]{}]")
@@ -86,7 +89,7 @@ def implausible_share(text: str) -> float:
 
     0.0 for text without a shaped script (Latin, Cyrillic, Han...) and for short texts.
     """
-    if text.isascii():
+    if text.isascii() or not _SHAPED_BLOCKS.search(text):
         return 0.0
     script = shaped_script(text)
     if not script:
