@@ -12,7 +12,7 @@ import json
 import pymupdf
 import pytest
 
-from corpusmill.extractors.pdf import ocr_samples
+from corpusmill.extractors.pdf import ocr_rapid, ocr_samples
 from corpusmill.extractors.pdf.analysis import analyze_page
 from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
@@ -107,6 +107,14 @@ def test_blank_scan_yields_no_text_not_ocr_garbage() -> None:
     assert _reasons(alone) == [(STAGE, "no_text")]
 
 
+def test_page_number_alone_on_a_scan_is_blank() -> None:
+    # "4)" was what OCR made of such pages; there is too little ink to be worth reading.
+    doc = pymupdf.open()
+    doc.new_page().insert_text((300, 780), "4)", fontsize=11)
+    _, pages = read_in_process(ocr_samples.scan_of(doc.tobytes()), PdfConfig(ocr="off"))
+    assert (pages[0].why, pages[0].blocks, pages[0].error) == ("blank_scan", [], None)
+
+
 def test_blank_scan_without_ocr_is_not_an_ocr_dead_letter() -> None:
     # Nothing to recognize, so no engine is missing either.
     _, pages = read_in_process(ocr_samples.blank_scan_pdf(), PdfConfig(ocr="off"))
@@ -161,6 +169,33 @@ def test_glyph_order_bengali_page_is_read_with_the_bengali_model() -> None:
     assert "Bengali" in pages[0].engine_version
     layer_cer = char_error_rate(truth, pymupdf.open("pdf", data)[0].get_text())
     assert char_error_rate(truth, text) < min(0.1, layer_cer / 2)
+
+
+@needs_tesseract
+@pytest.mark.skipif(script_model("Bengali", available_langs()) is None, reason="tesseract-ocr-script-beng missing")
+def test_scan_without_text_layer_gets_its_script_from_osd() -> None:
+    # A sideways Bengali scan in an English document: OSD turns it and names its script,
+    # which beats the document's text pages (English) for choosing the model.
+    data, truth = ocr_samples.shaped_text_pdf("Bengali", sentences=10)
+    doc = pymupdf.open("pdf", ocr_samples.shaped_text_pdf("Latin")[0])
+    doc.insert_pdf(pymupdf.open("pdf", ocr_samples.scan_of(data, rotate=90)))
+    text, pages = read_in_process(doc.tobytes(), PdfConfig(ocr="tesseract"))
+    assert pages[1].why == "no_text_layer" and pages[1].rotation in (90, 270)
+    assert "Bengali" in pages[1].engine_version
+    assert char_error_rate(truth, text.split("\n\n", 1)[1]) < 0.1
+
+
+@pytest.mark.skipif(not ocr_rapid.available(), reason="RapidOCR not installed: pip install 'corpusmill[rapidocr]'")
+def test_han_scan_is_read_by_rapidocr_in_the_isolated_child() -> None:
+    # OSD names the script (no text layer says it); onnxruntime fits the child's memory limit.
+    data, truth = ocr_samples.shaped_text_pdf("Han")
+    with PdfExtractor(PdfConfig(ocr="tesseract")) as extractor:
+        result = extractor.extract("mem://han-scan.pdf", ocr_samples.scan_of(data))
+    assert result.dead_letters == [], result.dead_letters[0]["message"]
+    page = json.loads(result.document["meta"])["pages"][0]
+    assert page["engine"] == "rapidocr" and page["engine_version"].startswith("rapidocr-1.4")
+    assert page["signals"]["ocr_check"]["confidence"] > 80
+    assert char_error_rate("".join(truth.split()), "".join(result.document["text"].split())) < 0.05
 
 
 @needs_tesseract

@@ -1,7 +1,11 @@
 """CPU OCR of one page: turn it upright, find its script, read it with that script's engine.
 
 Tesseract's orientation and script detection (OSD) runs once on the rendered page and
-gives both the rotation and the script. The script picks the engine and model: RapidOCR
+gives both the rotation and a script. The page's script is the one its own text layer
+shows, else OSD's, else its document's text pages', else Latin. OSD's script confidence
+separates right from wrong guesses poorly, so when the answer fails the acceptance check
+(`ocr_check`) the page is read once more with the next candidate script, and the better
+answer is kept. The script picks the engine and model: RapidOCR
 (when installed) for Han, where it reads clean pages without error and Tesseract does
 not; Tesseract with the script's model everywhere else (`bench/ocr_engines.py`,
 docs/pdf.md). `--ocr-langs` pins Tesseract and its packs for every page.
@@ -15,12 +19,13 @@ from typing import Any
 from corpusmill.extractors.pdf import ocr_rapid, ocr_tesseract
 from corpusmill.extractors.pdf.analysis import text_signals
 from corpusmill.extractors.pdf.layout import Block
-from corpusmill.extractors.pdf.ocr_check import OcrWord
+from corpusmill.extractors.pdf.ocr_check import OcrWord, Verdict, check_ocr
 from corpusmill.extractors.pdf.ocr_words import to_ocr_words, words_to_blocks
 from corpusmill.extractors.pdf.render import render, render_oriented
 
 FLIP_CHECK_SCORE = 0.5  # below this, a page turned a quarter is also read the other way
 RAPIDOCR_SCRIPTS = frozenset({"Han"})  # where RapidOCR is the default (when installed)
+MAX_READS = 2  # scripts tried on a page whose first answer fails the check
 
 
 @dataclass
@@ -33,6 +38,7 @@ class OcrPage:
     engine: str
     engine_version: str  # with the models used
     script: str  # the script the engine was chosen for
+    verdict: Verdict  # the acceptance check's
     words: list[OcrWord] = field(default_factory=list)  # with confidences, when known
 
     @property
@@ -63,23 +69,48 @@ def _score(blocks: list[Block]) -> float:
     return text_signals("\n".join(b.text for b in blocks)).score
 
 
-def read_page(
-    page: Any, *, configured: str | None, page_script: str, doc_script: str, dpi: int, detect_orientation: bool
-) -> OcrPage:
-    """Recognize `page` upright, with the engine and model of its script: the one its own
-    text layer shows, else the one OSD sees, else its document's (text pages), else Latin."""
-    zoom = dpi / 72.0
-    pix, found = render_oriented(page, zoom, detect=detect_orientation)
-    script = page_script or found.script or doc_script or "Latin"
-    engine = engine_for(script, configured)
-    read, version = _reader(engine, script, configured, zoom)
-    blocks, height, words = read(pix)
-    rotation = found.rotate
-    if rotation in (90, 270) and _score(blocks) < FLIP_CHECK_SCORE:
+def _candidates(page_script: str, osd_script: str, doc_script: str, configured: str | None) -> list[str]:
+    ordered = [page_script, osd_script, doc_script, "Latin"]
+    found = [s for i, s in enumerate(ordered) if s and s not in ordered[:i]]
+    return found[:1] if configured else found[:MAX_READS]  # pinned packs: nothing else to try
+
+
+def _read_upright(page: Any, pix: Any, rotation: int, read: Any, zoom: float) -> tuple[Any, int]:
+    """(blocks, height, words) and the rotation, trying the opposite quarter turn if needed."""
+    result = read(pix)
+    if rotation in (90, 270) and _score(result[0]) < FLIP_CHECK_SCORE:
         # Orientation detection can mistake a quarter turn for its opposite; the
         # recognized text shows which one was right.
         flipped = (rotation + 180) % 360
         other = read(render(page, zoom, flipped))
-        if _score(other[0]) > _score(blocks):
-            (blocks, height, words), rotation = other, flipped
-    return OcrPage(blocks, height, rotation, engine, version, script, words)
+        if _score(other[0]) > _score(result[0]):
+            return other, flipped
+    return result, rotation
+
+
+def read_page(
+    page: Any, *, configured: str | None, page_script: str, doc_script: str, dpi: int, detect_orientation: bool
+) -> OcrPage:
+    """Recognize `page` upright with the engine and model of its script (see the module
+    docstring for how the script is chosen) and judge the answer."""
+    zoom = dpi / 72.0
+    pix, found = render_oriented(page, zoom, detect=detect_orientation)
+    best: OcrPage | None = None
+    for script in _candidates(page_script, found.script, doc_script, configured):
+        engine = engine_for(script, configured)
+        read, version = _reader(engine, script, configured, zoom)
+        (blocks, height, words), rotation = _read_upright(page, pix, found.rotate, read, zoom)
+        text = "\n".join(b.text for b in blocks)
+        current = OcrPage(blocks, height, rotation, engine, version, script, check_ocr(text, words), words)
+        if best is None or _better(current, best):
+            best = current
+        if best.verdict.ok:
+            break
+    assert best is not None
+    return best
+
+
+def _better(a: OcrPage, b: OcrPage) -> bool:
+    if a.verdict.ok != b.verdict.ok:
+        return a.verdict.ok
+    return a.verdict.stats.get("confidence", 0.0) > b.verdict.stats.get("confidence", 0.0)

@@ -22,9 +22,6 @@ _ROTATE = re.compile(rb"Rotate:\s*(\d+)")
 _CONFIDENCE = re.compile(rb"Orientation confidence:\s*([\d.]+)")
 _SCRIPT = re.compile(rb"Script:\s*(\w+)")
 _SCRIPT_CONFIDENCE = re.compile(rb"Script confidence:\s*([\d.]+)")
-# OSD names a script on every page; below this confidence it is a guess (a Tamil page was
-# called Malayalam at 1.9, right guesses for Thai and Arabic came at 2.0).
-MIN_SCRIPT_CONFIDENCE = 1.0
 MIN_OSD_CONFIDENCE = 1.0  # below this Tesseract is guessing; leave the page as it is
 OSD_TIMEOUT_S = 30.0
 # OSD mistakes 90 for 270 degrees on small renders (measured: wrong at 100-150 dpi on
@@ -51,7 +48,10 @@ def render(page: Any, zoom: float, rotate: int = 0) -> Any:
 
 class Orientation(NamedTuple):
     rotate: int  # degrees to pass to `render(rotate=...)` so the page reads upright
-    script: str  # OSD's script name ("Latin", "Bengali", "Han", ...), "" when unsure
+    script: str  # OSD's script name ("Latin", "Bengali", "Han", ...), "" when not run
+    # OSD's script confidence is no clear cut (measured on clean pages: Bengali 10, Thai and
+    # Arabic 2.0, Han 0.8, and a Tamil page called Malayalam at 1.9): callers check the text.
+    script_confidence: float = 0.0
 
 
 def detect_rotation(png: bytes) -> int:
@@ -76,15 +76,14 @@ def detect_orientation(png: bytes) -> Orientation:
         log.debug("orientation detection failed: %s", exc)
         return Orientation(0, "")
     script, script_confidence = _SCRIPT.search(out), _SCRIPT_CONFIDENCE.search(out)
-    name = ""
-    if script and script_confidence and float(script_confidence.group(1)) >= MIN_SCRIPT_CONFIDENCE:
-        name = script.group(1).decode()
+    name = script.group(1).decode() if script else ""
+    sure = float(script_confidence.group(1)) if script_confidence else 0.0
     rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
     if not rotate or not confidence or float(confidence.group(1)) < MIN_OSD_CONFIDENCE:
-        return Orientation(0, name)
+        return Orientation(0, name, sure)
     # OSD's "Rotate: R" turns the image R degrees clockwise, as pymupdf's prerotate(R) does
     # on a pixmap (y axis pointing down).
-    return Orientation(int(rotate.group(1)) % 360, name)
+    return Orientation(int(rotate.group(1)) % 360, name, sure)
 
 
 def render_upright(page: Any, zoom: float, *, detect: bool) -> tuple[Any, int]:

@@ -22,7 +22,6 @@ from corpusmill.extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
 from corpusmill.extractors.pdf.ink import is_blank
 from corpusmill.extractors.pdf.isolate import Progress
 from corpusmill.extractors.pdf.layout import Block
-from corpusmill.extractors.pdf.ocr_check import check_ocr
 from corpusmill.extractors.pdf.ocr_cpu import read_page
 from corpusmill.extractors.pdf.render import render_upright, zoom_for
 from corpusmill.extractors.pdf.route import OCR, route_page
@@ -125,7 +124,7 @@ def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str
         )
         result.height, result.rotation = read.height, read.rotation
         result.engine, result.engine_version = read.engine, read.engine_version
-        verdict = check_ocr(read.text, read.words)
+        verdict = read.verdict
         result.signals["ocr_check"] = verdict.stats
         if verdict.ok:
             result.blocks = read.blocks
