@@ -7,7 +7,9 @@ figures are recognition alone (OSD adds one Tesseract pass a page, engine-indepe
 CER collapses whitespace; for scripts written without spaces (Han, Thai) whitespace is
 removed, since engines place spaces there differently and the text has none to compare.
 RapidOCR is measured when `rapidocr-onnxruntime` is installed (`pip install
-'corpusmill[rapidocr]'`). Run: `python -m bench.ocr_engines [--pages 2] [--scripts Latin,Han]`.
+'corpusmill[rapidocr]'`). Run: `python -m bench.ocr_engines [--pages 2] [--scripts Latin,Han] [--routing-only]`.
+First, for the shaped scripts, the CER of the glyph-order text layer (what the text route
+kept before) against that of the extraction now (routed to OCR).
 Both engines use one thread; rates are wall time of this process and its children. The
 first row per script is the previous default (English, plus Simplified Chinese for Han).
 """
@@ -22,9 +24,11 @@ from typing import Any
 import pymupdf
 
 from corpusmill.extractors.pdf import ocr_rapid, ocr_samples
+from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.metrics import char_error_rate
 from corpusmill.extractors.pdf.ocr_tesseract import available_langs, choose_langs, recognize
 from corpusmill.extractors.pdf.ocr_words import words_to_blocks
+from tests.pdf_cases import read_in_process
 
 UNSPACED = {"Han", "Thai"}
 
@@ -87,17 +91,41 @@ def measure(script: str, read: Callable[[Any], str], rendered: list[tuple[Any, s
     return sum(errors) / len(errors), len(rendered) / (time.perf_counter() - start)
 
 
+def glyph_order_pages(scripts: list[str], count: int) -> None:
+    """Shaped-script PDFs whose text layer is in glyph order: what the text layer gives (the
+    previous route kept it) vs what extraction gives now (routed to OCR)."""
+    print("\n| script | route now | text layer CER (before) | extracted CER (now) |\n| --- | --- | ---: | ---: |")
+    for script in scripts:
+        before, after, whys = [], [], set()
+        for seed in range(count):
+            data, truth = ocr_samples.shaped_text_pdf(script, seed=seed)
+            layer = "\n".join(b[4] for b in pymupdf.open("pdf", data)[0].get_text("blocks"))
+            text, read = read_in_process(data, PdfConfig(ocr="tesseract"))
+            before.append(cer(script, truth, layer))
+            after.append(cer(script, truth, text))
+            whys.add(f"{read[0].route} ({read[0].why})")
+        print(
+            f"| {script} | {', '.join(sorted(whys))} | {sum(before) / count:.3f} | {sum(after) / count:.3f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pages", type=int, default=2, help="pages per script")
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--scripts", default=",".join(ocr_samples.SCRIPT_SENTENCES), help="comma-separated")
+    ap.add_argument("--routing-only", action="store_true", help="only the glyph-order table")
     args = ap.parse_args()
+    scripts = args.scripts.split(",")
+    glyph_order_pages([s for s in scripts if s not in ("Latin", "Cyrillic", "Han")], args.pages)
+    if args.routing_only:
+        return
     engines = [tesseract_before, tesseract] + ([rapidocr] if ocr_rapid.available() else [])
     if ocr_rapid.available():
         ocr_rapid._engine()  # load the models before the clock starts, as a worker's setup does
-    print("| script | engine | CER | pages/s |\n| --- | --- | ---: | ---: |")
-    for script in args.scripts.split(","):
+    print("\n| script | engine | CER | pages/s |\n| --- | --- | ---: | ---: |")
+    for script in scripts:
         rendered = pages(script, args.pages, args.dpi)
         for make in engines:
             read = make(script, args.dpi)
