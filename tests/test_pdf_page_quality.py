@@ -19,8 +19,9 @@ from corpusmill.extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
 from corpusmill.extractors.pdf.ink import MIN_INK, ink_share
 from corpusmill.extractors.pdf.metrics import char_error_rate
 from corpusmill.extractors.pdf.ocr_check import OcrWord, check_ocr
-from corpusmill.extractors.pdf.ocr_tesseract import available_langs, script_model
+from corpusmill.extractors.pdf.ocr_tesseract import available_langs, recognize, script_model
 from corpusmill.extractors.pdf.ocr_words import Word, clean_line, words_to_blocks
+from corpusmill.extractors.pdf.render import tesseract_binary
 from corpusmill.extractors.pdf.route import OCR, TEXT, route_page
 from corpusmill.extractors.pdf.script_check import implausible_share
 from tests.pdf_cases import read_in_process
@@ -81,6 +82,19 @@ def test_implausible_sequences_are_counted_per_word() -> None:
 
 
 # --- blank pages and the ink check ------------------------------------------------------
+
+
+@needs_tesseract
+@pytest.mark.skipif(tesseract_binary() is None, reason="word confidences need the tesseract program")
+def test_blank_scan_reads_as_garbage_which_both_guards_stop() -> None:
+    # The fault: OCR of a blank sheet whose back shows through gives a screen of text...
+    page = pymupdf.open("pdf", ocr_samples.blank_scan_pdf())[0]
+    blocks, _, words = recognize(page.get_pixmap(dpi=200), "eng", 200 / 72)
+    text = "\n".join(b.text for b in blocks)
+    assert len(text) > 200
+    # ...which the ink check never lets OCR see, and the acceptance check would reject.
+    assert ink_share(page) < MIN_INK
+    assert check_ocr(text, words).reason == "ocr_low_confidence"
 
 
 def test_blank_scan_has_no_ink_and_a_printed_line_has() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pymupdf
 
 # A few plain sentences per script (written for these tests; any correct text would do).
@@ -67,6 +68,7 @@ SCRIPT_SENTENCES: dict[str, tuple[str, ...]] = {
 RTL = {"Arabic"}
 PAGE = pymupdf.paper_rect("a4")
 BOX = pymupdf.Rect(56, 56, PAGE.width - 56, PAGE.height - 56)
+SHOW_THROUGH = 0.25  # how dark the back's text shows on a blank scan, as a share of its ink
 
 
 def script_text(script: str, sentences: int = 8, seed: int = 0) -> str:
@@ -110,21 +112,23 @@ def scan_of(pdf: bytes, *, dpi: int = 200, rotate: int = 0) -> bytes:
 
 
 def blank_scan_pdf(seed: int = 0, dpi: int = 100) -> bytes:
-    """A scanned blank sheet: off-white paper, grain, a dark scanner edge and a few specks."""
-    rng = random.Random(seed)
-    width, height = int(PAGE.width / 72 * dpi), int(PAGE.height / 72 * dpi)
-    pixels = bytearray(rng.randrange(226, 246) for _ in range(width * height))
-    for y in range(height):  # the shadow of the scanner lid along the left edge
-        row = y * width
-        for x in range(dpi // 8):
-            pixels[row + x] = min(220, 40 + 160 * x // max(1, dpi // 8))
-    for _ in range(40):  # dust: single dark dots
-        pixels[rng.randrange(height) * width + rng.randrange(width)] = rng.randrange(60, 140)
-    pix = pymupdf.Pixmap(pymupdf.csGRAY, width, height, bytes(pixels), False)
+    """A scanned blank sheet: off-white paper with grain, the dark shadow of the scanner lid
+    along one edge, and the text of the sheet's back showing through, mirrored and faint.
+    That show-through is what OCR reads as a screen of garbage ("e1s9y oft 19v0 ...")."""
+    rng = np.random.default_rng(seed)
     doc = pymupdf.open()
-    page = doc.new_page(width=PAGE.width, height=PAGE.height)
+    back = shaped_page(doc, script_text("Latin", sentences=14, seed=seed)).get_pixmap(
+        dpi=dpi, colorspace=pymupdf.csGRAY
+    )
+    ink = 255.0 - np.frombuffer(back.samples, np.uint8).reshape(back.height, back.stride)[:, : back.width][:, ::-1]
+    paper = 236.0 - SHOW_THROUGH * ink + rng.normal(0.0, 6.0, ink.shape)
+    paper[:, : dpi // 8] = np.linspace(40.0, 200.0, dpi // 8)  # the lid's shadow
+    pixels = np.clip(paper, 0, 255).astype(np.uint8)
+    pix = pymupdf.Pixmap(pymupdf.csGRAY, back.width, back.height, pixels.tobytes(), False)
+    out = pymupdf.open()
+    page = out.new_page(width=PAGE.width, height=PAGE.height)
     page.insert_image(page.rect, stream=pix.tobytes("png"))
-    return doc.tobytes(no_new_id=True)
+    return out.tobytes(no_new_id=True)
 
 
 def replacement_char_pdf(n: int = 20) -> bytes:
