@@ -129,6 +129,17 @@ def test_page_number_alone_on_a_scan_is_blank() -> None:
     assert (pages[0].why, pages[0].blocks, pages[0].error) == ("blank_scan", [], None)
 
 
+def test_undecodable_image_is_a_dead_letter_not_a_blank_page() -> None:
+    # An image MuPDF cannot decode renders as nothing; its content is lost, not absent.
+    doc = pymupdf.open("pdf", ocr_samples.scan_of(ocr_samples.shaped_text_pdf("Latin")[0], dpi=72))
+    xref = doc[0].get_images()[0][0]
+    doc.update_stream(xref, b"\xff\xd8\xff\xe0 not really a JPEG" * 10, compress=0)
+    doc.xref_set_key(xref, "Filter", "/DCTDecode")
+    doc.xref_set_key(xref, "DecodeParms", "null")
+    _, pages = read_in_process(doc.tobytes(), PdfConfig(ocr="off"))
+    assert pages[0].error is not None and pages[0].error[0] == "image_decode_error"
+
+
 def test_blank_scan_without_ocr_is_not_an_ocr_dead_letter() -> None:
     # Nothing to recognize, so no engine is missing either.
     _, pages = read_in_process(ocr_samples.blank_scan_pdf(), PdfConfig(ocr="off"))

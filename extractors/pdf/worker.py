@@ -19,7 +19,7 @@ import pymupdf
 from corpusmill.errors import RecordError
 from corpusmill.extractors.pdf.analysis import analyze_page
 from corpusmill.extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
-from corpusmill.extractors.pdf.ink import is_blank
+from corpusmill.extractors.pdf.ink import look
 from corpusmill.extractors.pdf.isolate import Progress
 from corpusmill.extractors.pdf.layout import Block
 from corpusmill.extractors.pdf.ocr_cpu import read_page
@@ -101,8 +101,12 @@ def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
 
 
 def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str) -> None:
-    if is_blank(page):
-        # Nothing printed: OCR would read patterns into paper grain and dust.
+    ink = look(page)
+    if ink.blank and ink.decode_error:
+        result.error = ("image_decode_error", f"page images cannot be decoded ({ink.decode_error})")
+        return
+    if ink.blank:
+        # Nothing printed: OCR would read patterns into paper grain and show-through.
         result.why = "blank_scan"
         return
     engine = config.ocr_engine
