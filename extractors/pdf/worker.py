@@ -130,10 +130,10 @@ def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str
         result.engine, result.engine_version = read.engine, read.engine_version
         verdict = read.verdict
         result.signals["ocr_check"] = verdict.stats
-        if verdict.ok:
+        if verdict.reason is None:
             result.blocks = read.blocks
         else:
-            result.error = (verdict.reason, f"OCR output rejected ({verdict.reason}): {verdict.stats}")  # type: ignore[assignment]
+            result.error = (verdict.reason, f"OCR output rejected ({verdict.reason}): {verdict.stats}")
     elif engine == VLM:
         zoom = zoom_for(page, config.vlm_longest_side)
         pix, result.rotation = render_upright(page, zoom, detect=config.detect_orientation)
