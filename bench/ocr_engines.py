@@ -116,7 +116,10 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--scripts", default=",".join(ocr_samples.SCRIPT_SENTENCES), help="comma-separated")
     ap.add_argument("--routing-only", action="store_true", help="only the glyph-order table")
+    ap.add_argument("--quick", action="store_true", help="1 page each of Latin, Han, Bengali, Arabic")
     args = ap.parse_args()
+    if args.quick:
+        args.pages, args.scripts = 1, "Latin,Han,Bengali,Arabic"
     scripts = args.scripts.split(",")
     glyph_order_pages([s for s in scripts if s not in ("Latin", "Cyrillic", "Han")], args.pages)
     if args.routing_only:
