@@ -1,9 +1,9 @@
 """CPU OCR with RapidOCR (PP-OCRv4 ONNX models), an optional engine: `pip install corpusmill[rapidocr]`.
 
 `rapidocr-onnxruntime` 1.4 ships its detection, orientation and recognition models inside
-the wheel (`rapidocr_onnxruntime/models/*.onnx`), so nothing is downloaded at run time;
-later `rapidocr` releases fetch models on first use, which cannot work on offline
-workers. Its recognizer knows Chinese and English only: `bench/ocr_engines.py` compares it
+the wheel (`rapidocr_onnxruntime/models/*.onnx`), so nothing is downloaded at run time.
+`rapidocr` 3.x (checked: 3.4.0) carries the same three PP-OCRv4 models but fetches every
+other one (other languages, PP-OCRv5) on first use, which offline workers cannot. Its recognizer knows Chinese and English only: `bench/ocr_engines.py` compares it
 with Tesseract per script, and docs/pdf.md records where each is better.
 """
 
