@@ -19,6 +19,7 @@ from corpusmill.extractors.pdf.extractor import PAGE_STAGE, STAGE, PdfExtractor
 from corpusmill.extractors.pdf.ink import MIN_INK, ink_share
 from corpusmill.extractors.pdf.metrics import char_error_rate
 from corpusmill.extractors.pdf.ocr_check import OcrWord, check_ocr
+from corpusmill.extractors.pdf.ocr_cpu import _candidates
 from corpusmill.extractors.pdf.ocr_tesseract import available_langs, recognize, script_model
 from corpusmill.extractors.pdf.ocr_words import Word, clean_line, words_to_blocks
 from corpusmill.extractors.pdf.render import tesseract_binary
@@ -183,6 +184,14 @@ def test_rejected_ocr_is_a_page_dead_letter_with_its_reason() -> None:
 
 
 # --- OCR per script ----------------------------------------------------------------------
+
+
+def test_script_candidates_order_and_limits() -> None:
+    # The page's own text layer, then OSD, then the document, then Latin; two reads at most.
+    assert _candidates("Bengali", "Malayalam", "Latin", None) == ["Bengali", "Malayalam"]
+    assert _candidates("", "Han", "Han", None) == ["Han", "Latin"]
+    assert _candidates("", "", "", None) == ["Latin"]
+    assert _candidates("", "Han", "Latin", "eng") == ["Han"]  # --ocr-langs pins one read
 
 
 @needs_tesseract
