@@ -23,7 +23,7 @@ SCRIPTS = frozenset({"Latin", "Han"})  # what its bundled recognition model read
 def available() -> bool:
     try:
         import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
+    except (ImportError, OSError):  # also OpenCV without its system libraries (libGL)
         return False
     return True
 
