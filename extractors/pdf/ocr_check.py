@@ -1,14 +1,14 @@
 """Is an OCR answer text, or patterns read into noise? Kept only if it passes.
 
 OCR always answers something: a blank or photo-only page yields a few characters ("4)")
-or a screen of symbol soup. Three dictionary-free tests decide, in this order, each with
-its own reason code (the page becomes a dead letter with it):
+or a screen of symbol soup. Dictionary-free tests decide, in this order, each with its own
+reason code (the page becomes a page dead letter with it):
 
 | test | reason |
 | --- | --- |
 | no word recognized | `ocr_no_text` |
 | fewer than `min_letters` letters | `ocr_too_short` |
-| mean word confidence (Tesseract, weighted by length) below `min_confidence` | `ocr_low_confidence` |
+| mean word confidence (Tesseract, RapidOCR; weighted by length) below `min_confidence` | `ocr_low_confidence` |
 | letters below `min_letter_share` of the non-space characters, or the text's word-shape score (`analysis.text_signals`) below `min_score` | `ocr_garbage` |
 """
 
