@@ -12,6 +12,6 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /tmp/tesseract-packages.txt
 
 COPY . /opt/corpusmill
-RUN pip install --no-cache-dir '/opt/corpusmill[gcs,s3,search]'
+RUN pip install --no-cache-dir '/opt/corpusmill[gcs,s3,search,rapidocr]'
 
 # The SDK harness entrypoint comes from the base image.

@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,search]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,search,rapidocr]'
 	# An editable install leaves our own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
 	# is set every process (each CLI call, each Beam worker) would compile them again (~0.1 s).
 	$(BIN)/python -m compileall -q corpusmill commands pipelines extractors annotators mixers synth dedup

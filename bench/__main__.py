@@ -15,6 +15,7 @@ BENCHMARKS = [
     "tokenize",
     "annotate",
     "pdf_extract",
+    "ocr_engines",
     "llm_client",
     "synth_math",
     "report",

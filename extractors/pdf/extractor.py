@@ -228,6 +228,8 @@ class PdfExtractor:
         self.counters.inc("pages", len(pages))
         for page in pages:
             self.counters.inc("pages_failed" if page.error else f"pages_{page.route}")
+            if page.why == "blank_scan":  # an OCR page with nothing printed: no text, no OCR run
+                self.counters.inc("pages_blank_scan")
         for outcome in rewrites.values():
             self.counters.inc(f"rewrite_{outcome.status}")
 
