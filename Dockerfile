@@ -8,7 +8,7 @@ FROM apache/beam_python3.11_sdk:2.77.0
 COPY packaging/tesseract-packages.txt /tmp/tesseract-packages.txt
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      $(grep -v '^#' /tmp/tesseract-packages.txt) bubblewrap \
+      $(grep -v '^#' /tmp/tesseract-packages.txt) bubblewrap libgl1 libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/* /tmp/tesseract-packages.txt
 
 COPY . /opt/corpusmill

@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 # Debian packages: Tesseract with models for the scripts of Qwen3's languages (the list the
 # Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test;
-# bubblewrap, the code sandbox of `synth` (synth/sandbox.py).
-APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium bubblewrap
+# bubblewrap, the code sandbox of `synth` (synth/sandbox.py); libgl1 and libglib2.0-0, which
+# OpenCV (under the `rapidocr` extra) loads.
+APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium bubblewrap libgl1 libglib2.0-0
 
 .PHONY: demo test check venv sysdeps bench clean
 
