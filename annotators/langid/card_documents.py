@@ -59,9 +59,11 @@ def _unseen(result: dict, qwen3: dict[str, str]) -> list[str]:
         "## Unseen text: our UD test split",
         "",
         "Sentences of the test files of Universal Dependencies treebanks (`annotators/langid/ud_treebanks.tsv`; "
-        "up to 400 sentences and 80 paragraphs of 5 consecutive sentences of one document per language). "
-        "None of this text was used for training, thresholds or calibration; UD splits by document. "
-        "`und` counts as wrong. No threshold, weight or table was fitted on it, but it was read during "
+        "up to 400 sentences and 80 paragraphs of 5 consecutive sentences of one document per language, a "
+        "language's treebanks taking turns of 5 sentences). None of this text was used for training, "
+        "thresholds or calibration; UD splits by document, and our UD train and dev splits come from the "
+        "other files of each treebank. PUD treebanks are translations of one set of sentences (test files "
+        "only). `und` counts as wrong. No threshold, weight or table was fitted on it, but it was read during "
         "development: it showed Chinese text lost to the letter model and to the hex rule, which led to "
         "exempting Han/kana/Hangul and to ASCII-only hex/base64 tokens.",
         "",
