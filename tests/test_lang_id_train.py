@@ -104,6 +104,12 @@ def test_ud_reader_takes_text_lines_by_split_and_marks_tunable_licenses(tmp_path
     assert not ud.tunable("C-UDA 1.0")
     with pytest.raises(ValueError, match="unknown split"):
         ud.read_rows(tmp_path, "devtest")
+    # A treebank without a test file: its dev file is test text, never training text.
+    latvian = tmp_path / "UD_Latvian-LVTB"
+    latvian.mkdir()
+    (latvian / "lv_lvtb-ud-dev.conllu").write_text("# text = Pirmā rinda.\n", encoding="utf-8")
+    assert [row["text"] for row in ud.read_rows(tmp_path, "test") if row["lang"] == "lvs_Latn"] == ["Pirmā rinda."]
+    assert all(row["lang"] != "lvs_Latn" for row in ud.read_rows(tmp_path, "train") + ud.read_rows(tmp_path, "dev"))
 
 
 def test_ud_groups_split_long_documents_and_test_rows_take_turns() -> None:
