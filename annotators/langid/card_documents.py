@@ -74,7 +74,8 @@ def _unseen(result: dict, qwen3: dict[str, str]) -> list[str]:
         "",
         f"Targets: paragraphs >= {PARAGRAPH_TARGET}, sentences >= {SENTENCE_TARGET}, no language under "
         f"{LANGUAGE_FLOOR:.2f}. Under {LANGUAGE_FLOOR:.2f} on paragraphs: {', '.join(weak) or 'none'}.",
-        f"Qwen3 languages without UD test text here ({len(missing)}): not measured.",
+        f"Qwen3 languages without UD test text here ({len(missing)}), not measured: "
+        f"{', '.join(f'`{code}`' for code in missing) or 'none'}.",
         "`zho_Hant` here is formal written Chinese of Taiwan and Hong Kong (UD_Chinese-GSD, -HK, -PUD), the "
         "register SIB-200 labels `yue_Hant` when written in Hong Kong: the close-pair model learned that "
         "label from SIB-200, so formal Hong Kong text splits between the two; colloquial Cantonese "
