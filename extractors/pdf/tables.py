@@ -3,7 +3,9 @@
 pymupdf's table finder costs tens of milliseconds a page even on pages without a table, so
 it only runs on pages with enough ruling lines to draw one, both horizontal and vertical,
 only over the area the lines cover, and not at all when the rules form one full grid
-(`grid`, much faster). Tables drawn without lines are read as plain text blocks.
+(`grid`, much faster). Tables drawn without lines are read as plain text blocks. A header
+row set above the first rule is kept in the table; ruled boxes of prose (a multi-column
+page with rules between its columns) are not a table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ MIN_CELLS = 4  # short text blocks (table cells) that make a page worth checking
 MIN_CELL_LINES = 6  # or: short lines, when they are also...
 CELL_LINE_SHARE = 0.25  # ...this share of the page's lines (rows merged into one block)
 CELL_WORDS = 4
+PROSE_CELL_WORDS = 12  # a "table" whose typical filled cell has more words is ruled prose
+HEADER_REACH = 1.6  # a header row sits within this many row heights above the first rule
 
 
 def may_hold_table(raw_blocks: list[tuple]) -> bool:
@@ -58,6 +62,46 @@ def to_markdown(rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def is_prose(rows: list[list[Any]]) -> bool:
+    """Rows that are prose in boxes (a ruled multi-column page), not a table: fewer than two
+    rows, or filled cells that typically hold a sentence or more."""
+    filled = sorted(len(str(c).split()) for r in rows for c in r if c not in (None, ""))
+    if len(rows) < 2 or not filled:
+        return True
+    return filled[len(filled) // 2] > PROSE_CELL_WORDS
+
+
+def header_above(page: Any, xs: list[float], top: float, row_height: float) -> list[str] | None:
+    """The header row set just above a table's first rule (no rule above it), else None.
+
+    Every word of the text line right above `top` must fall inside one column of `xs`
+    (column edges), and at least two columns must hold words; a line of prose above the
+    table runs across the edges or beyond the table and is not taken.
+    """
+    import pymupdf
+
+    band = pymupdf.Rect(page.rect.x0, top - HEADER_REACH * row_height, page.rect.x1, top + 0.5)
+    words = page.get_text("words", clip=band)
+    if not words:
+        return None
+    last = max(w[3] for w in words)  # the line nearest the rule
+    words = [w for w in words if w[3] > last - 0.6 * row_height]
+    cells: list[list[str]] = [[] for _ in xs[1:]]
+    for x0, _, x1, _, word, *_ in sorted(words, key=lambda w: w[0]):
+        col = next((j for j in range(len(xs) - 1) if xs[j] - 1 <= x0 and x1 <= xs[j + 1] + 1), None)
+        if col is None:
+            return None
+        cells[col].append(word)
+    if sum(1 for c in cells if c) < 2:
+        return None
+    return [" ".join(c) for c in cells]
+
+
+def _row_height(ys: list[float]) -> float:
+    gaps = sorted(b - a for a, b in zip(ys, ys[1:], strict=False))
+    return gaps[len(gaps) // 2]
+
+
 def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
     """Tables on `page` (whose vector paths are `paths`) as Markdown blocks with their boxes."""
     if sum(len(p["items"]) for p in paths) < MIN_RULES:
@@ -68,8 +112,15 @@ def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
     grid = full_grid(horizontal, vertical)
     if grid is not None:
         ys, xs = grid
-        markdown = to_markdown(grid_cells(page, ys, xs))
-        return [Block(xs[0], ys[0], xs[-1], ys[-1], markdown, "table")] if markdown else []
+        rows = grid_cells(page, ys, xs)
+        if is_prose(rows):
+            return []
+        top = ys[0]
+        header = header_above(page, xs, top, _row_height(ys))
+        if header is not None:
+            rows, top = [header, *rows], top - HEADER_REACH * _row_height(ys)
+        markdown = to_markdown(rows)
+        return [Block(xs[0], top, xs[-1], ys[-1], markdown, "table")] if markdown else []
     return _pymupdf_tables(page, paths)
 
 
@@ -84,8 +135,15 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         return []
     blocks = []
     for table in found.tables:
-        markdown = to_markdown(table.extract())
-        if markdown and table.row_count >= 2:
-            bx0, by0, bx1, by1 = table.bbox
+        rows = table.extract()
+        if table.row_count < 2 or is_prose(rows):
+            continue
+        bx0, by0, bx1, by1 = table.bbox
+        header = table.header
+        if header.external and any(header.names):  # a header row above the first rule
+            rows = [list(header.names), *rows]
+            by0 = min(by0, header.bbox[1])
+        markdown = to_markdown(rows)
+        if markdown:
             blocks.append(Block(bx0, by0, bx1, by1, markdown, "table"))
     return blocks

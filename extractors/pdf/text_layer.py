@@ -8,6 +8,7 @@ from typing import Any
 import pymupdf
 
 from corpusmill.extractors.pdf.layout import Block, reading_order
+from corpusmill.extractors.pdf.repair import has_run_together, is_rotated_margin, join_drop_caps, respace_block
 from corpusmill.extractors.pdf.tables import find_tables
 from corpusmill.extractors.pdf.textclean import join_lines
 
@@ -32,18 +33,25 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
 
     Coordinates stay those of the unrotated page: text is laid out horizontally there, and
     a page's /Rotate only turns how it is shown (a landscape table on a portrait page).
+    Rotated margin text is dropped, lost word spaces restored and drop caps joined (`repair`).
     """
     blocks = []
+    area = page.cropbox
     for b in raw:
         if tables and _inside(b, tables):
             continue
-        lines = b[4].split("\n")
+        if is_rotated_margin(b, area):
+            continue
+        raw_text = b[4]
+        if has_run_together(raw_text):
+            raw_text = respace_block(page, b[:4], raw_text, TEXT_FLAGS)
+        lines = raw_text.split("\n")
         text = join_lines(lines)
         if not text:
             continue
         x0, y0, x1, y1 = b[:4]
         blocks.append(Block(x0, y0, x1, y1, text, "text", sum(1 for x in lines if x.strip())))
-    return reading_order(blocks + list(tables))
+    return reading_order(join_drop_caps(blocks) + list(tables))
 
 
 def text_layer_blocks(page: Any, raw: list[tuple], paths: list[dict[str, Any]]) -> list[Block]:

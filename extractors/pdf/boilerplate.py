@@ -1,0 +1,71 @@
+"""Boilerplate that one page shows by itself: page numbers, journal lines, licences, watermarks.
+
+The cross-page rule (`assemble.repeated_edges`) needs three pages or more; a one-page PDF,
+a chapter or an article's first page keeps its running head under it. This rule looks at a
+single block: it must sit in the page's top or bottom margin band *and* read like
+boilerplate by its form (a bare page number, a DOI, a licence or copyright line, a
+"Downloaded from" watermark, a journal citation line, a short running head with a page
+number at one end). Text in the band that does not match, such as a title that starts
+high on the page, stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from corpusmill.extractors.pdf.layout import Block
+
+MARGIN_SHARE = 0.1  # the top and bottom tenth of the page (as `assemble.EDGE_SHARE`)
+MAX_CHARS = 240  # a longer block in the band is content (an abstract starting high)
+MAX_HEAD_WORDS = 14  # a running head with a page number at one end has at most this many
+
+_PAGE_NUMBER = re.compile(
+    r"^[-–—\s(\[]*(?:page|p\.|seite|página|pagina|страница)?\s*"
+    r"(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|из)\s*\d{1,4})?[-–—\s)\]]*$",
+    re.IGNORECASE,
+)
+# Forms that are boilerplate wherever they sit in the band, whatever their length.
+_ALWAYS = re.compile(
+    r"\bdoi\s*:|doi\.org/|\bdownloaded\s+(?:from|by|on)\b|\baccessed\s+(?:on|from)\b"
+    r"|©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b|\bcreative\s+commons\b"
+    r"|\bcc[\s-]by\b|\blicen[cs]ed?\b|\bpermission\s+of\s+the\s+publisher\b"
+    r"|\bissn\b|\bisbn\b|\barxiv:\s*\d{4}\.\d{4,5}|\bpublished\s+(?:online|by)\b"
+    r"|\bthis\s+(?:article|paper|content)\s+is\s+(?:protected|licensed|distributed)\b",
+    re.IGNORECASE,
+)
+# A journal citation line: "Journal of X 12 (2021) 45–67", "Vol. 3, No. 2, pp. 1–20".
+_CITATION = re.compile(
+    r"\b(?:vol\.?|volume|no\.|issue|pp\.)\s*\d|\b\d{1,4}\s*\(\d{4}\)\s*\d|\b(?:19|20)\d{2}\b.*\d+\s*[-–]\s*\d+\s*$",
+    re.IGNORECASE,
+)
+# A running head: a page number at one end of a short line ("12  J. Smith et al.").
+_HEAD_NUMBER = re.compile(r"^\s*\d{1,4}\s+\S|\S\s+\d{1,4}\s*$")
+_ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
+# ...but a heading that ends in its number ("Chapter 3", "Table 2") is content.
+_HEADING = re.compile(r"^(?:chapter|section|part|table|figure|fig\.|appendix|step|lesson|unit|book)\b", re.IGNORECASE)
+
+
+def in_margin(block: Block, height: float, share: float = MARGIN_SHARE) -> bool:
+    """The block lies wholly in the top or bottom `share` of a page `height` points tall."""
+    return height > 0 and (block.y1 <= height * share or block.y0 >= height * (1 - share))
+
+
+def looks_like_boilerplate(text: str) -> bool:
+    """`text` (one block of the margin band) reads like a page number, running head or footer."""
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_CHARS:
+        return False
+    if _PAGE_NUMBER.match(text) or _ALWAYS.search(text):
+        return True
+    words = len(text.split())
+    if words > MAX_HEAD_WORDS:
+        return False
+    # A short line that cites a journal, or carries a page number at one end: running head.
+    if _HEADING.match(text):
+        return False
+    return bool(_CITATION.search(text) or _HEAD_NUMBER.search(text) or _ET_AL.search(text))
+
+
+def is_page_boilerplate(block: Block, height: float) -> bool:
+    """True for a text block in the margin band whose form is boilerplate (see module doc)."""
+    return block.kind == "text" and in_margin(block, height) and looks_like_boilerplate(block.text)
