@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from corpusmill.extractors.pdf.boilerplate import is_page_boilerplate
+from corpusmill.extractors.pdf.boilerplate import page_boilerplate
 from corpusmill.extractors.pdf.layout import Block
 from corpusmill.extractors.pdf.textclean import join_blocks, normalize_whitespace
 
@@ -57,12 +57,13 @@ def page_text(page: PageText, boilerplate: set[str]) -> tuple[str, int]:
     """The page's text without boilerplate edge lines; also how many blocks were dropped.
 
     Repeated edge lines (`boilerplate`) and, on any page, margin blocks whose form is
-    boilerplate (`is_page_boilerplate`) are dropped.
+    boilerplate (`page_boilerplate`) are dropped.
     """
+    own = page_boilerplate(page.blocks, page.height)
     kept = [
         b.text
-        for b in page.blocks
-        if not (boilerplate and _edge_key(b, page.height) in boilerplate) and not is_page_boilerplate(b, page.height)
+        for b, drop in zip(page.blocks, own, strict=True)
+        if not drop and not (boilerplate and _edge_key(b, page.height) in boilerplate)
     ]
     return normalize_whitespace(join_blocks(kept)), len(page.blocks) - len(kept)
 

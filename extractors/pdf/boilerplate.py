@@ -18,6 +18,9 @@ from corpusmill.extractors.pdf.layout import Block
 MARGIN_SHARE = 0.1  # the top and bottom tenth of the page (as `assemble.EDGE_SHARE`)
 MAX_CHARS = 240  # a longer block in the band is content (an abstract starting high)
 MAX_HEAD_WORDS = 14  # a running head with a page number at one end has at most this many
+# A bare page number may sit higher than the margin band (LaTeX puts it at ~83 % of the
+# height); within this share of the top or bottom it counts when no text lies beyond it.
+NUMBER_SHARE = 0.25
 
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s(\[]*(?:page|p\.|seite|página|pagina|страница)?\s*"
@@ -69,3 +72,22 @@ def looks_like_boilerplate(text: str) -> bool:
 def is_page_boilerplate(block: Block, height: float) -> bool:
     """True for a text block in the margin band whose form is boilerplate (see module doc)."""
     return block.kind == "text" and in_margin(block, height) and looks_like_boilerplate(block.text)
+
+
+def _outermost_number(block: Block, blocks: list[Block], height: float) -> bool:
+    """A bare page number in the outer NUMBER_SHARE of the page with no other block beyond it."""
+    if block.kind != "text" or len(block.text) > 16 or not _PAGE_NUMBER.match(block.text.strip()):
+        return False
+    others = [b for b in blocks if b is not block]
+    if block.y0 >= height * (1 - NUMBER_SHARE):
+        return all(b.y1 <= block.y0 + 1 for b in others)
+    if block.y1 <= height * NUMBER_SHARE:
+        return all(b.y0 >= block.y1 - 1 for b in others)
+    return False
+
+
+def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:
+    """For each block of one page: True when it is boilerplate by its own form and place."""
+    if height <= 0:
+        return [False] * len(blocks)
+    return [is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) for b in blocks]

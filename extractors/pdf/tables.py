@@ -80,7 +80,8 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> l
     """
     import pymupdf
 
-    band = pymupdf.Rect(page.rect.x0, top - HEADER_REACH * row_height, page.rect.x1, top + 0.5)
+    area = page.cropbox  # text coordinates are those of the unrotated page
+    band = pymupdf.Rect(area.x0, top - HEADER_REACH * row_height, area.x1, top + 0.5)
     words = page.get_text("words", clip=band)
     if not words:
         return None
@@ -128,6 +129,9 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
     x0, y0, x1, y1 = zip(*(p["rect"] for p in paths), strict=True)
     # Only over the area the rules cover, with a margin: less than half the whole-page cost.
     clip = pymupdf.Rect(min(x0) - 2, min(y0) - 2, max(x1) + 2, max(y1) + 2)
+    # Paths and text blocks are in unrotated coordinates, the table finder works on the page
+    # as shown: turn the clip there and the tables' boxes back.
+    clip = clip * page.rotation_matrix if page.rotation else clip
     try:
         found = page.find_tables(clip=clip, strategy="lines")
     except Exception as exc:  # a table-finder bug must cost the table, not the page
@@ -138,11 +142,12 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         rows = table.extract()
         if table.row_count < 2 or is_prose(rows):
             continue
-        bx0, by0, bx1, by1 = table.bbox
+        box = pymupdf.Rect(table.bbox)
         header = table.header
         if header.external and any(header.names):  # a header row above the first rule
             rows = [list(header.names), *rows]
-            by0 = min(by0, header.bbox[1])
+            box |= header.bbox
+        bx0, by0, bx1, by1 = box * page.derotation_matrix if page.rotation else box
         markdown = to_markdown(rows)
         if markdown:
             blocks.append(Block(bx0, by0, bx1, by1, markdown, "table"))

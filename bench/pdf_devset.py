@@ -1,0 +1,87 @@
+"""PDF text quality on the development set: pass rate by check kind (issue 18).
+
+The set is the generated fault PDFs of `tests/pdf_faults.py` (each reproduces one fault:
+single-page boilerplate, drop cap, glyph-gap spaces, spacing accents, table headers, 2- and
+3-column pages) plus the public test-suite PDFs of `tests/data/pdf_devset/` with the checks
+in its `checks.json`. Each PDF goes through the text route as the job runs it (OCR off) and
+each check passes or fails; the table gives the pass rate per kind.
+Run: `python -m bench.pdf_devset [--verbose]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from corpusmill.extractors.pdf import samples
+from tests.pdf_cases import read_in_process
+from tests.pdf_faults import FAULTS, Check, passes
+
+DEVSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "pdf_devset"
+
+
+def _multi_page() -> Iterator[tuple[str, bytes, list[Check]]]:
+    """Generated multi-page documents: running heads repeated on every page, a ruled table."""
+    data, _ = samples.single_column_pdf(pages=4)
+    yield (
+        "single_column_4_pages",
+        data,
+        [
+            {"type": "absent", "text": samples.HEADER},
+            {"type": "absent", "text": "Page 2 of 4"},
+            {"type": "present", "text": "extraction of text"},
+        ],
+    )
+    data, _ = samples.table_pdf()
+    yield (
+        "ruled_table",
+        data,
+        [
+            {"type": "table", "row": ["Language", "Documents", "Tokens"], "header": True},
+            {"type": "table", "row": ["Chinese", "800", "2.9M"]},
+        ],
+    )
+
+
+def cases() -> Iterator[tuple[str, bytes, list[Check]]]:
+    """(name, PDF bytes, checks) for every document of the set."""
+    for name, make in FAULTS.items():
+        data, checks = make()
+        yield f"gen:{name}", data, checks
+    for name, data, checks in _multi_page():
+        yield f"gen:{name}", data, checks
+    for name, checks in json.loads((DEVSET / "checks.json").read_text(encoding="utf-8")).items():
+        yield f"pub:{name}", (DEVSET / name).read_bytes(), checks
+
+
+def score(verbose: bool = False) -> dict[str, tuple[int, int]]:
+    """{check kind: (passed, total)}, plus "all"."""
+    passed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for name, data, checks in cases():
+        text, _ = read_in_process(data)
+        for check in checks:
+            ok = passes(text, check)
+            total[check["type"]] += 1
+            passed[check["type"]] += ok
+            if verbose and not ok:
+                print(f"FAIL {name}: {json.dumps(check, ensure_ascii=False)[:160]}")
+    out = {kind: (passed[kind], total[kind]) for kind in sorted(total)}
+    out["all"] = (sum(passed.values()), sum(total.values()))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="list the failing checks")
+    args = parser.parse_args()
+    print("| check | passed | total | pass rate |\n| --- | --- | --- | --- |")
+    for kind, (ok, n) in score(args.verbose).items():
+        print(f"| {kind} | {ok} | {n} | {ok / n:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
