@@ -4,7 +4,8 @@ pymupdf's table finder costs tens of milliseconds a page even on pages without a
 it only runs on pages with enough ruling lines to draw one, both horizontal and vertical,
 only over the area the lines cover, and not at all when the rules form one full grid
 (`grid`, much faster). Tables drawn without lines are read as plain text blocks. A header
-row set above the first rule is kept in the table; ruled boxes of prose (a multi-column
+row set above the first rule is kept in the table. Tables ruled by horizontal lines only
+(booktabs) are read by word alignment (`aligned`). Ruled boxes of prose (a multi-column
 page with rules between its columns) are not a table.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pymupdf
 
+from corpusmill.extractors.pdf.aligned import rule_only_tables
 from corpusmill.extractors.pdf.grid import full_grid, grid_cells, segments
 from corpusmill.extractors.pdf.layout import Block
 
@@ -105,11 +107,16 @@ def _row_height(ys: list[float]) -> float:
 
 def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
     """Tables on `page` (whose vector paths are `paths`) as Markdown blocks with their boxes."""
-    if sum(len(p["items"]) for p in paths) < MIN_RULES:
+    items = sum(len(p["items"]) for p in paths)
+    if items < 2:
         return []
     horizontal, vertical = segments(paths)
-    if len(horizontal) < 2 or len(vertical) < 2:
-        return []  # no vertical rules: pymupdf's "lines" strategy would find nothing either
+    if len(horizontal) < 2:
+        return []
+    if len(vertical) < 2:  # pymupdf's "lines" strategy would find nothing: booktabs-style rules
+        return [t._replace(text=md) for t, rows in rule_only_tables(page, horizontal) if (md := to_markdown(rows))]
+    if items < MIN_RULES:
+        return []
     grid = full_grid(horizontal, vertical)
     if grid is not None:
         ys, xs = grid

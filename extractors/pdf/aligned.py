@@ -1,0 +1,94 @@
+"""Tables ruled by horizontal lines only (booktabs: a top rule, one under the header, a bottom
+rule), where pymupdf's "lines" strategy finds no cells.
+
+Between the first and last rule of a stack of equally wide rules, the words are grouped
+into lines (rows) and the columns are the x-ranges that words cover on some row, split
+where no row has a word (the gutters). It is a table only when it has at least
+`MIN_ROWS` rows with two or more filled cells and its cells are short (a number, a name):
+prose between two rules, in one column or several, has long cells and stays text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from corpusmill.extractors.pdf.grid import Segment
+from corpusmill.extractors.pdf.layout import Block
+
+MIN_WIDTH = 100.0  # points: narrower rules are underlines, not table rules
+SAME_EXTENT = 3.0  # points: rules whose ends agree this well belong to one table
+MIN_ROWS = 3  # rows with at least two filled cells
+MAX_CELL_WORDS = 4  # the median filled cell has at most this many words
+MIN_GUTTER = 6.0  # points of empty x-range between two columns
+LINE_TOLERANCE = 2.5  # points: words whose vertical centers differ less sit on one line
+
+
+def rule_stacks(horizontal: list[Segment]) -> list[tuple[float, float, float, float]]:
+    """(x0, top, x1, bottom) of each group of two or more equally wide horizontal rules."""
+    groups: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for y, x0, x1 in horizontal:
+        if x1 - x0 >= MIN_WIDTH:
+            key = (round(x0 / SAME_EXTENT), round(x1 / SAME_EXTENT))
+            groups[key].append(y)
+    stacks = []
+    for (a, b), ys in groups.items():
+        if len({round(y) for y in ys}) >= 2:
+            stacks.append((a * SAME_EXTENT, min(ys), b * SAME_EXTENT, max(ys)))
+    return stacks
+
+
+def _lines(words: list[tuple]) -> list[list[tuple]]:
+    lines: list[list[tuple]] = []
+    for word in sorted(words, key=lambda w: ((w[1] + w[3]) / 2, w[0])):
+        center = (word[1] + word[3]) / 2
+        if lines and abs(center - (lines[-1][0][1] + lines[-1][0][3]) / 2) < LINE_TOLERANCE:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [sorted(line, key=lambda w: w[0]) for line in lines]
+
+
+def _columns(lines: list[list[tuple]]) -> list[tuple[float, float]]:
+    spans = sorted((w[0], w[2]) for line in lines for w in line)
+    columns: list[tuple[float, float]] = []
+    for x0, x1 in spans:
+        if columns and x0 < columns[-1][1] + MIN_GUTTER:
+            columns[-1] = (columns[-1][0], max(columns[-1][1], x1))
+        else:
+            columns.append((x0, x1))
+    return columns
+
+
+def aligned_rows(words: list[tuple]) -> list[list[str]] | None:
+    """The words of one ruled area as table rows, or None when they do not form a table."""
+    lines = _lines(words)
+    columns = _columns(lines)
+    if len(columns) < 2:
+        return None
+    rows = []
+    for line in lines:
+        cells: list[list[str]] = [[] for _ in columns]
+        for w in line:
+            center = (w[0] + w[2]) / 2
+            j = next((j for j, (a, b) in enumerate(columns) if a <= center <= b), len(columns) - 1)
+            cells[j].append(w[4])
+        rows.append([" ".join(c) for c in cells])
+    full = sum(1 for r in rows if sum(1 for c in r if c) >= 2)
+    sizes = sorted(len(c.split()) for r in rows for c in r if c)
+    if full < MIN_ROWS or sizes[len(sizes) // 2] > MAX_CELL_WORDS:
+        return None
+    return rows
+
+
+def rule_only_tables(page: Any, horizontal: list[Segment]) -> list[tuple[Block, list[list[str]]]]:
+    """Tables between stacks of horizontal rules on `page`, with their rows."""
+    import pymupdf
+
+    found = []
+    for x0, top, x1, bottom in rule_stacks(horizontal):
+        words = page.get_text("words", clip=pymupdf.Rect(x0 - 2, top, x1 + 2, bottom))
+        rows = aligned_rows(words) if words else None
+        if rows is not None:
+            found.append((Block(x0, top, x1, bottom, "", "table"), rows))
+    return found
