@@ -28,6 +28,21 @@ def _inside(block: tuple, tables: Sequence[Block]) -> bool:
     return any(t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in tables)
 
 
+def _outside_part(page: Any, block: tuple, tables: Sequence[Block]) -> tuple | None:
+    """The lines of `block` above or below the table it overlaps (a caption that MuPDF set in
+    one block with the table's header row), as a raw block; None when it is all inside."""
+    table = next(t for t in tables if t.y0 <= (block[1] + block[3]) / 2 <= t.y1)
+    part = None
+    if block[1] < table.y0 - 2:
+        part = (block[0], block[1], block[2], table.y0)
+    elif block[3] > table.y1 + 2:
+        part = (block[0], table.y1, block[2], block[3])
+    if part is None:
+        return None
+    text = page.get_text("text", clip=pymupdf.Rect(part), flags=TEXT_FLAGS)
+    return (*part, text) if text.strip() else None
+
+
 def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> list[Block]:
     """Raw blocks (minus those inside `tables`) plus tables, in reading order.
 
@@ -39,7 +54,9 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
     area = page.cropbox
     for b in raw:
         if tables and _inside(b, tables):
-            continue
+            b = _outside_part(page, b, tables)
+            if b is None:
+                continue
         if is_rotated_margin(b, area):
             continue
         raw_text = b[4]

@@ -1,0 +1,95 @@
+"""Issue 18's text-layer faults, each reproduced on a generated PDF (`tests/pdf_faults.py`)."""
+
+from __future__ import annotations
+
+import pymupdf
+import pytest
+
+from corpusmill.extractors.pdf.aligned import aligned_rows
+from corpusmill.extractors.pdf.boilerplate import looks_like_boilerplate
+from corpusmill.extractors.pdf.tables import is_prose
+from corpusmill.extractors.pdf.textclean import fix_glyphs
+from tests.pdf_cases import read_in_process
+from tests.pdf_faults import FAULTS, passes
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_pdf_passes_its_checks(name: str) -> None:
+    data, checks = FAULTS[name]()
+    text, pages = read_in_process(data)
+    assert all(p.route == "text" for p in pages)
+    failed = [c for c in checks if not passes(text, c)]
+    assert not failed, f"{name}: {failed}\n---\n{text}"
+
+
+def test_single_page_keeps_a_title_and_body_text_in_the_margin_band() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 60), "Extraction of Text from Scanned Books", fontsize=16, fontname="helv")
+    page.insert_textbox(pymupdf.Rect(72, 100, 523, 400), "This sentence carries content.", fontsize=11)
+    # A line in the bottom band that is not boilerplate by its form.
+    page.insert_text((72, 800), "Acknowledgements go to the volunteers who scanned the books.", fontsize=9)
+    text, _ = read_in_process(doc.tobytes())
+    assert "Extraction of Text from Scanned Books" in text
+    assert "Acknowledgements go to the volunteers" in text
+
+
+def test_boilerplate_forms() -> None:
+    for line in (
+        "62",
+        "- 7 -",
+        "Page 3 of 12",
+        "xiv",
+        "doi:10.1000/182",
+        "© 2020 Elsevier Ltd. All rights reserved.",
+        "Downloaded from https://academic.example.org by guest on 1 May 2024",
+        "Vol. 12, No. 3, pp. 45-67",
+        "12 J. Smith et al.",
+    ):
+        assert looks_like_boilerplate(line), line
+    for line in ("Chapter 3", "Table 2", "Introduction", "Results and Discussion", "The method in brief"):
+        assert not looks_like_boilerplate(line), line
+
+
+def test_fix_glyphs() -> None:
+    assert fix_glyphs("J´an Min´aˇc") == "Ján Mináč"
+    assert fix_glyphs("Anton´ın Dvoˇr´ak, Mu¨ller, cr`eme") == "Antonín Dvořák, Müller, crème"
+    assert fix_glyphs("ﬁnal eﬀect") == "final effect"
+    # A backtick quote and an accent standing alone are no accents on letters.
+    assert fix_glyphs("``quoted'' and a ´ alone") == "``quoted'' and a ´ alone"
+
+
+def test_prose_in_boxes_is_no_table() -> None:
+    prose = "Markets rallied in the third quarter as rates fell and earnings beat forecasts."
+    assert is_prose([[prose, prose, prose]])
+    assert is_prose([[prose, prose], [prose, prose]])
+    assert not is_prose([["Type", "2023"], ["Net sales", "383,285"]])
+
+
+def _words(rows: list[list[tuple[float, str]]]) -> list[tuple]:
+    out = []
+    for i, row in enumerate(rows):
+        for x, word in row:
+            out.append((x, 100 + 14 * i, x + 6 * len(word), 110 + 14 * i, word))
+    return out
+
+
+def test_aligned_rows_need_three_rows_of_short_cells() -> None:
+    table = _words(
+        [
+            [(72, "Country"), (200, "Capital")],
+            [(72, "Austria"), (200, "Vienna")],
+            [(72, "Belgium"), (200, "Brussels")],
+            [(72, "Denmark"), (200, "Copenhagen")],
+        ]
+    )
+    assert aligned_rows(table) == [
+        ["Country", "Capital"],
+        ["Austria", "Vienna"],
+        ["Belgium", "Brussels"],
+        ["Denmark", "Copenhagen"],
+    ]
+    assert aligned_rows(table[:4]) is None  # two rows only
+    cell = "markets rallied as rates fell and earnings beat"
+    prose = _words([[(72, cell), (330, cell)]] * 4)
+    assert aligned_rows(prose) is None  # two columns of prose lines
