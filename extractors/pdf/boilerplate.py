@@ -36,6 +36,28 @@ _ALWAYS = re.compile(
     r"|\bthis\s+(?:article|paper|content)\s+is\s+(?:protected|licensed|distributed)\b",
     re.IGNORECASE,
 )
+# Substrings without which _ALWAYS cannot match: a cheap test first, the regex only then.
+_ALWAYS_KEYS = (
+    "doi",
+    "download",
+    "accessed",
+    "©",
+    "(c)",
+    "copyright",
+    "rights reserved",
+    "creative",
+    "cc by",
+    "cc-by",
+    "licen",
+    "permission",
+    "issn",
+    "isbn",
+    "arxiv",
+    "published",
+    "this article",
+    "this paper",
+    "this content",
+)
 # A journal citation line: "Journal of X 12 (2021) 45–67", "Vol. 3, No. 2, pp. 1–20".
 _CITATION = re.compile(
     r"\b(?:vol\.?|volume|no\.|issue|pp\.)\s*\d|\b\d{1,4}\s*\(\d{4}\)\s*\d|\b(?:19|20)\d{2}\b.*\d+\s*[-–]\s*\d+\s*$",
@@ -58,7 +80,8 @@ def looks_like_boilerplate(text: str) -> bool:
     text = " ".join(text.split())
     if not text or len(text) > MAX_CHARS:
         return False
-    if _PAGE_NUMBER.match(text) or _ALWAYS.search(text):
+    low = text.lower()
+    if _PAGE_NUMBER.match(text) or (any(k in low for k in _ALWAYS_KEYS) and _ALWAYS.search(text)):
         return True
     words = len(text.split())
     if words > MAX_HEAD_WORDS:
@@ -76,14 +99,15 @@ def is_page_boilerplate(block: Block, height: float) -> bool:
 
 def _outermost_number(block: Block, blocks: list[Block], height: float) -> bool:
     """A bare page number in the outer NUMBER_SHARE of the page with no other block beyond it."""
-    if block.kind != "text" or len(block.text) > 16 or not _PAGE_NUMBER.match(block.text.strip()):
+    if block.kind != "text" or len(block.text) > 16:
         return False
-    others = [b for b in blocks if b is not block]
     if block.y0 >= height * (1 - NUMBER_SHARE):
-        return all(b.y1 <= block.y0 + 1 for b in others)
-    if block.y1 <= height * NUMBER_SHARE:
-        return all(b.y0 >= block.y1 - 1 for b in others)
-    return False
+        beyond = all(b.y1 <= block.y0 + 1 for b in blocks if b is not block)
+    elif block.y1 <= height * NUMBER_SHARE:
+        beyond = all(b.y0 >= block.y1 - 1 for b in blocks if b is not block)
+    else:
+        return False
+    return beyond and bool(_PAGE_NUMBER.match(block.text.strip()))
 
 
 def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:

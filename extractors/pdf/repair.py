@@ -30,10 +30,18 @@ ROTATED_MIN_CHARS = 8
 
 
 _NOT_PROSE = frozenset("/\\@_=<>{}#&%~|+*^$")  # URLs, e-mail addresses, code, formulas
+MEAN_TOKEN = 8.0  # characters per whitespace-separated token above which a block is checked
 
 
 def has_run_together(text: str) -> bool:
-    """A whitespace-free token with MIN_RUN or more letters that is no URL, address or code."""
+    """A whitespace-free token with MIN_RUN or more letters that is no URL, address or code.
+
+    Runs on every block, so a block is only split into tokens when its tokens are long on
+    average (prose averages 5-6 characters): words run together make whole lines, captions
+    or pages so; a single long word amid normal text is not looked at.
+    """
+    if len(text) < MIN_RUN or len(text) < MEAN_TOKEN * (text.count(" ") + text.count("\n") + 1):
+        return False
     for token in text.split():
         if len(token) >= MIN_RUN and sum(c.isalpha() for c in token) >= MIN_RUN and not _NOT_PROSE.intersection(token):
             return True
@@ -74,7 +82,7 @@ def respace_block(page: Any, bbox: tuple[float, float, float, float], text: str,
     return respaced
 
 
-def is_rotated_margin(block: tuple, page_rect: Any) -> bool:
+def is_rotated_margin(block: tuple, page: Any) -> bool:
     """A raw block that is one tall, narrow line in the left or right margin: rotated side text."""
     x0, y0, x1, y1, text = block[:5]
     width, height = x1 - x0, y1 - y0
@@ -82,6 +90,7 @@ def is_rotated_margin(block: tuple, page_rect: Any) -> bool:
         return False
     if "\n" in text.strip() or len(text.strip()) < ROTATED_MIN_CHARS:
         return False
+    page_rect = page.cropbox  # text coordinates are those of the unrotated page
     side = MARGIN_SIDE * page_rect.width
     return x1 <= page_rect.x0 + side or x0 >= page_rect.x1 - side
 
