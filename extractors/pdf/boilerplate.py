@@ -36,6 +36,14 @@ _ALWAYS = re.compile(
     r"|\bthis\s+(?:article|paper|content)\s+is\s+(?:protected|licensed|distributed)\b",
     re.IGNORECASE,
 )
+# A publisher's notice (ACM's permission block, a licence statement) may start higher than the
+# margin band; within the bottom NOTICE_SHARE of the page these phrases mark the block as one.
+NOTICE_SHARE = 0.2
+_NOTICE = re.compile(
+    r"permission to make digital or hard copies|all rights reserved|creative commons|licensed under"
+    r"|this (?:article|work|paper) is (?:licensed|distributed|an open access)|©\s*(?:19|20)\d{2}|copyright\s*(?:©\s*)?(?:19|20)\d{2}",
+    re.IGNORECASE,
+)
 # Substrings without which _ALWAYS cannot match: a cheap test first, the regex only then.
 _ALWAYS_KEYS = (
     "doi",
@@ -110,8 +118,20 @@ def _outermost_number(block: Block, blocks: list[Block], height: float) -> bool:
     return beyond and bool(_PAGE_NUMBER.match(block.text.strip()))
 
 
+def _notice(block: Block, height: float) -> bool:
+    """A publisher's notice block in the bottom NOTICE_SHARE of the page (see _NOTICE)."""
+    return (
+        block.kind == "text"
+        and block.y0 >= height * (1 - NOTICE_SHARE)
+        and len(block.text) <= 4 * MAX_CHARS
+        and bool(_NOTICE.search(block.text))
+    )
+
+
 def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:
     """For each block of one page: True when it is boilerplate by its own form and place."""
     if height <= 0:
         return [False] * len(blocks)
-    return [is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) for b in blocks]
+    return [
+        is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height) for b in blocks
+    ]
