@@ -214,6 +214,32 @@ def columns_page(n: int, *, ruled: bool = False, seed: int = 23) -> tuple[bytes,
     return doc.tobytes(), checks
 
 
+def columns_grid_page(n: int = 3, seed: int = 43) -> tuple[bytes, list[Check]]:
+    """An analyst page: `n` columns in a frame of rules (under the title, across the middle,
+    at the bottom, between the columns). The rules form a full grid of 2 x n cells, each
+    holding a paragraph; it is prose, not a 2-row table read across the columns."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 80), "Quarterly sector review", fontsize=16, fontname=FONT)
+    gutter, left, right, top, middle, bottom = 18.0, 60.0, 535.0, 100.0, 440.0, 786.0
+    width = (right - left - gutter * (n - 1)) / n
+    cols = [_prose(seed + k, 2, 3) for k in range(n)]
+    xs = [left - 6] + [left + k * (width + gutter) - gutter / 2 for k in range(1, n)] + [right + 6]
+    for k, paras in enumerate(cols):
+        x0 = left + k * (width + gutter)
+        _box(page, pymupdf.Rect(x0, top + 8, x0 + width, middle - 6), paras[0], fontsize=9)
+        # Key figures as short lines, as analyst pages have: they make the page look like it
+        # may hold a table, so its rules are read.
+        figures = f"Rating: Hold\nTarget: {40 + k} USD\nUpside: {k + 3}%\nRisk: Medium\n\n"
+        _box(page, pymupdf.Rect(x0, middle + 8, x0 + width, bottom - 6), figures + paras[1], fontsize=9)
+    _rules(page, xs, [top, middle, bottom])
+    checks: list[Check] = [{"type": "absent", "text": "| --- |"}]
+    checks += [{"type": "order", "before": cols[k][0], "after": cols[k + 1][0]} for k in range(n - 1)]
+    checks += [{"type": "order", "before": cols[k][1], "after": cols[k + 1][1]} for k in range(n - 1)]
+    checks += [{"type": "present", "text": p} for paras in cols for p in paras]
+    return doc.tobytes(), checks
+
+
 def ligatures_and_hyphens() -> tuple[bytes, list[Check]]:
     """Ligature glyphs and a word hyphenated across lines."""
     doc = pymupdf.open()
@@ -236,6 +262,7 @@ FAULTS = {
     "two_columns": lambda: columns_page(2, seed=29),
     "three_columns": lambda: columns_page(3, seed=31),
     "three_columns_ruled": lambda: columns_page(3, ruled=True, seed=37),
+    "three_columns_grid": columns_grid_page,
     "ligatures_and_hyphens": ligatures_and_hyphens,
 }
 
