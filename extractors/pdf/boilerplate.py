@@ -24,7 +24,7 @@ NUMBER_SHARE = 0.25
 
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s(\[]*(?:page|p\.|seite|página|pagina|страница)?\s*"
-    r"(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|из)\s*\d{1,4})?[-–—\s)\]]*$",
+    r"(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|sur|из)\s*\d{1,4})?[-–—\s)\]]*$",
     re.IGNORECASE,
 )
 # Forms that are boilerplate wherever they sit in the band, whatever their length.
@@ -74,6 +74,10 @@ _CITATION = re.compile(
 # A running head: a page number at one end of a short line ("12  J. Smith et al.").
 _HEAD_NUMBER = re.compile(r"^\s*\d{1,4}\s+\S|\S\s+\d{1,4}\s*$")
 _ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
+_LABEL_NUMBER = re.compile(
+    r"(?:(?<!\d)[=:#]|\b(?:length|size|value|level|step|item|phase|question|exercise|lecture|week|session|version|no\.?|number))\s*\d{1,4}\s*$",
+    re.IGNORECASE,
+)
 # ...but a heading that ends in its number ("Chapter 3", "Table 2") is content.
 _HEADING = re.compile(r"^(?:chapter|section|part|table|figure|fig\.|appendix|step|lesson|unit|book)\b", re.IGNORECASE)
 
@@ -97,7 +101,11 @@ def looks_like_boilerplate(text: str) -> bool:
     # A short line that cites a journal, or carries a page number at one end: running head.
     if _HEADING.match(text):
         return False
-    return bool(_CITATION.search(text) or _HEAD_NUMBER.search(text) or _ET_AL.search(text))
+    if _CITATION.search(text) or _ET_AL.search(text):
+        return True
+    # A page number at one end of a line of three words or more; "Heading 1", "Value 1" or
+    # "Radius = 0" are labels, not running heads.
+    return words >= 3 and bool(_HEAD_NUMBER.search(text)) and not _LABEL_NUMBER.search(text)
 
 
 def is_page_boilerplate(block: Block, height: float) -> bool:

@@ -33,6 +33,12 @@ _NOT_PROSE = frozenset("/\\@_=<>{}#&%~|+*^$")  # URLs, e-mail addresses, code, f
 MEAN_TOKEN = 8.0  # characters per whitespace-separated token above which a block is checked
 
 
+def _spaced_letters(token: str) -> int:
+    """Letters of scripts written with spaces between words (Latin, Greek, Cyrillic, Armenian):
+    Chinese, Japanese or Thai text has no spaces to restore, only letter spacing."""
+    return sum(1 for c in token if c < "\u0530" and c.isalpha())
+
+
 def has_run_together(text: str) -> bool:
     """A whitespace-free token with MIN_RUN or more letters that is no URL, address or code.
 
@@ -43,7 +49,7 @@ def has_run_together(text: str) -> bool:
     if len(text) < MIN_RUN or len(text) < MEAN_TOKEN * (text.count(" ") + text.count("\n") + 1):
         return False
     for token in text.split():
-        if len(token) >= MIN_RUN and sum(c.isalpha() for c in token) >= MIN_RUN and not _NOT_PROSE.intersection(token):
+        if len(token) >= MIN_RUN and _spaced_letters(token) >= MIN_RUN and not _NOT_PROSE.intersection(token):
             return True
     return False
 
@@ -53,7 +59,14 @@ def _line_text(chars: list[tuple[str, float, float, float]]) -> str:
     prev: tuple[str, float, float, float] | None = None
     for ch in chars:
         c, x0, _, size = ch
-        if prev is not None and not c.isspace() and not prev[0].isspace() and x0 - prev[2] > GAP_EM * size:
+        if (
+            prev is not None
+            and x0 - prev[2] > GAP_EM * size
+            and not c.isspace()
+            and not prev[0].isspace()
+            and c < "\u0530"  # never between CJK or Thai letters (letter-spaced, not words)
+            and prev[0] < "\u0530"
+        ):
             out.append(" ")
         out.append(c)
         prev = ch
