@@ -93,3 +93,34 @@ def test_aligned_rows_need_three_rows_of_short_cells() -> None:
     cell = "markets rallied as rates fell and earnings beat"
     prose = _words([[(72, cell), (330, cell)]] * 4)
     assert aligned_rows(prose) is None  # two columns of prose lines
+
+
+def test_publisher_notice_in_the_bottom_fifth_is_dropped_body_text_is_not() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()  # 842 points tall: the bottom fifth starts at 674
+    body = "Licensed software is discussed in this section of the paper at some length."
+    notice = "Permission to make digital or hard copies of all or part of this work is granted."
+    page.insert_textbox(pymupdf.Rect(72, 100, 523, 400), body, fontsize=11)
+    page.insert_textbox(pymupdf.Rect(72, 700, 300, 760), notice, fontsize=8)
+    text, _ = read_in_process(doc.tobytes())
+    assert body in text and "Permission to make" not in text
+
+
+def test_short_labels_side_by_side_do_not_cut_a_column() -> None:
+    from corpusmill.extractors.pdf.layout import Block, reading_order
+
+    heading, label = Block(54, 568, 133, 579, "1. Introduction"), Block(151, 565, 203, 578, "Introduction")
+    left = Block(54, 351, 293, 490, "left column", lines=14)
+    left2 = Block(54, 584, 293, 633, "left column, after the heading", lines=5)
+    right = Block(317, 337, 556, 725, "right column", lines=39)
+    order = [b.text for b in reading_order([left, heading, label, left2, right])]
+    assert order.index("left column") < order.index("right column")
+    assert order.index("left column, after the heading") < order.index("right column")
+
+
+def test_no_word_spaces_inserted_into_letter_spaced_cjk() -> None:
+    from corpusmill.extractors.pdf.repair import has_run_together
+
+    assert not has_run_together("描述团队的共同目标，有利于团队成员理解目标并朝着目标努力。")
+    assert has_run_together("Table1:CompositionofthepretrainingdataforOLMo2.")
+    assert not has_run_together("see https://example.org/a/very/long/path/to/somewhere")
