@@ -38,6 +38,8 @@ _ACCENT = re.compile(
     r"(?<=\w)[\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af`]|[\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af](?=\w)"
 )
 _LIGATURES = re.compile("[\ufb00-\ufb06]")
+# Any ligature or spacing accent at all: one character-class scan (fast) before the rest.
+_GLYPH_FIX = re.compile("[\ufb00-\ufb06\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af`]")
 _MOVED_MARK = re.compile("\x00([\u0300-\u036f])(.)", re.DOTALL)
 _DOTLESS_MARKED = re.compile("[\u0131\u0237](?=[\u0300-\u036f])")
 
@@ -145,6 +147,8 @@ def fix_glyphs(text: str) -> str:
 
     "J´an Min´aˇc" becomes "Ján Mináč". Only non-ASCII text can need it.
     """
+    if not _GLYPH_FIX.search(text):
+        return unicodedata.normalize("NFC", text)
     if _LIGATURES.search(text):
         text = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     if _ACCENT.search(text):
