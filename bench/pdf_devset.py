@@ -97,21 +97,27 @@ def cases() -> Iterator[tuple[str, bytes, list[Check]]]:
             yield f"pub:{name}", (DEVSET / name).read_bytes(), checks
 
 
-def score(verbose: bool = False) -> dict[str, tuple[int, int]]:
-    """{check kind: (passed, total)}, plus "all"."""
-    passed: Counter[str] = Counter()
-    total: Counter[str] = Counter()
+def score(verbose: bool = False) -> dict[str, dict[str, tuple[int, int]]]:
+    """{check kind or "all": {"gen" | "pub" | "all": (passed, total)}}."""
+    passed: Counter[tuple[str, str]] = Counter()
+    total: Counter[tuple[str, str]] = Counter()
     for name, data, checks in cases():
         text, _ = read_in_process(data)
+        origin = name.split(":", 1)[0]
         for check in checks:
             ok = passes(text, check)
-            total[check["type"]] += 1
-            passed[check["type"]] += ok
+            for kind in (check["type"], "all"):
+                for where in (origin, "all"):
+                    total[kind, where] += 1
+                    passed[kind, where] += ok
             if verbose and not ok:
                 print(f"FAIL {name}: {json.dumps(check, ensure_ascii=False)[:160]}")
-    out = {kind: (passed[kind], total[kind]) for kind in sorted(total)}
-    out["all"] = (sum(passed.values()), sum(total.values()))
-    return out
+    kinds = sorted({k for k, _ in total} - {"all"}) + ["all"]
+    return {k: {w: (passed[k, w], total[k, w]) for w in ("gen", "pub", "all")} for k in kinds}
+
+
+def _cell(ok: int, n: int) -> str:
+    return f"{ok}/{n} = {ok / n:.2f}" if n else "-"
 
 
 def main() -> None:
@@ -124,9 +130,9 @@ def main() -> None:
     absent = [name for name in _sources() if not (DEVSET / name).exists()]
     if absent:
         print(f"skipped (not here; see --rebuild): {', '.join(absent)}", file=sys.stderr)
-    print("| check | passed | total | pass rate |\n| --- | --- | --- | --- |")
-    for kind, (ok, n) in score(args.verbose).items():
-        print(f"| {kind} | {ok} | {n} | {ok / n:.2f} |")
+    print("| check | generated PDFs | public PDFs | all |\n| --- | --- | --- | --- |")
+    for kind, by in score(args.verbose).items():
+        print(f"| {kind} | " + " | ".join(_cell(*by[w]) for w in ("gen", "pub", "all")) + " |")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from bench.pdf_devset import DEVSET, cases, score
 def test_devset_pass_rate_by_kind_at_least_085() -> None:
     rates = score()
     assert {"present", "absent", "order", "table"} <= set(rates)
-    for kind, (ok, n) in rates.items():
+    for kind, by in rates.items():
+        ok, n = by["all"]
         assert n > 0 and ok / n >= 0.85, f"{kind}: {ok}/{n}"
+    assert rates["all"]["pub"][1] >= 50  # the public PDFs carry a good part of the checks
 
 
 def test_devset_files_match_their_pinned_sources() -> None:
