@@ -21,10 +21,11 @@ MAX_HEAD_WORDS = 14  # a running head with a page number at one end has at most 
 # A bare page number may sit higher than the margin band (LaTeX puts it at ~83 % of the
 # height); within this share of the top or bottom it counts when no text lies beyond it.
 NUMBER_SHARE = 0.25
+MIN_LINE_NUMBERS = 5  # a column of at least this many consecutive integers numbers the lines
 
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s(\[]*(?:page|p\.|seite|página|pagina|страница)?\s*"
-    r"(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|sur|из)\s*\d{1,4})?[-–—\s)\]]*$",
+    r"(?:(?:[A-Z]{1,2}[-–.])?\d{1,5}|[ivxlcdm]{1,7})(?:\s*(?:/|of|von|de|sur|из)\s*\d{1,5})?[-–—\s)\]]*$",
     re.IGNORECASE,
 )
 # Forms that are boilerplate wherever they sit in the band, whatever their length.
@@ -136,10 +137,34 @@ def _notice(block: Block, height: float) -> bool:
     )
 
 
+def line_numbers(blocks: list[Block]) -> set[int]:
+    """Indices of a column of line numbers (court transcripts, pleadings, manuscripts under
+    review): at least MIN_LINE_NUMBERS blocks that are bare integers, right-aligned on one x,
+    counting up by one from top to bottom."""
+    numbers = [
+        (i, b) for i, b in enumerate(blocks) if b.kind == "text" and len(b.text) <= 4 and b.text.strip().isdigit()
+    ]
+    if len(numbers) < MIN_LINE_NUMBERS:
+        return set()
+    by_edge: dict[int, list[tuple[int, Block]]] = {}
+    for i, b in numbers:
+        by_edge.setdefault(round(b.x1 / 3), []).append((i, b))
+    found: set[int] = set()
+    for column in by_edge.values():
+        column.sort(key=lambda ib: ib[1].y0)
+        values = [int(b.text.strip()) for _, b in column]
+        steps = sum(1 for a, b in zip(values, values[1:], strict=False) if b == a + 1)
+        if len(column) >= MIN_LINE_NUMBERS and steps >= 0.8 * (len(column) - 1):
+            found.update(i for i, _ in column)
+    return found
+
+
 def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:
     """For each block of one page: True when it is boilerplate by its own form and place."""
     if height <= 0:
         return [False] * len(blocks)
+    numbered = line_numbers(blocks)
     return [
-        is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height) for b in blocks
+        i in numbered or is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height)
+        for i, b in enumerate(blocks)
     ]

@@ -26,7 +26,7 @@ DROP_CAP_SCALE = 1.6  # a drop cap is at least this many times its paragraph's l
 MARGIN_SIDE = 0.12  # rotated text within this share of the page width from a side
 ROTATED_ASPECT = 4.0  # a rotated line is at least this many times taller than wide
 ROTATED_MAX_WIDTH = 40.0  # points
-ROTATED_MIN_CHARS = 8
+ROTATED_MIN_CHARS = 4  # a rotated page number (B-1191) and up
 
 
 _NOT_PROSE = frozenset("/\\@_=<>{}#&%~|+*^$")  # URLs, e-mail addresses, code, formulas

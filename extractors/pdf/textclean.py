@@ -11,7 +11,7 @@ import unicodedata
 
 SOFT_HYPHEN = "\u00ad"
 _LIST_MARKER = re.compile(r"^(?:[•◦▪‣∙·*–—-]\s|\(?\d{1,3}[.)]\s|\(?[a-zA-Z][.)]\s)")
-_SPECIAL_ENDS = frozenset("-\u2010" + SOFT_HYPHEN)
+_SPECIAL_ENDS = frozenset("-\u2010\u2013" + SOFT_HYPHEN)
 _MARKER_STARTS = frozenset("•◦▪‣∙·*–—-(")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -68,6 +68,8 @@ def join_pair(prev: str, nxt: str) -> str:
         return prev[:-1] + nxt
     if _hyphen_joins(prev, nxt):
         return prev[:-1] + nxt
+    if prev.endswith("\u2013") and len(prev) >= 2 and prev[-2].isdigit() and nxt[:1].isdigit():
+        return prev + nxt  # a number range or code broken at its en dash: "737–" + "9"
     if _LIST_MARKER.match(nxt):
         return prev + "\n" + nxt
     if prev and nxt and is_cjk(prev[-1]) and is_cjk(nxt[0]):
