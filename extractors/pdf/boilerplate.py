@@ -21,6 +21,11 @@ MAX_HEAD_WORDS = 14  # a running head with a page number at one end has at most 
 # A bare page number may sit higher than the margin band (LaTeX puts it at ~83 % of the
 # height); within this share of the top or bottom it counts when no text lies beyond it.
 NUMBER_SHARE = 0.25
+# A lone line in small print at the very top or bottom edge is a running head or footer
+# ("Official - Subject to Final Review", a reporter's name) even without a telling form.
+EDGE_SHARE = 0.07  # wholly within this share of the height from the top or bottom
+SMALL_PRINT = 0.85  # its line height at most this share of the page's median line height
+MAX_EDGE_LINE_CHARS = 80
 MIN_LINE_NUMBERS = 5  # a column of at least this many consecutive integers numbers the lines
 
 _PAGE_NUMBER = re.compile(
@@ -159,11 +164,35 @@ def line_numbers(blocks: list[Block]) -> set[int]:
     return found
 
 
+def _line_height(block: Block) -> float:
+    return (block.y1 - block.y0) / max(block.lines, 1)
+
+
+def small_print_edges(blocks: list[Block], height: float) -> set[int]:
+    """Indices of lone small-print lines at the very top or bottom edge (see EDGE_SHARE):
+    one line, outermost on the page, in a smaller size than the page's typical line."""
+    text = [b for b in blocks if b.kind == "text"]
+    if len(text) < 4:
+        return set()
+    heights = sorted(_line_height(b) for b in text)
+    small = SMALL_PRINT * heights[len(heights) // 2]
+    found = set()
+    for i, b in enumerate(blocks):
+        if b.kind != "text" or b.lines != 1 or len(b.text) > MAX_EDGE_LINE_CHARS or _line_height(b) > small:
+            continue
+        others = [o for o in text if o is not b]
+        if b.y1 <= height * EDGE_SHARE and all(o.y0 >= b.y1 - 1 for o in others):
+            found.add(i)
+        elif b.y0 >= height * (1 - EDGE_SHARE) and all(o.y1 <= b.y0 + 1 for o in others):
+            found.add(i)
+    return found
+
+
 def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:
     """For each block of one page: True when it is boilerplate by its own form and place."""
     if height <= 0:
         return [False] * len(blocks)
-    numbered = line_numbers(blocks)
+    numbered = line_numbers(blocks) | small_print_edges(blocks, height)
     return [
         i in numbered or is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height)
         for i, b in enumerate(blocks)
