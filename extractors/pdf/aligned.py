@@ -92,3 +92,17 @@ def rule_only_tables(page: Any, horizontal: list[Segment]) -> list[tuple[Block, 
         if rows is not None:
             found.append((Block(x0, top, x1, bottom, "", "table"), rows))
     return found
+
+
+def rows_by_columns(words: list[tuple], xs: list[float]) -> list[list[str]]:
+    """Words (in the frame where `xs` are column edges) as one row per text line, each word
+    in the column its center falls in."""
+    rows = []
+    for line in _lines(words):
+        cells: list[list[str]] = [[] for _ in xs[1:]]
+        for w in line:
+            center = (w[0] + w[2]) / 2
+            j = next((j for j in range(len(xs) - 1) if center < xs[j + 1]), len(xs) - 2)
+            cells[j].append(w[4])
+        rows.append([" ".join(c) for c in cells])
+    return rows

@@ -16,7 +16,7 @@ from typing import Any
 
 import pymupdf
 
-from corpusmill.extractors.pdf.aligned import rule_only_tables
+from corpusmill.extractors.pdf.aligned import rows_by_columns, rule_only_tables
 from corpusmill.extractors.pdf.grid import full_grid, grid_cells, segments
 from corpusmill.extractors.pdf.layout import Block
 
@@ -29,6 +29,7 @@ CELL_LINE_SHARE = 0.25  # ...this share of the page's lines (rows merged into on
 CELL_WORDS = 4
 PROSE_CELL_WORDS = 12  # a "table" whose typical filled cell has more words is ruled prose
 HEADER_REACH = 1.6  # a header row sits within this many row heights above the first rule
+LUMPED_WORDS = 12  # a row whose one cell spans the table and holds more words lumps rows together
 
 
 def may_hold_table(raw_blocks: list[tuple]) -> bool:
@@ -100,6 +101,33 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> l
     return [" ".join(c) for c in cells]
 
 
+def _split_lumped(page: Any, table: Any, rows: list[list[Any]]) -> list[list[Any]]:
+    """`rows` with each lumped row (one cell across the whole table holding many rows' words,
+    where the body has no rules between rows or columns) read again word by word into the
+    columns that the other rows' cells define."""
+    import pymupdf
+
+    width = table.bbox[2] - table.bbox[0]
+    edges = sorted({round(c[0], 1) for c in table.cells if c and c[2] - c[0] < 0.9 * width})
+    if len(edges) < 2:
+        return rows
+    xs = [*edges, table.bbox[2]]
+    out: list[list[Any]] = []
+    for row, cells in zip(table.rows, rows, strict=True):
+        filled = [c for c in cells if c not in (None, "")]
+        if len(filled) != 1 or len(str(filled[0]).split()) <= LUMPED_WORDS:
+            out.append(cells)
+            continue
+        clip = pymupdf.Rect(row.bbox)
+        if page.rotation:  # words come in unrotated coordinates, the table in the shown frame
+            clip = clip * page.derotation_matrix
+        words = page.get_text("words", clip=clip)
+        if page.rotation:
+            words = [(*(pymupdf.Rect(w[:4]) * page.rotation_matrix), *w[4:]) for w in words]
+        out.extend(rows_by_columns(words, xs) or [cells])
+    return out
+
+
 def _row_height(ys: list[float]) -> float:
     gaps = sorted(b - a for a, b in zip(ys, ys[1:], strict=False))
     return gaps[len(gaps) // 2]
@@ -146,7 +174,7 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         return []
     blocks = []
     for table in found.tables:
-        rows = table.extract()
+        rows = _split_lumped(page, table, table.extract())
         if table.row_count < 2 or is_prose(rows):
             continue
         box = pymupdf.Rect(table.bbox)
