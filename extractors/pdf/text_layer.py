@@ -51,12 +51,11 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
     Rotated margin text is dropped, lost word spaces restored and drop caps joined (`repair`).
     """
     blocks = []
-    for b in raw:
-        if tables and _inside(b, tables):
-            b = _outside_part(page, b, tables)
-            if b is None:
-                continue
-        if is_rotated_margin(b, page):
+    for block in raw:
+        b: tuple | None = block
+        if tables and _inside(block, tables):
+            b = _outside_part(page, block, tables)
+        if b is None or is_rotated_margin(b, page):
             continue
         raw_text = b[4]
         if has_run_together(raw_text):
