@@ -189,6 +189,32 @@ def table_merged_header() -> tuple[bytes, list[Check]]:
     ]
 
 
+def table_headers_above_rules() -> tuple[bytes, list[Check]]:
+    """The fault as seen in a financial report: two header rows ("Type" / "Year Ended" over
+    two year columns, then the years) above the first rule, and a body row with a merged
+    cell, so that the table goes to pymupdf's finder rather than the full-grid path."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _box(page, pymupdf.Rect(72, 72, 523, 200), _prose(47, 1)[0])
+    xs, row_h, y0 = [72.0, 240.0, 360.0, 480.0], 18.0, 250.0
+    page.insert_text((xs[0] + 4, y0 - 22), "Type", fontsize=10, fontname=FONT)
+    page.insert_text((xs[1] + 70, y0 - 22), "Year Ended", fontsize=10, fontname=FONT)
+    page.insert_text((xs[1] + 4, y0 - 5), "2023", fontsize=10, fontname=FONT)
+    page.insert_text((xs[2] + 4, y0 - 5), "2022", fontsize=10, fontname=FONT)
+    rows = [["Net sales", "383,285", "394,328"], ["Restated", "see note 4", ""], ["Gross margin", "169,148", "170,782"]]
+    ys = [y0 + i * row_h for i in range(len(rows) + 1)]
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            page.insert_text((xs[j] + 4, ys[i] + 13), cell, fontsize=10, fontname=FONT)
+    _rules(page, xs, ys, skip={(1, 1)})
+    return doc.tobytes(), [
+        {"type": "table", "row": ["Type", "Year Ended"], "header": True},
+        {"type": "table", "row": ["", "2023", "2022"]},
+        {"type": "table", "row": ["Net sales", "383,285", "394,328"]},
+        {"type": "absent", "text": "Type Year Ended"},
+    ]
+
+
 def columns_page(n: int, *, ruled: bool = False, seed: int = 23) -> tuple[bytes, list[Check]]:
     """A page of `n` prose columns under a full-width title; `ruled` boxes each column (an
     analyst page), which must still be read as prose, column after column."""
@@ -259,6 +285,7 @@ FAULTS = {
     "spacing_accents": spacing_accents,
     "table_header_outside_rules": table_header_outside_rules,
     "table_merged_header": table_merged_header,
+    "table_headers_above_rules": table_headers_above_rules,
     "two_columns": lambda: columns_page(2, seed=29),
     "three_columns": lambda: columns_page(3, seed=31),
     "three_columns_ruled": lambda: columns_page(3, ruled=True, seed=37),

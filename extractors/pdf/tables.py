@@ -29,6 +29,9 @@ CELL_LINE_SHARE = 0.25  # ...this share of the page's lines (rows merged into on
 CELL_WORDS = 4
 PROSE_CELL_WORDS = 12  # a "table" whose typical filled cell has more words is ruled prose
 HEADER_REACH = 1.6  # a header row sits within this many row heights above the first rule
+HEADER_GAP = 6.0  # points: words further apart than this are in different header cells
+HEADER_WORDS = 5  # a header cell has at most this many words
+MAX_HEADER_ROWS = 3
 LUMPED_WORDS = 12  # a row whose one cell spans the table and holds more words lumps rows together
 
 
@@ -74,31 +77,62 @@ def is_prose(rows: list[list[Any]]) -> bool:
     return filled[len(filled) // 2] > PROSE_CELL_WORDS
 
 
-def header_above(page: Any, xs: list[float], top: float, row_height: float) -> list[str] | None:
-    """The header row set just above a table's first rule (no rule above it), else None.
+def header_above(page: Any, xs: list[float], top: float, row_height: float) -> tuple[list[str], float] | None:
+    """The header row set just above `top` (a table's first rule, no rule above it) and the
+    row's top, else None.
 
-    Every word of the text line right above `top` must fall inside one column of `xs`
-    (column edges), and at least two columns must hold words; a line of prose above the
-    table runs across the edges or beyond the table and is not taken.
+    The text line nearest above `top` is split into groups of words at gaps wider than a
+    word space; each group goes to the column of `xs` (column edges) its center falls in,
+    so that a header spanning two columns ("Year Ended") is kept. It is a header row when
+    it lies within the table's width, has at least two groups and none longer than
+    HEADER_WORDS words; a line of prose above the table is one long group and is not taken.
     """
     import pymupdf
 
     area = page.cropbox  # text coordinates are those of the unrotated page
     band = pymupdf.Rect(area.x0, top - HEADER_REACH * row_height, area.x1, top + 0.5)
-    words = page.get_text("words", clip=band)
+    words = sorted(page.get_text("words", clip=band), key=lambda w: w[0])
     if not words:
         return None
     last = max(w[3] for w in words)  # the line nearest the rule
     words = [w for w in words if w[3] > last - 0.6 * row_height]
-    cells: list[list[str]] = [[] for _ in xs[1:]]
-    for x0, _, x1, _, word, *_ in sorted(words, key=lambda w: w[0]):
-        col = next((j for j in range(len(xs) - 1) if xs[j] - 1 <= x0 and x1 <= xs[j + 1] + 1), None)
-        if col is None:
-            return None
-        cells[col].append(word)
-    if sum(1 for c in cells if c) < 2:
+    if words[0][0] < xs[0] - 2 or max(w[2] for w in words) > xs[-1] + 2:
         return None
-    return [" ".join(c) for c in cells]
+    groups: list[list[tuple]] = [[words[0]]]
+    for w in words[1:]:
+        if w[0] - groups[-1][-1][2] > HEADER_GAP:
+            groups.append([w])
+        else:
+            groups[-1].append(w)
+    if len(groups) < 2 or any(len(g) > HEADER_WORDS for g in groups):
+        return None
+    cells: list[list[str]] = [[] for _ in xs[1:]]
+    for g in groups:
+        center = (g[0][0] + g[-1][2]) / 2
+        col = next((j for j in range(len(xs) - 1) if center < xs[j + 1]), len(xs) - 2)
+        cells[col].extend(w[4] for w in g)
+    return [" ".join(c) for c in cells], min(w[1] for w in words)
+
+
+def headers_above(page: Any, xs: list[float], top: float, row_height: float) -> tuple[list[list[str]], float]:
+    """Up to MAX_HEADER_ROWS header rows stacked above `top` (see `header_above`), top row
+    first, and the top of the highest."""
+    rows: list[list[str]] = []
+    for _ in range(MAX_HEADER_ROWS):
+        found = header_above(page, xs, top, row_height)
+        if found is None:
+            break
+        rows.insert(0, found[0])
+        top = found[1]
+    return rows, top
+
+
+def _column_edges(table: Any) -> list[float]:
+    """Column edges of a pymupdf table (left edges of its cells that do not span the table,
+    then its right edge), or [] with fewer than two columns."""
+    width = table.bbox[2] - table.bbox[0]
+    edges = sorted({round(c[0], 1) for c in table.cells if c and c[2] - c[0] < 0.9 * width})
+    return [*edges, table.bbox[2]] if len(edges) >= 2 else []
 
 
 def _split_lumped(page: Any, table: Any, rows: list[list[Any]]) -> list[list[Any]]:
@@ -107,11 +141,9 @@ def _split_lumped(page: Any, table: Any, rows: list[list[Any]]) -> list[list[Any
     columns that the other rows' cells define."""
     import pymupdf
 
-    width = table.bbox[2] - table.bbox[0]
-    edges = sorted({round(c[0], 1) for c in table.cells if c and c[2] - c[0] < 0.9 * width})
-    if len(edges) < 2:
+    xs = _column_edges(table)
+    if not xs:
         return rows
-    xs = [*edges, table.bbox[2]]
     out: list[list[Any]] = []
     for row, cells in zip(table.rows, rows, strict=True):
         filled = [c for c in cells if c not in (None, "")]
@@ -152,9 +184,8 @@ def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         if is_prose(rows):
             return []
         top = ys[0]
-        header = header_above(page, xs, top, _row_height(ys))
-        if header is not None:
-            rows, top = [header, *rows], top - HEADER_REACH * _row_height(ys)
+        header, top = headers_above(page, xs, top, _row_height(ys))
+        rows = [*header, *rows]
         markdown = to_markdown(rows)
         return [Block(xs[0], top, xs[-1], ys[-1], markdown, "table")] if markdown else []
     return _pymupdf_tables(page, paths)
@@ -178,10 +209,14 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         if table.row_count < 2 or is_prose(rows):
             continue
         box = pymupdf.Rect(table.bbox)
-        header = table.header
-        if header.external and any(header.names):  # a header row above the first rule
-            rows = [list(header.names), *rows]
-            box |= header.bbox
+        xs = _column_edges(table)
+        if not page.rotation and xs:  # header rows above the first rule, read in text coordinates
+            heights = sorted(r.bbox[3] - r.bbox[1] for r in table.rows)
+            header, top = headers_above(page, xs, box.y0, heights[len(heights) // 2])
+            rows, box.y0 = [*header, *rows], min(box.y0, top)
+        elif table.header.external and any(table.header.names):
+            rows = [list(table.header.names), *rows]
+            box |= table.header.bbox
         bx0, by0, bx1, by1 = box * page.derotation_matrix if page.rotation else box
         markdown = to_markdown(rows)
         if markdown:
