@@ -84,8 +84,9 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
     The text line nearest above `top` is split into groups of words at gaps wider than a
     word space; each group goes to the column of `xs` (column edges) its center falls in,
     so that a header spanning two columns ("Year Ended") is kept. It is a header row when
-    it lies within the table's width, has at least two groups and none longer than
-    HEADER_WORDS words; a line of prose above the table is one long group and is not taken.
+    it lies within the table's width, fills at least two columns and has no group longer
+    than HEADER_WORDS words; a line of prose above the table is one long group and a
+    numbered heading ("3.2   Results") fills one column: neither is taken.
     """
     import pymupdf
 
@@ -111,6 +112,8 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
         center = (g[0][0] + g[-1][2]) / 2
         col = next((j for j in range(len(xs) - 1) if center < xs[j + 1]), len(xs) - 2)
         cells[col].extend(w[4] for w in g)
+    if sum(1 for c in cells if c) < 2:  # "3.2   Results": a heading above the table, one column
+        return None
     return [" ".join(c) for c in cells], min(w[1] for w in words)
 
 
