@@ -124,3 +124,20 @@ def test_no_word_spaces_inserted_into_letter_spaced_cjk() -> None:
     assert not has_run_together("描述团队的共同目标，有利于团队成员理解目标并朝着目标努力。")
     assert has_run_together("Table1:CompositionofthepretrainingdataforOLMo2.")
     assert not has_run_together("see https://example.org/a/very/long/path/to/somewhere")
+
+
+def test_heading_or_prose_right_above_a_table_is_no_header_row() -> None:
+    from tests.pdf_faults import _rules
+
+    for above in ("3.2      Results by segment", "The results below are shown for every segment of the firm"):
+        doc = pymupdf.open()
+        page = doc.new_page()
+        xs, ys = [72.0, 240.0, 360.0, 480.0], [250.0, 268.0, 286.0, 304.0]
+        page.insert_text((72, 245), above, fontsize=10, fontname="helv")
+        for i, row in enumerate([["Type", "2023", "2022"], ["Net sales", "383,285", "394,328"], ["Other", "1", "2"]]):
+            for j, cell in enumerate(row):
+                page.insert_text((xs[j] + 4, ys[i] + 13), cell, fontsize=10, fontname="helv")
+        _rules(page, xs, ys)
+        text, _ = read_in_process(doc.tobytes())
+        assert "| Type | 2023 | 2022 |\n| --- |" in text, text
+        assert " ".join(above.split()) in " ".join(text.split())
