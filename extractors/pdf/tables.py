@@ -12,6 +12,7 @@ page with rules between its columns) are not a table.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pymupdf
@@ -117,9 +118,20 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
     return [" ".join(c) for c in cells], min(w[1] for w in words)
 
 
-def headers_above(page: Any, xs: list[float], top: float, row_height: float) -> tuple[list[list[str]], float]:
+def _text_above(raw: Sequence[tuple], xs: list[float], top: float, reach: float) -> bool:
+    """Whether some raw block ends just above `top` within the table's width: only then can a
+    header row sit there (reading the words of a band costs as much as reading the page)."""
+    return any(top - reach < b[3] and b[1] < top - 0.5 and b[0] >= xs[0] - 2 and b[2] <= xs[-1] + 2 for b in raw)
+
+
+def headers_above(
+    page: Any, xs: list[float], top: float, row_height: float, raw: Sequence[tuple] | None = None
+) -> tuple[list[list[str]], float]:
     """Up to MAX_HEADER_ROWS header rows stacked above `top` (see `header_above`), top row
-    first, and the top of the highest."""
+    first, and the top of the highest. With the page's raw blocks, a table with no block
+    ending just above it within its width is not looked at further."""
+    if raw is not None and not _text_above(raw, xs, top, HEADER_REACH * row_height):
+        return [], top
     rows: list[list[str]] = []
     for _ in range(MAX_HEADER_ROWS):
         found = header_above(page, xs, top, row_height)
@@ -168,8 +180,9 @@ def _row_height(ys: list[float]) -> float:
     return gaps[len(gaps) // 2]
 
 
-def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
-    """Tables on `page` (whose vector paths are `paths`) as Markdown blocks with their boxes."""
+def find_tables(page: Any, paths: list[dict[str, Any]], raw: Sequence[tuple] | None = None) -> list[Block]:
+    """Tables on `page` (whose vector paths are `paths`, raw text blocks `raw` if read
+    already) as Markdown blocks with their boxes."""
     items = sum(len(p["items"]) for p in paths)
     if items < 2:
         return []
@@ -187,14 +200,14 @@ def find_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         if is_prose(rows):
             return []
         top = ys[0]
-        header, top = headers_above(page, xs, top, _row_height(ys))
+        header, top = headers_above(page, xs, top, _row_height(ys), raw)
         rows = [*header, *rows]
         markdown = to_markdown(rows)
         return [Block(xs[0], top, xs[-1], ys[-1], markdown, "table")] if markdown else []
-    return _pymupdf_tables(page, paths)
+    return _pymupdf_tables(page, paths, raw)
 
 
-def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
+def _pymupdf_tables(page: Any, paths: list[dict[str, Any]], raw: Sequence[tuple] | None = None) -> list[Block]:
     x0, y0, x1, y1 = zip(*(p["rect"] for p in paths), strict=True)
     # Only over the area the rules cover, with a margin: less than half the whole-page cost.
     clip = pymupdf.Rect(min(x0) - 2, min(y0) - 2, max(x1) + 2, max(y1) + 2)
@@ -215,7 +228,7 @@ def _pymupdf_tables(page: Any, paths: list[dict[str, Any]]) -> list[Block]:
         xs = _column_edges(table)
         if not page.rotation and xs:  # header rows above the first rule, read in text coordinates
             heights = sorted(r.bbox[3] - r.bbox[1] for r in table.rows)
-            header, top = headers_above(page, xs, box.y0, heights[len(heights) // 2])
+            header, top = headers_above(page, xs, box.y0, heights[len(heights) // 2], raw)
             rows, box.y0 = [*header, *rows], min(box.y0, top)
         elif table.header.external and any(table.header.names):
             rows = [list(table.header.names), *rows]

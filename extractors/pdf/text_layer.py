@@ -71,4 +71,4 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
 
 def text_layer_blocks(page: Any, raw: list[tuple], paths: list[dict[str, Any]]) -> list[Block]:
     """The text route for one page whose raw blocks (and maybe vector paths) were read already."""
-    return to_blocks(page, raw, tables=find_tables(page, paths) if paths else [])
+    return to_blocks(page, raw, tables=find_tables(page, paths, raw) if paths else [])
