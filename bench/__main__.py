@@ -15,6 +15,7 @@ BENCHMARKS = [
     "tokenize",
     "annotate",
     "pdf_extract",
+    "pdf_devset",
     "llm_client",
     "synth_math",
     "report",
