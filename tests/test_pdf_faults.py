@@ -141,3 +141,19 @@ def test_heading_or_prose_right_above_a_table_is_no_header_row() -> None:
         text, _ = read_in_process(doc.tobytes())
         assert "| Type | 2023 | 2022 |\n| --- |" in text, text
         assert " ".join(above.split()) in " ".join(text.split())
+
+
+def test_drop_cap_with_the_paragraph_wrapping_under_it() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 118), "O", fontsize=44, fontname="helv")
+    lines = [
+        "ver the past decade, extraction of text from",
+        "documents has become a core step of every",
+        "pretraining pipeline that reads books and",
+        "papers. Pages differ in layout, fonts and quality.",
+    ]
+    for i, line in enumerate(lines):  # three lines beside the cap, then the full width
+        page.insert_text((106 if i < 3 else 72, 96 + 13 * i), line, fontsize=11, fontname="helv")
+    text, _ = read_in_process(doc.tobytes())
+    assert text.startswith("Over the past decade, extraction of text from documents has become")
