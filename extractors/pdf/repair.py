@@ -5,7 +5,8 @@
   pen instead of drawing a space come out as "CompositionofthepretrainingdataforOLMo2.".
   A block with such a run-together token is read again as characters with their boxes
   (`rawdict`, only for that block: it costs several times the plain text) and a space goes
-  where the gap to the next glyph exceeds `GAP_EM` of the font size.
+  where the gap to the next glyph exceeds the line's typical letter gap by `GAP_EM` of the
+  font size.
 - **Drop caps.** A large initial is a block of its own beside its paragraph ("O" +
   "ver the past"); it is joined to the paragraph's first word.
 - **Rotated margin text** (arXiv stamps, "Downloaded from ..." watermarks running up the
@@ -20,7 +21,7 @@ import pymupdf
 
 from corpusmill.extractors.pdf.layout import Block
 
-GAP_EM = 0.1  # a gap wider than this share of the font size between glyphs is a word space
+GAP_EM = 0.08  # a gap this share of the font size wider than the typical one is a word space
 MIN_RUN = 16  # a token of at least this many letters/digits may be words run together
 DROP_CAP_SCALE = 1.6  # a drop cap is at least this many times its paragraph's line height
 MARGIN_SIDE = 0.12  # rotated text within this share of the page width from a side
@@ -55,13 +56,19 @@ def has_run_together(text: str) -> bool:
 
 
 def _line_text(chars: list[tuple[str, float, float, float]]) -> str:
+    """One line's characters `(c, x0, x1, size)` with a space wherever the gap to the next
+    glyph exceeds the line's typical letter gap by GAP_EM of the font size. Measured from
+    the typical gap, not from zero, so that a line set with tight tracking, or a font whose
+    widths are too wide (glyph boxes overlapping), still shows its word gaps."""
+    gaps = sorted(b[1] - a[2] for a, b in zip(chars, chars[1:], strict=False) if not (a[0] + b[0]).isspace())
+    base = min(gaps[len(gaps) // 2], 0.0) if gaps else 0.0  # only ever lowers the bar
     out: list[str] = []
     prev: tuple[str, float, float, float] | None = None
     for ch in chars:
         c, x0, _, size = ch
         if (
             prev is not None
-            and x0 - prev[2] > GAP_EM * size
+            and x0 - prev[2] - base > GAP_EM * size
             and not c.isspace()
             and not prev[0].isspace()
             and c < "\u0530"  # never between CJK or Thai letters (letter-spaced, not words)
