@@ -157,3 +157,29 @@ def test_drop_cap_with_the_paragraph_wrapping_under_it() -> None:
         page.insert_text((106 if i < 3 else 72, 96 + 13 * i), line, fontsize=11, fontname="helv")
     text, _ = read_in_process(doc.tobytes())
     assert text.startswith("Over the past decade, extraction of text from documents has become")
+
+
+def _numbered_lines(page: pymupdf.Page, x_number: float, x_text: float, n: int = 8) -> list[str]:
+    lines = [f"Line {k} of the record says what was said in court that day." for k in range(1, n + 1)]
+    # The numbers are drawn first, then the text, as transcript software does: MuPDF then
+    # reads them as blocks of their own.
+    for k in range(1, n + 1):
+        page.insert_text((x_number, 100 + 26 * k), str(k), fontsize=11, fontname="helv")
+    for k, line in enumerate(lines, start=1):
+        page.insert_text((x_text, 100 + 26 * k), line, fontsize=11, fontname="helv")
+    return lines
+
+
+def test_line_numbers_beside_the_text_are_dropped_row_numbers_inside_are_kept() -> None:
+    doc = pymupdf.open()
+    lines = _numbered_lines(doc.new_page(), 90, 126)
+    text, _ = read_in_process(doc.tobytes())
+    assert " ".join(lines) in " ".join(text.split())
+    assert all(line.strip() not in {str(k) for k in range(1, 9)} for line in text.split("\n"))
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_textbox(pymupdf.Rect(72, 60, 523, 110), "A paragraph above the numbered rows.", fontsize=11)
+    _numbered_lines(page, 100, 126)
+    text, _ = read_in_process(doc.tobytes())
+    assert "1" in text.split() and "8" in text.split()  # row numbers of a list stay

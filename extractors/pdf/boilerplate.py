@@ -1,12 +1,19 @@
-"""Boilerplate that one page shows by itself: page numbers, journal lines, licences, watermarks.
+"""Boilerplate that one page shows by itself: page numbers, running heads, footers, notices.
 
 The cross-page rule (`assemble.repeated_edges`) needs three pages or more; a one-page PDF,
-a chapter or an article's first page keeps its running head under it. This rule looks at a
-single block: it must sit in the page's top or bottom margin band *and* read like
-boilerplate by its form (a bare page number, a DOI, a licence or copyright line, a
-"Downloaded from" watermark, a journal citation line, a short running head with a page
-number at one end). Text in the band that does not match, such as a title that starts
-high on the page, stays.
+a chapter or an article's first page keeps its running head under it. These rules look at
+one page:
+
+- a block in the top or bottom margin band that reads like boilerplate by its form: a bare
+  page number, a DOI, a licence or copyright line, a "Downloaded from" watermark, a journal
+  citation line, a short running head with a page number at one end;
+- a bare page number a little higher (LaTeX's) with no text beyond it;
+- a publisher's notice (ACM's permission block) in the bottom fifth;
+- a lone small-print line at the very top or bottom edge;
+- a column of line numbers left or right of all the text (transcripts, pleadings).
+
+Text in the band that matches none of these, such as a title that starts high on the page,
+stays.
 """
 
 from __future__ import annotations
@@ -102,11 +109,9 @@ def looks_like_boilerplate(text: str) -> bool:
     if _PAGE_NUMBER.match(text) or (any(k in low for k in _ALWAYS_KEYS) and _ALWAYS.search(text)):
         return True
     words = len(text.split())
-    if words > MAX_HEAD_WORDS:
+    if words > MAX_HEAD_WORDS or _HEADING.match(text):
         return False
-    # A short line that cites a journal, or carries a page number at one end: running head.
-    if _HEADING.match(text):
-        return False
+    # A short line that cites a journal or names authors "et al.": a running head.
     if _CITATION.search(text) or _ET_AL.search(text):
         return True
     # A page number at one end of a line of three words or more; "Heading 1", "Value 1" or
@@ -144,13 +149,18 @@ def _notice(block: Block, height: float) -> bool:
 
 def line_numbers(blocks: list[Block]) -> set[int]:
     """Indices of a column of line numbers (court transcripts, pleadings, manuscripts under
-    review): at least MIN_LINE_NUMBERS blocks that are bare integers, right-aligned on one x,
-    counting up by one from top to bottom."""
+    review): at least MIN_LINE_NUMBERS blocks that are bare integers, right-aligned on one x
+    left (or right) of all other text, counting up by one from top to bottom."""
     numbers = [
         (i, b) for i, b in enumerate(blocks) if b.kind == "text" and len(b.text) <= 4 and b.text.strip().isdigit()
     ]
     if len(numbers) < MIN_LINE_NUMBERS:
         return set()
+    # Line numbers stand beside all the text; a column of row numbers inside a table does not.
+    others = [b for b in blocks if b.kind != "text" or not b.text.strip().isdigit()]
+    left = min((b.x0 for b in others), default=float("inf"))
+    right = max((b.x1 for b in others), default=float("-inf"))
+    numbers = [(i, b) for i, b in numbers if b.x1 <= left + 1 or b.x0 >= right - 1]
     by_edge: dict[int, list[tuple[int, Block]]] = {}
     for i, b in numbers:
         by_edge.setdefault(round(b.x1 / 3), []).append((i, b))
@@ -192,8 +202,8 @@ def page_boilerplate(blocks: list[Block], height: float) -> list[bool]:
     """For each block of one page: True when it is boilerplate by its own form and place."""
     if height <= 0:
         return [False] * len(blocks)
-    numbered = line_numbers(blocks) | small_print_edges(blocks, height)
+    by_layout = line_numbers(blocks) | small_print_edges(blocks, height)
     return [
-        i in numbered or is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height)
+        i in by_layout or is_page_boilerplate(b, height) or _outermost_number(b, blocks, height) or _notice(b, height)
         for i, b in enumerate(blocks)
     ]
