@@ -32,7 +32,7 @@ NUMBER_SHARE = 0.25
 # ("Official - Subject to Final Review", a reporter's name) even without a telling form.
 EDGE_SHARE = 0.07  # wholly within this share of the height from the top or bottom
 SMALL_PRINT = 0.85  # its line height at most this share of the page's median line height
-MAX_EDGE_LINE_CHARS = 80
+MAX_EDGE_LINE_CHARS = 80  # characters of such a line (twice that for two side by side)
 MIN_LINE_NUMBERS = 5  # a column of at least this many consecutive integers numbers the lines
 
 _PAGE_NUMBER = re.compile(
@@ -85,7 +85,8 @@ _CITATION = re.compile(
     re.IGNORECASE,
 )
 # A running head: a page number at one end of a short line ("12  J. Smith et al.").
-_HEAD_NUMBER = re.compile(r"^\s*\d{1,4}\s+\S|\S\s+\d{1,4}\s*$")
+# A year ("Effective as at 9 April 2019", "2019 Annual Report") is not a page number.
+_HEAD_NUMBER = re.compile(r"^\s*(?!(?:18|19|20)\d\d\b)\d{1,4}\s+\S|\S\s+(?!(?:18|19|20)\d\d\b)\d{1,4}\s*$")
 _ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
 _LABEL_NUMBER = re.compile(
     r"(?:(?<!\d)[=:#]|\b(?:length|size|value|level|step|item|phase|question|exercise|lecture|week|session|version|no\.?|number))\s*\d{1,4}\s*$",
@@ -180,15 +181,18 @@ def _line_height(block: Block) -> float:
 
 def small_print_edges(blocks: list[Block], height: float) -> set[int]:
     """Indices of lone small-print lines at the very top or bottom edge (see EDGE_SHARE):
-    one line, outermost on the page, in a smaller size than the page's typical line."""
+    a block no taller than SMALL_PRINT of the page's typical line height (so one line, in a
+    smaller size), outermost on the page."""
     text = [b for b in blocks if b.kind == "text"]
     if len(text) < 4:
         return set()
     heights = sorted(_line_height(b) for b in text)
-    small = SMALL_PRINT * heights[len(heights) // 2]
+    typical = heights[len(heights) // 2]
     found = set()
     for i, b in enumerate(blocks):
-        if b.kind != "text" or b.lines != 1 or len(b.text) > MAX_EDGE_LINE_CHARS or _line_height(b) > small:
+        # One visual line: a browser's print header puts title and address side by side,
+        # two "lines" on one baseline.
+        if b.kind != "text" or len(b.text) > 2 * MAX_EDGE_LINE_CHARS or b.y1 - b.y0 > SMALL_PRINT * typical:
             continue
         others = [o for o in text if o is not b]
         if b.y1 <= height * EDGE_SHARE and all(o.y0 >= b.y1 - 1 for o in others):
