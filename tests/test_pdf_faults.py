@@ -47,7 +47,16 @@ def test_boilerplate_forms() -> None:
         "12 J. Smith et al.",
     ):
         assert looks_like_boilerplate(line), line
-    for line in ("Chapter 3", "Table 2", "Introduction", "Results and Discussion", "The method in brief"):
+    for line in (
+        "Chapter 3",
+        "Table 2",
+        "Introduction",
+        "Results and Discussion",
+        "The method in brief",
+        "Effective as at 9 April 2019",  # a year, not a page number
+        "Heading 1",
+        "Radius = 0",
+    ):
         assert not looks_like_boilerplate(line), line
 
 
