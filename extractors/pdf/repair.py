@@ -4,7 +4,8 @@
   exceeds about 0.15 em. Tightly set lines (captions, justified TeX) and PDFs that move the
   pen instead of drawing a space come out as "CompositionofthepretrainingdataforOLMo2.".
   A block with such a run-together token is read again as characters with their boxes
-  (`rawdict`, only for that block: it costs several times the plain text) and a space goes
+  (`rawdict`, only on pages with such a block: it costs several times the plain text, so
+  once per page) and a space goes
   where the gap to the next glyph exceeds the line's typical letter gap by `GAP_EM` of the
   font size.
 - **Drop caps.** A large initial is a block of its own beside its paragraph ("O" +
@@ -16,8 +17,6 @@
 from __future__ import annotations
 
 from typing import Any
-
-import pymupdf
 
 from corpusmill.extractors.pdf.layout import Block
 
@@ -80,23 +79,35 @@ def _line_text(chars: list[tuple[str, float, float, float]]) -> str:
     return "".join(out)
 
 
-def respace_block(page: Any, bbox: tuple[float, float, float, float], text: str, flags: int) -> str:
-    """`text` (one raw block's) with word spaces restored from glyph gaps, as lines.
+def page_lines(page: Any, flags: int) -> list[dict[str, Any]]:
+    """The page's horizontal text lines with their characters (pymupdf `rawdict`): read once
+    per page that needs them, however many of its blocks are respaced."""
+    return [
+        line
+        for block in page.get_text("rawdict", flags=flags)["blocks"]
+        for line in block.get("lines", ())
+        if tuple(round(v, 3) for v in line["dir"]) == (1.0, 0.0)  # rotated lines keep MuPDF's spacing
+    ]
+
+
+def respace_block(lines: list[dict[str, Any]], bbox: tuple[float, float, float, float], text: str) -> str:
+    """`text` (one raw block's, with box `bbox`) with word spaces restored from the glyph
+    gaps of the page `lines` inside the box, one line per line.
 
     The text only changes when the characters read again are the block's own, spaces aside.
     """
-    clip = pymupdf.Rect(bbox) + (-0.5, -0.5, 0.5, 0.5)
-    lines: list[str] = []
-    for block in page.get_text("rawdict", clip=clip, flags=flags)["blocks"]:
-        for line in block.get("lines", ()):
-            if tuple(round(v, 3) for v in line["dir"]) != (1.0, 0.0):
-                continue  # rotated lines keep MuPDF's own spacing
-            chars = [
-                (ch["c"], ch["bbox"][0], ch["bbox"][2], span["size"]) for span in line["spans"] for ch in span["chars"]
-            ]
-            if chars:
-                lines.append(_line_text(chars))
-    respaced = "\n".join(lines)
+    x0, y0, x1, y1 = bbox
+    out: list[str] = []
+    for line in lines:
+        lx0, ly0, lx1, ly1 = line["bbox"]
+        if not (x0 - 0.5 <= (lx0 + lx1) / 2 <= x1 + 0.5 and y0 - 0.5 <= (ly0 + ly1) / 2 <= y1 + 0.5):
+            continue
+        chars = [
+            (ch["c"], ch["bbox"][0], ch["bbox"][2], span["size"]) for span in line["spans"] for ch in span["chars"]
+        ]
+        if chars:
+            out.append(_line_text(chars))
+    respaced = "\n".join(out)
     if "".join(respaced.split()) != "".join(text.split()):
         return text
     return respaced

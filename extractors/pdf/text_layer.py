@@ -8,7 +8,13 @@ from typing import Any
 import pymupdf
 
 from corpusmill.extractors.pdf.layout import Block, reading_order
-from corpusmill.extractors.pdf.repair import has_run_together, is_rotated_margin, join_drop_caps, respace_block
+from corpusmill.extractors.pdf.repair import (
+    has_run_together,
+    is_rotated_margin,
+    join_drop_caps,
+    page_lines,
+    respace_block,
+)
 from corpusmill.extractors.pdf.tables import find_tables
 from corpusmill.extractors.pdf.textclean import join_lines
 
@@ -51,6 +57,7 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
     Rotated margin text is dropped, lost word spaces restored and drop caps joined (`repair`).
     """
     blocks = []
+    glyph_lines: list[dict[str, Any]] | None = None  # the page's characters, read when first needed
     for block in raw:
         b: tuple | None = block
         if tables and _inside(block, tables):
@@ -59,7 +66,9 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
             continue
         raw_text = b[4]
         if has_run_together(raw_text):
-            raw_text = respace_block(page, b[:4], raw_text, TEXT_FLAGS)
+            if glyph_lines is None:
+                glyph_lines = page_lines(page, TEXT_FLAGS)
+            raw_text = respace_block(glyph_lines, b[:4], raw_text)
         lines = raw_text.split("\n")
         text = join_lines(lines)
         if not text:
