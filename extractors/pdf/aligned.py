@@ -11,6 +11,7 @@ prose between two rules, in one column or several, has long cells and stays text
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from corpusmill.extractors.pdf.grid import Segment
@@ -60,8 +61,9 @@ def _columns(lines: list[list[tuple]]) -> list[tuple[float, float]]:
     return columns
 
 
-def aligned_rows(words: list[tuple]) -> list[list[str]] | None:
-    """The words of one ruled area as table rows, or None when they do not form a table."""
+def aligned_table(words: list[tuple]) -> tuple[list[list[str]], list[float]] | None:
+    """The words of one ruled area as table rows and column edges, or None when they do not
+    form a table."""
     lines = _lines(words)
     columns = _columns(lines)
     if len(columns) < 2:
@@ -78,19 +80,32 @@ def aligned_rows(words: list[tuple]) -> list[list[str]] | None:
     sizes = sorted(len(c.split()) for r in rows for c in r if c)
     if full < MIN_ROWS or sizes[len(sizes) // 2] > MAX_CELL_WORDS:
         return None
-    return rows
+    # Column edges halfway between columns, so that a header centered over its column fits.
+    edges = [columns[0][0]] + [(a[1] + b[0]) / 2 for a, b in zip(columns, columns[1:], strict=False)]
+    return rows, [*edges, columns[-1][1]]
 
 
-def rule_only_tables(page: Any, horizontal: list[Segment]) -> list[tuple[Block, list[list[str]]]]:
-    """Tables between stacks of horizontal rules on `page`, with their rows."""
+def aligned_rows(words: list[tuple]) -> list[list[str]] | None:
+    """The rows of `aligned_table`, or None."""
+    found = aligned_table(words)
+    return found[0] if found else None
+
+
+def rule_only_tables(
+    page: Any, horizontal: list[Segment], *, avoid: Sequence[Block] = ()
+) -> list[tuple[Block, list[list[str]], list[float]]]:
+    """Tables between stacks of horizontal rules on `page` (none overlapping a table in
+    `avoid`), with their rows and column edges."""
     import pymupdf
 
     found = []
     for x0, top, x1, bottom in rule_stacks(horizontal):
+        if any(t.x0 < x1 and x0 < t.x1 and t.y0 < bottom and top < t.y1 for t in avoid):
+            continue
         words = page.get_text("words", clip=pymupdf.Rect(x0 - 2, top, x1 + 2, bottom))
-        rows = aligned_rows(words) if words else None
-        if rows is not None:
-            found.append((Block(x0, top, x1, bottom, "", "table"), rows))
+        table = aligned_table(words) if words else None
+        if table is not None:
+            found.append((Block(x0, top, x1, bottom, "", "table"), *table))
     return found
 
 

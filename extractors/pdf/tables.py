@@ -29,8 +29,10 @@ MIN_CELL_LINES = 6  # or: short lines, when they are also...
 CELL_LINE_SHARE = 0.25  # ...this share of the page's lines (rows merged into one block)
 CELL_WORDS = 4
 PROSE_CELL_WORDS = 12  # a "table" whose typical filled cell has more words is ruled prose
+PROSE_RUNS = 3  # ...as is one with a column whose cells run on into the next row this often
 HEADER_REACH = 1.6  # a header row sits within this many row heights above the first rule
 HEADER_GAP = 6.0  # points: words further apart than this are in different header cells
+HEADER_MARGIN = 20.0  # points beside a table where a line above it shows it is prose
 HEADER_WORDS = 5  # a header cell has at most this many words
 MAX_HEADER_ROWS = 3
 LUMPED_WORDS = 12  # a row whose one cell spans the table and holds more words lumps rows together
@@ -71,11 +73,26 @@ def to_markdown(rows: list[list[Any]]) -> str:
 
 def is_prose(rows: list[list[Any]]) -> bool:
     """Rows that are prose in boxes (a ruled multi-column page), not a table: fewer than two
-    rows, or filled cells that typically hold a sentence or more."""
+    rows, filled cells that typically hold a sentence or more, or a column whose cells are
+    the lines of running paragraphs (see `_runs_on`)."""
     filled = sorted(len(str(c).split()) for r in rows for c in r if c not in (None, ""))
     if len(rows) < 2 or not filled:
         return True
-    return filled[len(filled) // 2] > PROSE_CELL_WORDS
+    return filled[len(filled) // 2] > PROSE_CELL_WORDS or _runs_on(rows)
+
+
+def _runs_on(rows: list[list[Any]]) -> bool:
+    """A column in which one cell's text runs on into the next row's, again and again (it
+    ends without a full stop, the next starts in lower case): the "rows" are the lines of
+    paragraphs, cut by a frame or a background box that the table finder took for rules."""
+    width = max(len(r) for r in rows)
+    for j in range(width):
+        cells = [str(r[j]).strip() for r in rows if j < len(r) and r[j] not in (None, "")]
+        pairs = list(zip(cells, cells[1:], strict=False))
+        runs = sum(1 for a, b in pairs if a[-1] not in ".:;!?)" and b[0].islower())
+        if runs >= PROSE_RUNS and runs >= 0.4 * len(pairs):
+            return True
+    return False
 
 
 def header_above(page: Any, xs: list[float], top: float, row_height: float) -> tuple[list[str], float] | None:
@@ -91,8 +108,10 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
     """
     import pymupdf
 
-    area = page.cropbox  # text coordinates are those of the unrotated page
-    band = pymupdf.Rect(area.x0, top - HEADER_REACH * row_height, area.x1, top + 0.5)
+    # Text coordinates are those of the unrotated page. The band reaches HEADER_MARGIN beyond
+    # the table's sides: a line running past them is prose; text further away (the next
+    # column of the page) is no business of this table.
+    band = pymupdf.Rect(xs[0] - HEADER_MARGIN, top - HEADER_REACH * row_height, xs[-1] + HEADER_MARGIN, top + 0.5)
     words = sorted(page.get_text("words", clip=band), key=lambda w: w[0])
     if not words:
         return None
@@ -190,7 +209,7 @@ def find_tables(page: Any, paths: list[dict[str, Any]], raw: Sequence[tuple] | N
     if len(horizontal) < 2:
         return []
     if len(vertical) < 2:  # pymupdf's "lines" strategy would find nothing: booktabs-style rules
-        return [t._replace(text=md) for t, rows in rule_only_tables(page, horizontal) if (md := to_markdown(rows))]
+        return _rule_only(page, horizontal, [], raw)
     if items < MIN_RULES:
         return []
     grid = full_grid(horizontal, vertical)
@@ -204,7 +223,21 @@ def find_tables(page: Any, paths: list[dict[str, Any]], raw: Sequence[tuple] | N
         rows = [*header, *rows]
         markdown = to_markdown(rows)
         return [Block(xs[0], top, xs[-1], ys[-1], markdown, "table")] if markdown else []
-    return _pymupdf_tables(page, paths, raw)
+    found = _pymupdf_tables(page, paths, raw)
+    # Frames and background boxes give a page vertical rules; a booktabs table elsewhere on it
+    # (a sidebar's key figures) is still read by alignment.
+    return found + _rule_only(page, horizontal, found, raw)
+
+
+def _rule_only(page: Any, horizontal: list[Any], avoid: list[Block], raw: Sequence[tuple] | None) -> list[Block]:
+    """Tables ruled by horizontal lines only, with header rows set above their first rule."""
+    blocks = []  # rules, words and raw blocks are all in unrotated page coordinates
+    for block, rows, xs in rule_only_tables(page, horizontal, avoid=avoid):
+        header, top = headers_above(page, xs, block.y0, (block.y1 - block.y0) / max(len(rows), 1), raw)
+        markdown = to_markdown([*header, *rows])
+        if markdown:
+            blocks.append(block._replace(y0=min(block.y0, top), text=markdown))
+    return blocks
 
 
 def _pymupdf_tables(page: Any, paths: list[dict[str, Any]], raw: Sequence[tuple] | None = None) -> list[Block]:

@@ -70,6 +70,8 @@ def join_pair(prev: str, nxt: str) -> str:
         return prev[:-1] + nxt
     if prev.endswith("\u2013") and len(prev) >= 2 and prev[-2].isdigit() and nxt[:1].isdigit():
         return prev + nxt  # a number range or code broken at its en dash: "737–" + "9"
+    if prev.endswith((" -", "(-")) and nxt[:1].isdigit():
+        return prev + nxt  # a minus sign left at the line's end: "revenue: -" + "23%"
     if _LIST_MARKER.match(nxt):
         return prev + "\n" + nxt
     if prev and nxt and is_cjk(prev[-1]) and is_cjk(nxt[0]):
