@@ -272,6 +272,44 @@ def columns_grid_page(n: int = 3, seed: int = 43) -> tuple[bytes, list[Check]]:
     return doc.tobytes(), checks
 
 
+def analyst_page_in_frames() -> tuple[bytes, list[Check]]:
+    """A landscape analyst page as equity research is set: a page-sized background box, a
+    sidebar box, two prose columns and, in the sidebar, key figures ruled by horizontal
+    lines only under a header row. The boxes' edges are the only vertical "rules"; the table
+    finder must not read the prose across them as a table, and the figures are a table."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=960, height=540)
+    page.draw_rect(page.rect, color=None, fill=(0.97, 0.97, 0.97))
+    page.draw_rect(pymupdf.Rect(642, 0, 960, 540), color=None, fill=(0.9, 0.93, 0.97))
+    cols = [_prose(53 + k, 3, 3) for k in range(2)]
+    for k, paras in enumerate(cols):
+        x0 = 27 + k * 308
+        _box(page, pymupdf.Rect(x0, 60, x0 + 290, 520), "\n\n".join(paras), fontsize=9.5)
+    header, y = ["2024", "2025e", "2026e"], 178.0
+    for j, cell in enumerate(header):
+        page.insert_text((790 + 50 * j, y), cell, fontsize=8, fontname=FONT)
+    figures = [
+        ["Revenue", "275.5", "295.6", "319.4"],
+        ["EBITA", "8.8", "10.3", "12.2"],
+        ["EPS (adj.)", "0.43", "0.63", "0.80"],
+    ]
+    figures += [["P/E (adj.)", "16.5", "11.9", "9.4"]]
+    for i, row in enumerate(figures):
+        top = 182 + 14 * i
+        page.draw_line((670, top), (925, top), width=0.4)
+        page.insert_text((672, top + 10), row[0], fontsize=8, fontname=FONT)
+        for j, cell in enumerate(row[1:]):
+            page.insert_text((790 + 50 * j, top + 10), cell, fontsize=8, fontname=FONT)
+    page.draw_line((670, 182 + 14 * len(figures)), (925, 182 + 14 * len(figures)), width=0.4)
+    checks: list[Check] = [
+        {"type": "order", "before": cols[0][2], "after": cols[1][0]},
+        {"type": "table", "row": header, "header": True},
+        {"type": "table", "row": ["EBITA", "8.8", "10.3", "12.2"]},
+    ]
+    checks += [{"type": "present", "text": p} for paras in cols for p in paras]
+    return doc.tobytes(), checks
+
+
 def ligatures_and_hyphens() -> tuple[bytes, list[Check]]:
     """Ligature glyphs and a word hyphenated across lines."""
     doc = pymupdf.open()
@@ -296,6 +334,7 @@ FAULTS = {
     "three_columns": lambda: columns_page(3, seed=31),
     "three_columns_ruled": lambda: columns_page(3, ruled=True, seed=37),
     "three_columns_grid": columns_grid_page,
+    "analyst_page_in_frames": analyst_page_in_frames,
     "ligatures_and_hyphens": ligatures_and_hyphens,
 }
 

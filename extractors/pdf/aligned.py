@@ -19,6 +19,7 @@ from corpusmill.extractors.pdf.layout import Block
 
 MIN_WIDTH = 100.0  # points: narrower rules are underlines, not table rules
 SAME_EXTENT = 3.0  # points: rules whose ends agree this well belong to one table
+MIN_RULES = 3  # horizontal rules of one width that make a stack
 MIN_ROWS = 3  # rows with at least two filled cells
 MAX_CELL_WORDS = 4  # the median filled cell has at most this many words
 MIN_GUTTER = 6.0  # points of empty x-range between two columns
@@ -26,7 +27,7 @@ LINE_TOLERANCE = 2.5  # points: words whose vertical centers differ less sit on 
 
 
 def rule_stacks(horizontal: list[Segment]) -> list[tuple[float, float, float, float]]:
-    """(x0, top, x1, bottom) of each group of two or more equally wide horizontal rules."""
+    """(x0, top, x1, bottom) of each group of MIN_RULES or more equally wide horizontal rules."""
     groups: dict[tuple[int, int], list[float]] = defaultdict(list)
     for y, x0, x1 in horizontal:
         if x1 - x0 >= MIN_WIDTH:
@@ -34,7 +35,9 @@ def rule_stacks(horizontal: list[Segment]) -> list[tuple[float, float, float, fl
             groups[key].append(y)
     stacks = []
     for (a, b), ys in groups.items():
-        if len({round(y) for y in ys}) >= 2:
+        # Three rules at least (top, under the header, bottom): two are the edges of a box
+        # (a sidebar's or the page's background), not a table's rules.
+        if len({round(y) for y in ys}) >= MIN_RULES:
             stacks.append((a * SAME_EXTENT, min(ys), b * SAME_EXTENT, max(ys)))
     return stacks
 
@@ -98,9 +101,10 @@ def rule_only_tables(
     `avoid`), with their rows and column edges."""
     import pymupdf
 
-    found = []
+    found: list[tuple[Block, list[list[str]], list[float]]] = []
     for x0, top, x1, bottom in rule_stacks(horizontal):
-        if any(t.x0 < x1 and x0 < t.x1 and t.y0 < bottom and top < t.y1 for t in avoid):
+        taken = [*avoid, *(f[0] for f in found)]
+        if any(t.x0 < x1 and x0 < t.x1 and t.y0 < bottom and top < t.y1 for t in taken):
             continue
         words = page.get_text("words", clip=pymupdf.Rect(x0 - 2, top, x1 + 2, bottom))
         table = aligned_table(words) if words else None

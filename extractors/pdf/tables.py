@@ -117,7 +117,7 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
         return None
     last = max(w[3] for w in words)  # the line nearest the rule
     words = [w for w in words if w[3] > last - 0.6 * row_height]
-    if words[0][0] < xs[0] - 2 or max(w[2] for w in words) > xs[-1] + 2:
+    if words[0][0] < xs[0] - HEADER_GAP or max(w[2] for w in words) > xs[-1] + HEADER_GAP:
         return None
     groups: list[list[tuple]] = [[words[0]]]
     for w in words[1:]:
@@ -140,7 +140,8 @@ def header_above(page: Any, xs: list[float], top: float, row_height: float) -> t
 def _text_above(raw: Sequence[tuple], xs: list[float], top: float, reach: float) -> bool:
     """Whether some raw block ends just above `top` within the table's width: only then can a
     header row sit there (reading the words of a band costs as much as reading the page)."""
-    return any(top - reach < b[3] and b[1] < top - 0.5 and b[0] >= xs[0] - 2 and b[2] <= xs[-1] + 2 for b in raw)
+    left, right = xs[0] - HEADER_GAP, xs[-1] + HEADER_GAP
+    return any(top - reach < b[3] and b[1] < top - 0.5 and b[0] >= left and b[2] <= right for b in raw)
 
 
 def headers_above(
