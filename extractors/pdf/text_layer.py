@@ -29,15 +29,20 @@ def raw_blocks(page: Any, textpage: Any = None) -> list[tuple]:
     return [b for b in page.get_text("blocks", textpage=tp) if b[6] == 0]
 
 
-def _inside(block: tuple, tables: Sequence[Block]) -> bool:
-    cx, cy = (block[0] + block[2]) / 2, (block[1] + block[3]) / 2
-    return any(t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in tables)
+def _overlapping(block: tuple, tables: Sequence[Block]) -> Block | None:
+    """The table that `block` reaches into: its horizontal center lies within the table's
+    width and it overlaps the table's height (wholly inside, or a caption-and-header block
+    that straddles the table's top)."""
+    cx = (block[0] + block[2]) / 2
+    for t in tables:
+        if t.x0 <= cx <= t.x1 and block[1] < t.y1 - 1 and block[3] > t.y0 + 1:
+            return t
+    return None
 
 
-def _outside_part(page: Any, block: tuple, tables: Sequence[Block]) -> tuple | None:
-    """The lines of `block` above or below the table it overlaps (a caption that MuPDF set in
-    one block with the table's header row), as a raw block; None when it is all inside."""
-    table = next(t for t in tables if t.y0 <= (block[1] + block[3]) / 2 <= t.y1)
+def _outside_part(page: Any, block: tuple, table: Block) -> tuple | None:
+    """The lines of `block` above or below `table`, which it overlaps (a caption that MuPDF
+    set in one block with the table's header row), as a raw block; None when it is all inside."""
     part = None
     if block[1] < table.y0 - 2:
         part = (block[0], block[1], block[2], table.y0)
@@ -60,8 +65,9 @@ def to_blocks(page: Any, raw: list[tuple], *, tables: Sequence[Block] = ()) -> l
     glyph_lines: list[dict[str, Any]] | None = None  # the page's characters, read when first needed
     for block in raw:
         b: tuple | None = block
-        if tables and _inside(block, tables):
-            b = _outside_part(page, block, tables)
+        table = _overlapping(block, tables) if tables else None
+        if table is not None:
+            b = _outside_part(page, block, table)
         if b is None or is_rotated_margin(b, page):
             continue
         raw_text = b[4]
