@@ -16,6 +16,7 @@ BENCHMARKS = [
     "annotate",
     "pdf_extract",
     "ocr_engines",
+    "pdf_devset",
     "llm_client",
     "synth_math",
     "report",

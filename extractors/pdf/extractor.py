@@ -40,7 +40,7 @@ from corpusmill.schema import DeadLetter, dead_letter, meta_json, stable_id
 log = logging.getLogger(__name__)
 
 NAME = "corpusmill.pdf"
-VERSION = "1"
+VERSION = "2"  # 2: page-quality routing, OCR per script, single-page boilerplate, text repairs, table headers
 SOURCE = "pdf"
 STAGE = "extract_pdf"
 PAGE_STAGE = "extract_pdf_page"
