@@ -185,3 +185,18 @@ def test_weak_answer_for_a_standard_like_arabic_variety_falls_back_to_standard_a
     assert lid.aggregate([ChunkLabel("acq_Arab", 0.3, "Arab", 120)]).lang == "arb_Arab"
     assert lid.aggregate([ChunkLabel("acq_Arab", 0.7, "Arab", 120)]).lang == "acq_Arab"
     assert lid.aggregate([ChunkLabel("lmo_Latn", 0.3, "Latn", 120)]).lang == "und"
+
+
+def test_the_alphabet_separates_macedonian_from_serbian(lang_id: LangId) -> None:
+    from corpusmill.annotators.langid.rules import south_slavic_alphabet
+
+    # Written for this test: Macedonian with ѓ, Serbian with ћ.
+    mkd = "Библиотеката се отвора секое утро во девет часот. Децата доаѓаат по училиште за да читаат."
+    srp = "Библиотека се отвара свако јутро у девет сати. Деца долазе после школе да читају и раде домаћи задатак."
+    assert [row["lang"] for row in _label(lang_id, [mkd, srp])] == ["mkd_Cyrl", "srp_Cyrl"]
+    assert south_slavic_alphabet("Куќата е голема.", "srp_Cyrl") == "mkd_Cyrl"
+    assert south_slavic_alphabet("Кућа је велика.", "mkd_Cyrl") == "srp_Cyrl"
+    assert (
+        south_slavic_alphabet("Ќ и ћ заедно.", "srp_Cyrl") == "srp_Cyrl"
+    )  # both alphabets' letters: the model decides
+    assert south_slavic_alphabet("Кућа је велика.", "bul_Cyrl") == "bul_Cyrl"

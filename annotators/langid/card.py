@@ -156,7 +156,9 @@ def _summary(sentence: dict[str, float], paragraph: dict[str, float], qwen3: dic
         "SIB-200's `yue_Hant` is formal written Chinese in Hong Kong usage without one colloquial "
         "Cantonese character, and its `zho_Hant` is the same register in Taiwan usage: they differ "
         "by a translator's word choice, which 701 training sentences teach only in part "
-        "(colloquial Cantonese is caught by the rule in `annotators/langid/rules.py`).",
+        "(colloquial Cantonese is caught by the rule in `annotators/langid/rules.py`). "
+        "Macedonian and Serbian Cyrillic are told apart by their own letters where a text has only "
+        "one side's (Macedonian ѓ ќ ѕ, Serbian ђ ћ; same file), whatever the model answered.",
         "",
     ]
 

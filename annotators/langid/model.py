@@ -21,7 +21,7 @@ from corpusmill.annotators.langid.close_pairs import ClosePairs
 from corpusmill.annotators.langid.noise import LetterModel, shape_reason
 from corpusmill.annotators.langid.prior import SHORT_LETTERS
 from corpusmill.annotators.langid.prior import weights as prior_weights
-from corpusmill.annotators.langid.rules import is_written_cantonese
+from corpusmill.annotators.langid.rules import is_written_cantonese, south_slavic_alphabet
 from corpusmill.annotators.langid.scripts import COMMON, UNKNOWN, ScriptCount, detect_script, label_script
 from corpusmill.annotators.langid.text import normalize, not_text_share
 from corpusmill.languages import qwen3_languages
@@ -161,7 +161,7 @@ class LidModel:
         return [label for label in found if label is not None]
 
     def _decide(self, piece: str, candidates: list[str], counted: ScriptCount, labels, probs) -> tuple[str, float]:
-        """The best candidate, then the close-pair model and the Cantonese rule."""
+        """The best candidate, then the close-pair model, the Cantonese and the alphabet rules."""
         # Short text: the model's probabilities times the documented prior (`prior`).
         prior = self._prior if self.short_prior and counted.letters < SHORT_LETTERS else None
         label, score = _best_of(candidates, labels, probs, prior)
@@ -173,6 +173,9 @@ class LidModel:
         if counted.script == "Hani" and label.startswith(("zho_", "yue_")):
             if is_written_cantonese(piece, counted.letters):
                 label, score = "yue_Hant", _chinese_mass(candidates, labels, probs)
+        alphabet = south_slavic_alphabet(piece, label)
+        if alphabet != label:
+            label, score = alphabet, _mass_of(("mkd_Cyrl", "srp_Cyrl"), candidates, labels, probs)
         return label, score
 
     def _predict(self, texts: list[str], candidates: list[list[str]]) -> tuple[list, list]:
