@@ -46,7 +46,7 @@ starts and watches a `vllm serve` process for a job (`--serve MODEL` on the LLM 
 See docs/llm.md.
 """
 
-from corpusmill.llm.client import ClientConfig, LLMClient, run_batch
+from corpusmill.llm.client import ClientConfig, LLMClient, LLMLimits, run_batch
 from corpusmill.llm.types import (
     Failure,
     Image,
@@ -70,6 +70,7 @@ __all__ = [
     "Failure",
     "Image",
     "LLMClient",
+    "LLMLimits",
     "Ledger",
     "Message",
     "Request",
