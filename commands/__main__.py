@@ -1,5 +1,3 @@
-import sys
+from corpusmill.commands import run
 
-from corpusmill.commands import main
-
-sys.exit(main())
+run()

@@ -88,7 +88,7 @@ def llm_limits(args: argparse.Namespace) -> Any:
 
 def print_retryable(summary: dict[str, Any]) -> None:
     """Says how many items a re-run would retry, when some failed for a transient reason."""
-    if summary.get("retried"):
+    if summary.get("retried") and not summary.get("skipped"):
         print(f"  retried {summary['retried']:,} items that had failed for a transient reason")
     if summary.get("retryable"):
         print(

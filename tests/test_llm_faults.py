@@ -242,6 +242,7 @@ def test_teacher_run_exits_zero_in_a_fresh_process(docs: Path, tmp_path: Path) -
 # -- extract-pdf's VLM: outage and re-run ------------------------------------------------------
 
 SCANS = 5
+VLM_WINDOW = 32768  # a page request asks for up to 4,096 tokens
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +263,7 @@ def _extract(scans: Path, out: Path, url: str, **runner: object) -> dict:
 @pytest.fixture(scope="module")
 def clean_scans(scans: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("clean_pdf") / "docs"
-    with LLMTestServer() as server:
+    with LLMTestServer(context_window=VLM_WINDOW) as server:
         summary = _extract(scans, out, server.url, workers=1)
     assert summary["docs"] == SCANS and summary["engines"] == {"text_layer": 1, "vlm": SCANS}
     return _files(out)
@@ -273,7 +274,7 @@ def test_vlm_outage_then_rerun_sends_only_the_failed_pages(
     scans: Path, clean_scans: dict[str, bytes], tmp_path: Path, runner: str
 ) -> None:
     out = tmp_path / "docs"
-    with LLMTestServer() as server:
+    with LLMTestServer(context_window=VLM_WINDOW) as server:
         server.outage(after=2)
         first = _extract(scans, out, server.url, **runner_kwargs(runner))
         server.restore()
