@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import logging
 import random
 import threading
@@ -420,7 +421,11 @@ class LLMClient:
         try:
             timeout = aiohttp.ClientTimeout(total=min(self.config.timeout, 30.0))
             async with self._session.get(url + "/models", timeout=timeout) as resp:
-                data = await resp.json(content_type=None)
+                raw = await _read_bounded(resp, self.config.max_answer_bytes)
+                if raw is None:
+                    resp.close()
+                    raise ValueError(f"the model list exceeds {self.config.max_answer_bytes:,} bytes")
+            data = json.loads(raw)
             return str(data["data"][0]["id"])
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("llm server %s: cannot list models (%s)", url, exc)
