@@ -7,12 +7,9 @@ Each module in `COMMANDS` has `register(subparsers)`, which adds its parser and 
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib
 import logging
-import os
 import sys
-from typing import NoReturn
 
 from corpusmill.errors import CorpusmillError
 
@@ -89,27 +86,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def run() -> NoReturn:
-    """The `corpusmill` program: `main()`, then an exit that skips the interpreter's teardown.
-
-    When a command has finished, native threads it never started itself are still alive:
-    Arrow's CPU and IO thread pools (std::thread workers behind every Parquet read), gRPC's
-    C-core and EventEngine threads (the Fn API servers and channels of Beam's multi-process
-    and portable runners). A normal exit tears the interpreter down and then runs C++ static
-    destructors while those threads run: a pool destroyed with a worker still joinable, or a
-    daemon thread ended by `pthread_exit` inside C++ code as it takes the GIL back, calls
-    `std::terminate`: "terminate called without an active exception", exit status 134, after
-    the output was complete. So, as Beam's own workers do (`pipelines/beam_worker.py`), the
-    program runs Python's exit handlers (logging flushed, LLM clients and temporary folders
-    closed), flushes its streams and ends the process at once. `main()` itself returns, so
-    tests and other Python callers keep an interpreter that goes on.
-    """
-    code = main()
-    for step in (atexit._run_exitfuncs, sys.stdout.flush, sys.stderr.flush):
-        try:
-            step()
-        except Exception:  # noqa: BLE001 (a closed pipe: nothing is left to report it to)
-            pass
-    os._exit(code)

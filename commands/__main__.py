@@ -1,3 +1,5 @@
-from corpusmill.commands import run
+import sys
 
-run()
+from corpusmill.commands import main
+
+sys.exit(main())

@@ -99,7 +99,12 @@ def write_parquet(table: pa.Table, path: str, *, row_group_rows: int = ROW_GROUP
 def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
     fs, p = filesystem(path)
     with fs.open(p, "rb") as fh:
-        return pq.read_table(fh, columns=columns)
+        # No pre-buffering: it reads a Python file object ahead on Arrow's IO threads, and the
+        # last of those buffers can be released by an IO thread after this returns. When that
+        # happens as the interpreter exits, the thread takes the GIL back from a C++ destructor,
+        # is ended by pthread_exit and the process aborts ("terminate called without an active
+        # exception", status 134) after its output was complete.
+        return pq.read_table(fh, columns=columns, pre_buffer=False)
 
 
 def parquet_rows(path: str) -> int:

@@ -54,7 +54,7 @@ def test_only_corpusmill_lands_in_site_packages(wheel: zipfile.ZipFile) -> None:
     (info,) = [t for t in tops if t.endswith(".dist-info")]
     assert tops == {"corpusmill", info} and info.startswith("corpusmill-")
     entry_points = wheel.read(f"{info}/entry_points.txt").decode()
-    assert "corpusmill = corpusmill.commands:run" in entry_points
+    assert "corpusmill = corpusmill.commands:main" in entry_points
 
 
 def test_every_module_and_data_file_is_inside(wheel: zipfile.ZipFile) -> None:
