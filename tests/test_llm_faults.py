@@ -329,6 +329,28 @@ def test_vlm_outage_then_rerun_sends_only_the_failed_pages(
     assert not list((out / "_dead_letters").glob("*.parquet"))
 
 
+def test_failed_rewrites_are_retried_by_a_rerun(tmp_path: Path) -> None:
+    # A failed rewrite keeps the page's own text (no dead letter), yet the part counts it as
+    # retryable: with the rewrite server down, the re-run rewrites exactly those pages.
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "book.pdf").write_bytes(samples.single_column_pdf(pages=2, seed=3)[0])
+    out = tmp_path / "docs"
+
+    def extract(url: str) -> dict:
+        config = PdfConfig(ocr="off", rewrite_url=url, rewrite_scope="all", llm=LLMLimits(retries=0))
+        return run_extract_pdf([str(folder)], str(out), config, workers=1, progress=False)
+
+    with LLMTestServer() as server:
+        server.outage(after=0)
+        first = extract(server.url)
+        server.restore()
+        second = extract(server.url)
+        assert server.completions == 2
+    assert first["docs"] == 1 and first["rewrites"] == {"failed": 2} and first["retryable"] == 2
+    assert second["retried"] == 2 and second["retryable"] == 0 and second["rewrites"] == {"accepted": 2}
+
+
 # -- synth: outage and re-run ---------------------------------------------------------------------
 
 TOPICS = ["fractions", "functions", "geometry", "probability", "sequences"]
