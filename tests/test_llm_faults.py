@@ -257,11 +257,11 @@ for _ in range(5):
 
 
 def test_reading_parquet_just_before_exit_does_not_abort(docs: Path) -> None:
-    # The cause of the 134 exits: `pq.read_table` pre-buffers a Python file object on Arrow's
-    # IO threads; one of them dropped the last buffer while the interpreter was exiting, took
-    # the GIL back inside a C++ destructor, was ended by pthread_exit: std::terminate. With
-    # pre-buffering, 9 of 30 such processes aborted here (3 of 100 without the busy threads);
-    # with `storage.read_parquet` as it is, none of 130.
+    # The cause of the 134 exits: `pq.read_table` on a Python file object lets Arrow's C++
+    # threads read it and free its buffers; one freed the last buffer while the interpreter
+    # was exiting, took the GIL back inside a destructor, was ended by pthread_exit:
+    # std::terminate. Reading that way, 9 of 30 such processes aborted (1 of 12 with only
+    # pre-buffering off); with `storage.read_parquet` as it is, none of 40.
     paths = [str(p) for p in sorted(docs.glob("*.parquet"))]
     outcomes = []
     for _ in range(3):  # 12 processes, 4 at a time
