@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 # Debian packages: Tesseract with models for the scripts of Qwen3's languages (the list the
-# Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test.
-APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium
+# Dockerfile installs too, packaging/tesseract-packages.txt); Chromium for the report test;
+# bubblewrap, the code sandbox of `synth` (synth/sandbox.py); libgl1 and libglib2.0-0, which
+# OpenCV (under the `rapidocr` extra) loads.
+APT_PACKAGES := $(shell grep -v '^\#' packaging/tesseract-packages.txt) chromium bubblewrap libgl1 libglib2.0-0
 
 .PHONY: demo test check venv sysdeps bench clean
 
@@ -16,7 +18,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,search]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,search,rapidocr]'
 	# An editable install leaves our own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
 	# is set every process (each CLI call, each Beam worker) would compile them again (~0.1 s).
 	$(BIN)/python -m compileall -q corpusmill commands pipelines extractors annotators mixers synth dedup

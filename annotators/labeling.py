@@ -1,6 +1,6 @@
 """Run several annotators over one batch, isolating failures to single labels.
 
-`label_batch` is what the Beam job's `_LabelFn` calls (no Beam here). Each annotator
+`label_batch` is what the Beam job's `_LabelFileFn` calls (no Beam here). Each annotator
 labels the whole batch; if it raises, the batch is retried one document at a time, so a
 document that breaks a labeler costs that one label: its columns are null in the output row
 and a dead-letter row (stage `annotate/<name>`) says why. An annotator that reports

@@ -15,6 +15,8 @@ BENCHMARKS = [
     "tokenize",
     "annotate",
     "pdf_extract",
+    "ocr_engines",
+    "pdf_devset",
     "llm_client",
     "synth_math",
     "report",

@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 
+from corpusmill.commands.interrupt import MESSAGE, exit_on_interrupt
 from corpusmill.errors import CorpusmillError
 
 COMMANDS = [
@@ -74,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with exit_on_interrupt():
+            return int(args.func(args) or 0)
     except CorpusmillError as exc:
         # Expected failures (bad path, bad option, finished output) get one line, not a traceback.
         print(f"corpusmill {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # raised before the handlers were in place
+        print(MESSAGE, file=sys.stderr)
         return 130
 
 

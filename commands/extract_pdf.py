@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ocr-langs",
         default=None,
-        help="Tesseract language packs, e.g. eng+chi_sim (default: from the document's text layer)",
+        help="Tesseract models for every OCR page, e.g. eng+chi_sim (default: per page, the model of its script)",
     )
     p.add_argument("--ocr-dpi", type=int, default=200, help="Tesseract render resolution (default: 200)")
     p.add_argument("--pdfs-per-part", type=int, default=None, help="PDFs per output part file (default: 8)")

@@ -30,11 +30,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="decode every input as CODEC (e.g. latin-1, cp1252, gb18030, shift_jis, koi8-r, utf-16) "
         "instead of UTF-8 with per-file detection of legacy encodings",
     )
+    p.add_argument(
+        "--max-record-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="a JSONL line or text file larger than this is a `record_too_large` dead letter, "
+        "skipped unread (default: 64)",
+    )
+    p.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="read symbolic links in input folders that point outside them "
+        "(default: each is a `link_outside_input` dead letter)",
+    )
     add_job_flags(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from corpusmill.extractors.text.readers import MAX_RECORD_BYTES
     from corpusmill.pipelines.ingest import run_ingest  # Beam is imported only when a job runs
 
     summary = run_ingest(
@@ -43,6 +58,8 @@ def _run(args: argparse.Namespace) -> int:
         dedup=args.dedup,
         source=args.source,
         encoding=args.encoding,
+        max_record_bytes=int(args.max_record_mb * 2**20) if args.max_record_mb else MAX_RECORD_BYTES,
+        follow_links=args.follow_links,
         workers=args.workers,
         beam_args=args.beam_args,
         overwrite=args.overwrite,

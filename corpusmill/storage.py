@@ -83,6 +83,19 @@ def atomic_write(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
             fs.rm(tmp)
 
 
+def remove_temp_files(root: str) -> int:
+    """Delete the `atomic_write` temporaries a killed process left under `root`; returns how many.
+
+    Call it only while no other process writes there (a job that has just claimed `root`)."""
+    fs, p = filesystem(root)
+    if not fs.exists(p):
+        return 0
+    stale = [x for x in fs.find(p) if x.rsplit("/", 1)[-1].startswith(".tmp-")]
+    for x in stale:
+        fs.rm(x)
+    return len(stale)
+
+
 def write_parquet(table: pa.Table, path: str, *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
     """Write `table` as one zstd Parquet file, atomically and reproducibly (no timestamps)."""
     with atomic_write(path) as fh:

@@ -1,8 +1,8 @@
 """The annotate job: documents -> one label sidecar row per document, all labelers in one pass.
 
-    input files -> Reshuffle -> ReadBatches (batched by the annotators' hint)
-        -> Label (_LabelFn: every annotator, models shared per worker process)
-        -> {labels, dead letters} CoGroupByKey(file) -> WriteSidecars
+    input files -> Reshuffle -> Label (_LabelFileFn: per file, batches by the annotators'
+        hint, every annotator, models shared per worker process; the file's sidecar and its
+        dead letters written at once) -> LLM usage gathered into the ledger
 
 `ANN_DIR/part-NNNNN.parquet` mirrors `DOCS_DIR/part-NNNNN.parquet` row for row; label
 failures are rows of `ANN_DIR/_dead_letters/`; `ANN_DIR/_summary.json` has the counts and
@@ -38,11 +38,10 @@ from corpusmill.annotators.sidecar import (
 )
 from corpusmill.errors import ModelNotFoundError
 from corpusmill.pipelines.beam_options import pipeline_options
-from corpusmill.pipelines.common import DEAD_LETTER_TAG, BeamCounters, WriteUsage
+from corpusmill.pipelines.common import BeamCounters, WriteUsage
 from corpusmill.pipelines.job import Retry, Work, fingerprint, rate, run_job
 from corpusmill.progress import poll_ticks
-
-USAGE_TAG = "llm_usage"
+from corpusmill.schema import DeadLetter
 
 
 class _Loaded:
@@ -54,45 +53,37 @@ class _Loaded:
         self.annotators = list(annotators)
 
 
-class _ReadBatchesFn(beam.DoFn):
-    def __init__(self, annotators: Sequence[Annotator]) -> None:
-        self.hint = batch_hint(annotators)
-
-    def process(self, task: FileTask):
-        for seq, batch in enumerate(read_batches(task.source, self.hint)):
-            yield task.index, seq, batch
-
-
-class _LabelFn(beam.DoFn):
-    """Labels one batch with every annotator; models load once per process through `Shared`."""
+class _LabelFileFn(beam.DoFn):
+    """Labels one input file with every annotator and writes its sidecar before taking the
+    next, so a killed run keeps every file it finished (and an empty file gets an empty
+    sidecar). Models load once per process through `Shared`."""
 
     def __init__(
         self, annotators: Sequence[Annotator], handle: shared.Shared, tag: str, progress: str | None = None
     ) -> None:
         self.annotators, self.handle, self.tag, self.progress = list(annotators), handle, tag, progress
-        self.schema = sidecar_schema(annotators)
+        self.schema, self.hint = sidecar_schema(annotators), batch_hint(annotators)
 
     def setup(self) -> None:
         self.loaded = self.handle.acquire(lambda: _Loaded(self.annotators), tag=self.tag)
         self.counters = BeamCounters("annotate", self.progress)
 
-    def process(self, element: tuple[int, int, pa.Table]):
-        index, seq, batch = element
-        result = label_batch(self.loaded.annotators, batch, self.schema)
-        self.counters.inc("docs", batch.num_rows)
-        self.counters.inc("label_failures", len(result.dead_letters))
-        yield index, (seq, result.table)
-        for row in result.dead_letters:
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, (index, row))
+    def process(self, task: FileTask):
+        pieces: list[tuple[int, pa.Table]] = []
+        dead: list[DeadLetter] = []
+        for seq, batch in enumerate(read_batches(task.source, self.hint)):
+            result = label_batch(self.loaded.annotators, batch, self.schema)
+            pieces.append((seq, result.table))
+            dead.extend(result.dead_letters)
+            self.counters.inc("docs", batch.num_rows)
+            self.counters.inc("label_failures", len(result.dead_letters))
+        write_sidecar(task, pieces, dead, self.schema)
+        self.counters.inc("files")
+        self.counters.flush()
         for annotator in self.loaded.annotators:  # LLM-backed labelers report what they spent
             take_ledger = getattr(annotator, "take_ledger", None)
             if take_ledger is not None:
-                yield beam.pvalue.TaggedOutput(USAGE_TAG, take_ledger())
-
-
-def _write(element: tuple[int, dict[str, list[Any]]], tasks: dict[int, FileTask], schema: pa.Schema) -> int:
-    index, grouped = element
-    return write_sidecar(tasks[index], list(grouped["labels"]), list(grouped["dead"]), schema)
+                yield take_ledger()
 
 
 class Annotate(beam.PTransform):
@@ -107,21 +98,12 @@ class Annotate(beam.PTransform):
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         # One tag per pipeline: two jobs in one process never share loaded models by mistake.
         tag = f"{annotators_key(self.annotators)}-{uuid.uuid4().hex}"
-        labeled = (
+        return (
             pbegin
             | "Files" >> beam.Create(self.tasks, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "ReadBatches" >> beam.ParDo(_ReadBatchesFn(self.annotators))
-            | "Label"
-            >> beam.ParDo(_LabelFn(self.annotators, shared.Shared(), tag, self.progress)).with_outputs(
-                DEAD_LETTER_TAG, USAGE_TAG, main="labels"
-            )
-        )
-        _ = labeled[USAGE_TAG] | "WriteUsage" >> WriteUsage(self.ann_dir)
-        return (
-            {"labels": labeled.labels, "dead": labeled[DEAD_LETTER_TAG]}
-            | "ByFile" >> beam.CoGroupByKey()
-            | "WriteSidecars" >> beam.Map(_write, {t.index: t for t in self.tasks}, sidecar_schema(self.annotators))
+            | "Label" >> beam.ParDo(_LabelFileFn(self.annotators, shared.Shared(), tag, self.progress))
+            | "WriteUsage" >> WriteUsage(self.ann_dir)
         )
 
 

@@ -137,6 +137,9 @@ def prepare_output(out_dir: str, run_info: dict[str, Any], *, overwrite: bool) -
                 f"{out_dir} holds an unfinished run of other inputs or options; "
                 "choose a new output folder or pass --overwrite"
             )
+        # A resumed run: files a killed attempt was writing are redone, their halves removed,
+        # so the finished folder holds the same files as an uninterrupted run.
+        storage.remove_temp_files(out_dir)
     elif storage.exists(out_dir) and storage.expand(out_dir):
         raise OutputExistsError(f"{out_dir} is not empty and holds no corpusmill run; choose a new output folder")
     storage.write_json(run_info, run_path)

@@ -88,16 +88,21 @@ def run_ingest(
     source: str | None = None,
     encoding: str | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    follow_links: bool = False,
     workers: int | None = None,
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run the ingest job and return its summary (also written to `out_dir/_summary.json`)."""
-    tasks = plan(sources, source=source, encoding=encoding, max_record_bytes=max_record_bytes)
+    tasks = plan(
+        sources, source=source, encoding=encoding, max_record_bytes=max_record_bytes, follow_links=follow_links
+    )
     config: dict[str, Any] = {"dedup": dedup, "source": source}
     if encoding:  # only when given, so runs without it keep their fingerprint
         config["encoding"] = encoding
+    if max_record_bytes != MAX_RECORD_BYTES:
+        config["max_record_bytes"] = max_record_bytes
     # The planned byte ranges, not only the paths, identify the inputs: a grown file is new input.
     planned = [(t.kind, t.paths, t.names, t.source, t.start, t.end) for t in tasks]
 

@@ -193,6 +193,8 @@ def run_mix(
     options = pipeline_options(beam_args, workers=workers)
     with Mixer(recipe, docs, annotations, out, dedup=dedup) as mixer:
         mixer.check()
+        if not dry_run:  # halves of files a killed earlier run was writing: redone below
+            storage.remove_temp_files(out)
         token_files = ensure_tokens(docs, out, mixer.tokenizer, options, progress=progress)
         result = mixer.plan(token_files, dry_run=dry_run)
         if dry_run:

@@ -22,7 +22,7 @@ from corpusmill.synth.base import Outcome
 from corpusmill.synth.llm_base import LLMGenerator
 from corpusmill.synth.math_programmatic import item_rng
 from corpusmill.synth.prompts import prompt, prompt_id
-from corpusmill.synth.sandbox import Limits, RunResult, run_python
+from corpusmill.synth.sandbox import Limits, RunResult, bwrap_path, run_python
 
 DEFAULT_TOPICS = (
     "string processing",
@@ -119,6 +119,7 @@ class LLMCode(LLMGenerator):
         super().__init__(client, seed=seed, temperature=temperature)
         if sandboxes < 1:
             raise ConfigError("need at least one sandbox")
+        bwrap_path()  # no bubblewrap: say so before the job starts, not once per generated item
         self.topics, self.limits, self.sandboxes, self.max_tokens = (
             tuple(topics or DEFAULT_TOPICS),
             limits,

@@ -98,6 +98,22 @@ def test_student_flags_hate_and_threats_in_several_languages() -> None:
     assert out["safety_model"][0] == "safety_fasttext+lexicon+urls" and "student-" in out["safety_model_version"][0]
 
 
+def test_student_flags_sexual_and_self_harm_but_not_talk_about_them() -> None:
+    texts = [
+        "She pulled off his shirt and pushed him onto the bed. They kissed hungrily, and he slid his hand "
+        "between her thighs as she moaned and begged him to fuck her harder.",
+        "Hot horny girls want to have sex with you tonight. Watch free porn videos of wet pussy and big cocks, "
+        "live nude cams, no sign-up.",
+        "I cut myself again last night. The razor makes the pain go away for a while, and I keep thinking that "
+        "taking all my pills would end it for good.",
+        "Sex education teaches teenagers about puberty, consent, contraception and how to prevent sexually "
+        "transmitted infections.",
+        "Suicide rates fell by ten percent after the national prevention programme expanded crisis hotlines.",
+    ]
+    out = Safety().label(_table(texts, ["eng_Latn"] * len(texts))).to_pydict()
+    assert out["safety"] == ["unsafe:sexual", "unsafe:sexual", "unsafe:self-harm", "safe", "safe"]
+
+
 def test_url_blocklist_is_its_own_column() -> None:
     bl = UrlBlocklist.from_path(None)
     assert bl.match("https://www.020sextoy.com/sk/anything") == "ut1_adult"  # a UT1 `urls` entry

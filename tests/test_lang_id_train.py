@@ -96,6 +96,55 @@ def test_ud_reader_takes_text_lines_by_split_and_marks_tunable_licenses(tmp_path
         ("deu_Latn", "a", "Erste Zeile."),
         ("deu_Latn", "a", "Zweite Zeile."),
     ]
-    # No dev file: dev text comes from train, never from test.
-    assert [row["text"] for row in ud.read_rows(tmp_path, "dev")] == ["Erste Reihe.", "Zweite Reihe."]
+    # Train and dev share out the train file's groups between them, never test text.
+    train, dev = ud.read_rows(tmp_path, "train"), ud.read_rows(tmp_path, "dev")
+    assert sorted(row["text"] for row in train + dev) == ["Erste Reihe.", "Zweite Reihe."]
+    assert {row["doc"] for row in train}.isdisjoint({row["doc"] for row in dev})
     assert ud.tunable("CC BY-SA") and not ud.tunable("CC BY-NC-SA") and not ud.tunable("GPL-3.0")
+    assert not ud.tunable("C-UDA 1.0")
+    with pytest.raises(ValueError, match="unknown split"):
+        ud.read_rows(tmp_path, "devtest")
+    # A treebank without a test file: its dev file is test text, never training text.
+    latvian = tmp_path / "UD_Latvian-LVTB"
+    latvian.mkdir()
+    (latvian / "lv_lvtb-ud-dev.conllu").write_text("# text = Pirmā rinda.\n", encoding="utf-8")
+    assert [row["text"] for row in ud.read_rows(tmp_path, "test") if row["lang"] == "lvs_Latn"] == ["Pirmā rinda."]
+    assert all(row["lang"] != "lvs_Latn" for row in ud.read_rows(tmp_path, "train") + ud.read_rows(tmp_path, "dev"))
+
+
+def test_ud_groups_split_long_documents_and_test_rows_take_turns() -> None:
+    from corpusmill.annotators.training import ud
+
+    sides = {ud.pooled_split("UD_X", "train:", index) for index in range(0, 50 * 40, 50)}
+    assert sides == {"train", "dev"}  # one long document still feeds both
+    # Sentences of one group stay together.
+    assert len({ud.pooled_split("UD_X", "train:", index) for index in range(50, 100)}) == 1
+    rows = [{"lang": "eng_Latn", "source": "A", "doc": "d", "text": f"a{i}"} for i in range(7)]
+    rows += [{"lang": "eng_Latn", "source": "B", "doc": "d", "text": f"b{i}"} for i in range(3)]
+    turns = [row["text"] for row in ud.in_turns(rows)]
+    assert turns == ["a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2", "a5", "a6"]
+
+
+def test_extra_training_rows_cap_filter_and_hold_out(small_sib200: Path, tmp_path: Path) -> None:
+    from corpusmill.annotators.sib200 import read_language
+    from corpusmill.annotators.training.langid import extra_training_rows
+
+    data = small_sib200 / "data" / "sib200"
+    dev_sentence = read_language(data, "fra_Latn", "dev")[0]
+    train_rows = [
+        {"lang": "eng_Latn", "source": "UD_English-EWT", "doc": "d", "text": f"Sentence number {word}."}
+        for word in ("one", "two", "three", "four")
+    ]
+    train_rows += [
+        # A non-commercial treebank, a label SIB-200 lacks here, SIB-200 dev text, held-out text.
+        {"lang": "eng_Latn", "source": "UD_English-LinES", "doc": "d", "text": "Not for training."},
+        {"lang": "deu_Latn", "source": "UD_German-GSD", "doc": "d", "text": "Kein Etikett hier."},
+        {"lang": "fra_Latn", "source": "UD_French-GSD", "doc": "d", "text": dev_sentence},
+        {"lang": "fra_Latn", "source": "UD_French-GSD", "doc": "d", "text": "Une phrase de test."},
+    ]
+    held = [{"lang": "fra_Latn", "source": "UD_French-GSD", "doc": "t", "text": "une phrase de TEST"}]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train_rows), encoding="utf-8")
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in held), encoding="utf-8")
+    rows = extra_training_rows([tmp_path / "train.jsonl"], data, sorted(CODES), [tmp_path / "test.jsonl"], cap=3)
+    assert [code for code, _ in rows] == ["eng_Latn"] * 3
+    assert {text for _, text in rows} < {r["text"] for r in train_rows[:4]}

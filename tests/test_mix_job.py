@@ -185,7 +185,7 @@ def test_interrupted_run_keeps_finished_shards_and_ends_identical(baseline, corp
     kept = os.stat(stage_dir / "shard-00000.bin").st_mtime_ns
     run_mix(recipe_from_dict(RECIPE), docs, ann, str(again), progress=False, workers=1)
     assert os.stat(stage_dir / "shard-00000.bin").st_mtime_ns == kept
-    os.remove(stage_dir / ".tmp-dead-shard-00002.bin")
+    assert not (stage_dir / ".tmp-dead-shard-00002.bin").exists()  # the killed run's half file is removed
     assert files_of(again) == files_of(out)
 
 

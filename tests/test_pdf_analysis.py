@@ -62,7 +62,10 @@ def test_image_only_page_routes_to_ocr() -> None:
 
 def test_broken_font_encoding_routes_to_ocr() -> None:
     garbage = " ".join(f"(cid:{n})" for n in range(60, 160))
-    assert _first_page_route(text_pdf([garbage])) == (OCR, "bad_text_layer")
+    assert _first_page_route(text_pdf([garbage])) == (OCR, "garbled_text_layer")
+    # Symbol soup without encoding marks is still judged by its word shapes.
+    soup = " ".join("#%&*" * (1 + n % 3) for n in range(120))
+    assert _first_page_route(text_pdf([soup])) == (OCR, "bad_text_layer")
 
 
 def test_scan_with_a_stray_text_line_routes_to_ocr() -> None:

@@ -35,7 +35,7 @@ def test_tesseract_recovers_a_rasterized_page(extractor) -> None:
     assert result.dead_letters == []
     meta = json.loads(result.document["meta"])
     assert [(p["route"], p["engine"]) for p in meta["pages"]] == [("text", "text_layer"), ("ocr", "tesseract")]
-    assert "eng" in _ocr_page(result)["engine_version"]
+    assert _ocr_page(result)["engine_version"].endswith(choose_langs(None, "Latin", available_langs()))
     scan_text = result.document["text"][meta["pages"][1]["span"][0] :]
     assert char_error_rate(samples.image_only_pdf()[1], scan_text) < 0.10
     assert char_error_rate(expected, result.document["text"]) < 0.10
@@ -50,6 +50,11 @@ def test_sideways_scan_is_turned_upright(extractor) -> None:
 
 
 def test_language_packs_follow_the_text_layer() -> None:
+    scripts = {"eng", "chi_sim", "Latin", "HanS", "script/Bengali"}
+    assert choose_langs(None, "Han", scripts) == "HanS"  # a script model wins over a language pack
+    assert choose_langs(None, "Bengali", scripts) == "script/Bengali"  # Debian's layout
+    assert choose_langs(None, "Latin", scripts) == "Latin"
+    assert choose_langs(None, "Thai", scripts) == "eng"  # neither model nor pack: English
     have = {"eng", "chi_sim"}
     assert choose_langs(None, "Han", have) == "chi_sim+eng"
     assert choose_langs(None, "Latin", have) == "eng"

@@ -45,9 +45,7 @@ def _header(meta: dict) -> list[str]:
         "`corpusmill.annotators.lang_id.LangId`. Languages outside Qwen3's list keep their own labels.",
         "",
         f"- file: `lid.ftz`, {meta['size_bytes']:,} bytes, sha256 `{meta['sha256']}`",
-        f"- training: SIB-200 train split only ({train['sentences']:,} sentences after dropping "
-        "sentences shared byte for byte between labels, kept once under `arb_Arab` when it is "
-        "one of them); dev split used only for choosing hyperparameters, thresholds and this report",
+        _training_line(train),
         "- text normalization (training and prediction): letters and combining marks only, "
         "lowercased, one token per Han/kana character",
         f"- fastText: {params}; quantized with {train['quantize']}",
@@ -60,8 +58,9 @@ def _header(meta: dict) -> list[str]:
         "(lines of `ars_Arab`/`acq_Arab` and lines shared between labels left out); below "
         "it the answer is `und`, or `arb_Arab` for `ars_Arab`/`acq_Arab` (their text is mostly "
         "Standard Arabic)",
-        "- rebuild: `python -m corpusmill.annotators.training.langid --sib200 DATA/sib200 --out annotators/models` "
-        "(fixed seed, one thread: the same data gives the same file)",
+        "- rebuild: `python -m corpusmill.annotators.training.langid --sib200 DATA/sib200 --out annotators/models "
+        "--ud UD --extra-train UD/ud_train.jsonl` (`UD` written by `python -m corpusmill.annotators.training.ud`; "
+        "fixed seed, one thread: the same data gives the same file)",
         "",
         "## Data and license",
         "",
@@ -69,7 +68,39 @@ def _header(meta: dict) -> list[str]:
         "`data/annotated/`), whose sentences come from FLORES-200 (NLLB Team, 2022). "
         "SIB-200 data: CC BY-SA 4.0; repository: Apache-2.0. As a work derived from "
         "CC BY-SA 4.0 data, `lid.ftz` and this card are shared under CC BY-SA 4.0.",
+        *_extra_data_lines(train),
         "",
+    ]
+
+
+def _training_line(train: dict) -> str:
+    sib = train.get("sib200_sentences", train["sentences"])
+    text = (
+        f"- training: SIB-200 train split ({sib:,} sentences after dropping sentences shared byte for "
+        "byte between labels, kept once under `arb_Arab` when it is one of them)"
+    )
+    if train.get("extra_sentences"):
+        text += (
+            f" and {train['extra_sentences']:,} sentences of our UD train split in "
+            f"{train['extra_languages']} languages (at most {train['extra_cap']:,} per language; "
+            "see Data and license)"
+        )
+    return text + "; SIB-200 dev used only for choosing hyperparameters, thresholds and this report"
+
+
+def _extra_data_lines(train: dict) -> list[str]:
+    if not train.get("extra_sentences"):
+        return []
+    return [
+        "",
+        "Also trained on sentences (`# text =` lines) of Universal Dependencies treebanks under CC BY or "
+        "CC BY-SA licenses (`annotators/langid/ud_treebanks.tsv` lists each treebank with its license; "
+        "treebanks under non-commercial, GPL or other licenses serve as test text only). The sentences of "
+        "a treebank's train and dev files are pooled, cut into groups (a document, or 50 consecutive "
+        "sentences of one) and a hash of the group puts it in our UD train split (two in three) or our UD "
+        "dev split; the treebank's test file is our UD test split. Training sentences that also occur in "
+        "SIB-200 dev or our UD dev/test splits are left out. The CC BY-SA terms of these treebanks are met "
+        "by this card's CC BY-SA 4.0 license.",
     ]
 
 

@@ -99,26 +99,62 @@ def write_domain_card(
     _write(path, lines)
 
 
+SEXUAL_RECALL_TARGET = 0.9
+SEXUAL_MAX_FPR = 0.02
+
+
+def _annotator_rows(fig: Mapping[str, Any], before: Mapping[str, Any] | None) -> list[str]:
+    rows = []
+    for k, v in fig.items():
+        b = before.get(k) if before else None
+        if k.startswith("safe"):
+            now, was, what = v["unsafe"], b and b["unsafe"], "labeled unsafe"
+        else:
+            now, was, what = v["same"], b and b["same"], f"labeled `unsafe:{k}`"
+        rows.append(f"| {k} | {v['n']} | {what} | {_pct(was) if b else '–'} | {_pct(now)} |")
+    return rows
+
+
 def write_safety_card(path: str, m: dict[str, Any]) -> None:
     t = m["test"]
     recall = t["mean_recall_over_languages"]
     gap = "met" if recall >= HATE_RECALL_TARGET else f"missed by {HATE_RECALL_TARGET - recall:.3f}"
+    sx = m["sexual_at_fpr"]
+    if sx["recall"] is None:
+        sexual = "Sexual recall at FPR <= 0.02: **not measured** (no sexual test texts)."
+    else:
+        sgap = (
+            "met"
+            if sx["recall"] >= SEXUAL_RECALL_TARGET
+            else f"**missed by {SEXUAL_RECALL_TARGET - sx['recall']:.3f}**"
+        )
+        sexual = (
+            f"Sexual recall at a false-positive rate <= {SEXUAL_MAX_FPR} (student P(sexual) ranked; positives "
+            f"= the {sx['positives']} sexual test texts, negatives = all {sx['negatives']} safe test texts, "
+            f"neutral and the sets' own safe items): **{sx['recall']:.3f}** at FPR {sx['fpr']:.4f} "
+            f"(P(sexual) > {sx['cut']:.3f}; target {SEXUAL_RECALL_TARGET}: {sgap}). The cut is the best the "
+            "scores allow on test; at the shipped threshold see the category table. English only: the student "
+            f"learns `sexual` from {m['counts']['train'].get('sexual', 0)} English training texts, and no other "
+            "language has sexual test texts, so this figure says nothing about other languages."
+        )
+    before = m.get("annotator_before")
     lines = [
         "# safety.ftz: safety student (fastText) and its calibration (`safety.json`)",
         "",
-        "Classes: `safe`, `hate` (hate speech, harassment, slurs, offensive abuse), `violence` (threats). "
+        "Classes: `safe`, `hate` (hate speech, harassment, slurs, offensive abuse), `violence` (threats, "
+        "glorified or graphic violence), `sexual`, `self-harm`. "
         "`safety_score` = Platt-calibrated P(unsafe) (a = {:.3f}, b = {:.3f}, fitted on our dev split); "
         "**threshold {:.2f}**: at or above it the label is `unsafe:<most likely unsafe class>`.".format(
             m["platt_a"], m["platt_b"], m["threshold"]
         ),
         "",
-        "**Not covered by the student:** `sexual` and `self-harm`. We found no public, redistributable labeled "
-        "text for them on GitHub (candidate sets are behind data-use agreements, on the Hugging Face hub, or are "
-        "held out: Jigsaw). `sexual` comes from the language-scoped lexicon (several distinct terms and a density) "
-        "and the URL list (`safety_url`); `self-harm` only from a teacher-trained student. Sexual recall at "
-        "FPR <= 0.02 is therefore **not measured** (no labeled test data). `violence` is learned from HateCheck's "
-        'threats against groups only: threats against one person ("I am going to kill you") are usually missed, '
-        "and many group threats come out as `hate` (see the category table).",
+        "**Coverage.** `sexual` and `self-harm` are learned from one English set only (the OpenAI moderation "
+        "evaluation set, 237 sexual and 51 self-harm texts): in other languages the student rarely produces "
+        "them, and `sexual` there comes from the language-scoped lexicon (several distinct terms and a density) "
+        "and the URL list (`safety_url`). We found no public, redistributable sexual or self-harm labeled text "
+        "in other languages on GitHub (the sets we saw are behind data-use agreements, on the Hugging Face hub, "
+        "unlicensed, or held out). `hate` covers 12 languages; `violence` is HateCheck's threats against "
+        "groups plus the moderation set's violence items (English).",
         "",
         "## Data and licenses",
         "",
@@ -128,7 +164,16 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
         "| `dadelani/sib-200` (train) | — | neutral sentences, every language, as `safe` | CC BY-SA 4.0 |",
         "",
         "Split 80/10/10 by group: a HateCheck template (its translations across languages included), a SIB-200 "
-        "sentence id, a book or law, else the normalized text (near-duplicates together).",
+        "sentence id, a book or law, else the normalized text (near-duplicates together). The moderation set is "
+        "split 50/10/40 by normalized text, so that its sexual and self-harm test counts are not tiny. Moderation "
+        "labels map: S, S3 -> sexual; SH -> self-harm; V, V2, H2 -> violence; H, HR -> hate (first match in that "
+        "order); `safe` only where all eight labels are present and 0. Its train rows are repeated "
+        f"{m['moderation_repeat']}x (fastText has no class weights), the count chosen on dev among "
+        + ", ".join(
+            f"{k} (recall averaged over unsafe classes {v['macro_recall']:.3f}, neutral FPR {v['neutral_fpr']:.4f})"
+            for k, v in m["dev_choice"].items()
+        )
+        + ".",
         "",
         "Counts: "
         + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for s, c in m["counts"].items())
@@ -136,11 +181,15 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
         "",
         f"## Test figures (threshold {t['threshold']:.2f})",
         "",
-        f"Toxic/hate recall averaged over {sum(v['positives'] > 0 for v in t['per_language'].values())} languages: "
-        f"**{recall:.3f}** "
+        f"Toxic/hate recall (hate and violence texts) averaged over {len(t['toxic_recall_per_language'])} "
+        f"languages: **{recall:.3f}** "
         f"(target {HATE_RECALL_TARGET}: {gap}). False-positive rate on neutral text (SIB-200 sentences, Bible, "
         f"law, novels; n = {t['neutral_n']}): **{t['neutral_fpr']:.4f}**. The sets' own non-hateful items are hard "
         "negatives (counter-speech, quoted slurs, identity mentions), so their FPR below is much higher.",
+        "",
+        sexual,
+        "",
+        "Student alone, per category (recall = gold texts flagged with that category):",
         "",
         "| category | test gold | recall | predicted | precision |",
         "| --- | --- | --- | --- | --- |",
@@ -148,6 +197,15 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
             f"| {k} | {v['gold']} | {_pct(v['recall'])} | {v['predicted']} | {_pct(v['precision'])} |"
             for k, v in t["per_category"].items()
         ],
+        "",
+        "The shipped annotator (student + lexicon + URL list; no URLs in these sets) on the same test rows"
+        + (", before (the previous `safety.ftz`, hate/violence only) and after:" if before else ":"),
+        "",
+        "| gold | n | share | before | after |",
+        "| --- | --- | --- | --- | --- |",
+        *_annotator_rows(m["annotator"], before),
+        "",
+        "Per language (all unsafe classes; English includes the moderation set):",
         "",
         "| language | unsafe | recall | safe | false-positive rate | precision |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -185,11 +243,25 @@ def write_edu_card(path: str, m: dict[str, Any]) -> None:
         f"On the same pages the `edu_heuristic` fallback reaches {m['heuristic_spearman']:.3f}. "
         f"Floor check: {m['floor_note']}.",
         "",
-        "Why the gap: the only public educational-value annotations we found on GitHub are 150 English pages, "
-        "all already in FineWeb-Edu (scores 2-5, no low-value pages), so the student learns little and the test "
-        "is tiny. The FineWeb-Edu Llama-3 annotation set itself (450 k pages) is on the Hugging Face hub, not "
-        "reachable here; retrain with `python -m corpusmill.annotators.training.edu --labels FILE` on it, or "
-        "train a student from your own teacher (`corpusmill annotators train edu`).",
+        "Why the gap: the only public educational-value annotations we found on GitHub that we may use are these "
+        "150 English pages, all already in FineWeb-Edu (scores 2-5, no low-value pages), so the student learns "
+        "little and the test is tiny. On the training pages alone (5-fold cross-validation, test untouched) "
+        "fastText reaches 0.08 and a ridge regression on tf-idf words 0.25 (best of six settings): the data, not "
+        "the model, is the limit. The FineWeb-Edu Llama-3 annotation set itself (450 k pages) is on the Hugging "
+        "Face hub, not reachable here; retrain with `python -m corpusmill.annotators.training.edu --labels FILE` "
+        "on it, or train a student from your own teacher (`corpusmill annotators train edu`).",
+        "",
+        "Searched and left out (session 4): `spyysalo/fineweb-edu-prompt-test` (MIT; 1,000 rows of the "
+        "FineWeb-Edu Llama-3 annotations, but the file is over the 4 MiB our repository copies keep, so absent); "
+        "`DavidLindahl/danish-edu-llm-classifier` (Danish FineWeb-2 pages scored 1-5 by Gemini 2.5 Flash, and "
+        "three people's own Danish annotations: no license in the repository, and it also holds FineWeb-C, which "
+        "is held out); `rakseli/FineWeb-Edu-Multiling`, `hotchpotch/fineweb-2-edu-japanese-classifier`, "
+        "`kkendama/fineweb-edu-classifier-ja`, `yuyijiong/fineweb-edu-chinese`, `VladNegoita/FineWeb2-Ro`, "
+        "`Lone-Wolfgang/Distill-FineWeb2`, `OccasionallyNLP/fineweb_classifier`, "
+        "`heyisula/fineweb-edu-llm-training`, `NMAIResearch/fineweb-edu-threshold`, `huggingface/cosmopedia` "
+        "(code only; their annotations live on the Hugging Face hub); `OscarPindaro/fineweb-c-analysis-ita` and "
+        "`Shadoughcake/Enhancing-Multilingual-AI-Analyzing-and-Modeling-Educational-Content-with-the-FineWeb-C` (FineWeb-C, held out). Text searches: `int_score`, `educational_score`, "
+        "`edu_score`, `Educational score:`, FineWeb-Edu prompt lines in JSONL.",
         "",
         f"Params: `{m['params']}`.",
     ]

@@ -3,7 +3,8 @@
     python -m corpusmill.annotators.training.eval_sets --mirrors DIR --sib200 DIR --out DIR
     corpusmill annotators eval --labels DIR/safety_test.tsv --annotator safety
 
-The rows are exactly the test groups the training scripts held out (`public_data.split_of`):
+The rows are exactly the test groups the training scripts held out (`public_data.split_of`,
+`training.safety.split` for safety):
 `safety_test.tsv` (labels `safe` / `unsafe:<category>`), `domain_test.tsv` (SIB-200 dev, the
 reported figure, plus the extra classes' test passages) and `edu_test.tsv` (0-5 scores).
 """
@@ -36,7 +37,7 @@ def write_tsv(path: str, rows: Iterable[tuple[str, str, str]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     from corpusmill.annotators.training.domain import extra_rows
     from corpusmill.annotators.training.edu import _is_test
-    from corpusmill.annotators.training.safety import build
+    from corpusmill.annotators.training.safety import build, split
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mirrors", required=True)
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    safety: list[Row] = [r for r in build(args.mirrors, args.sib200) if split_of(r.group) == "test"]
+    safety: list[Row] = [r for r in build(args.mirrors, args.sib200) if split(r) == "test"]
     n = write_tsv(
         os.path.join(args.out, "safety_test.tsv"),
         ((r.text, "safe" if r.label == "safe" else f"unsafe:{r.label}", r.lang) for r in safety),

@@ -2,7 +2,8 @@
 
 Safety labels are mapped onto our categories: hateful, offensive, abusive and insulting
 texts (hate speech, harassment, slurs) are `hate`; HateCheck's threat cases are
-`violence`; everything a set calls non-hateful is `safe`. Neutral text in every SIB-200
+`violence`; everything a set calls non-hateful is `safe`. The OpenAI moderation set
+(`moderation_rows`) is the only one with `sexual` and `self-harm` items. Neutral text in every SIB-200
 language (train split only) is added as `safe` so the student does not learn "unknown
 language = unsafe". Languages are FLORES-200-style codes, as in the `lang` column.
 """
@@ -10,7 +11,9 @@ language = unsafe". Languages are FLORES-200-style codes, as in the `lang` colum
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 import os
 import random
 import zipfile
@@ -94,6 +97,33 @@ def safety_rows(mirrors: str) -> Iterator[Row]:
         votes = [float(r[k]) for k in ("homophobia", "obscene", "insult", "racism", "misogyny", "xenophobia")]
         if max(votes) >= 2 or sum(votes) == 0:  # one annotator of three is too uncertain either way
             yield Row(text_key(r["text"]), "hate" if max(votes) >= 2 else "safe", "por_Latn", repo, r["text"])
+
+
+# OpenAI moderation taxonomy -> ours, most specific first: a text that is both sexual and
+# hateful is learned as sexual (the rarer class, and the one the URL list cannot cover).
+_MODERATION = (
+    ("sexual", ("S", "S3")),
+    ("self-harm", ("SH",)),
+    ("violence", ("V", "V2", "H2")),
+    ("hate", ("H", "HR")),
+)
+_MODERATION_KEYS = tuple(k for _, keys in _MODERATION for k in keys)
+
+
+def moderation_rows(mirrors: str) -> Iterator[Row]:
+    """The OpenAI moderation evaluation set (English): the first category flagged, else `safe`.
+
+    A sample lists only the categories it was labeled for; it is `safe` only when all eight
+    are present and 0 (a text labeled only for `sexual` may still be hateful), else skipped.
+    """
+    repo = "openai/moderation-api-release"
+    for line in gzip.decompress(show(mirrors, repo, "data/samples-1680.jsonl.gz")).decode("utf-8").splitlines():
+        r = json.loads(line)
+        label = next((cat for cat, keys in _MODERATION if any(r.get(k) == 1 for k in keys)), None)
+        if label is None and all(r.get(k) == 0 for k in _MODERATION_KEYS):
+            label = "safe"
+        if label is not None:
+            yield Row(text_key(r["prompt"]), label, "eng_Latn", repo, r["prompt"])
 
 
 def neutral_rows(sib200: str, seed: int = 0) -> Iterator[Row]:

@@ -1,8 +1,11 @@
-"""Rebuild the language-ID model, its thresholds and its card from SIB-200.
+"""Rebuild the language-ID model, its thresholds and its card from SIB-200 (and UD).
 
-    python -m corpusmill.annotators.training.langid --sib200 ../shared/data/sib200 --out annotators/models
+    python -m corpusmill.annotators.training.langid --sib200 ../shared/data/sib200 --out annotators/models \
+        --ud DIR --extra-train DIR/ud_train.jsonl
 
-Trains on the train split only, quantizes, calibrates per-language thresholds on dev,
+Trains on the SIB-200 train split and, with `--extra-train`, on rows of our UD train split
+(`training.ud`; CC BY / CC BY-SA treebanks only, at most `--extra-cap` sentences per
+language, sentences also in SIB-200 dev or in the UD dev/test splits left out), quantizes, calibrates per-language thresholds on dev,
 trains the close-pair models (`close_pairs`), evaluates on dev sentences and paragraphs
 fits the letter model (no-language text) and the score calibration (`langid_extras`, on
 SIB-200 dev and, with `--ud`, our UD dev split) and writes `lid.ftz`, `lid_pairs.npz`,
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "corpusmill-lid-sib200"
 # Bump when training data, rules or parameters change; a hash of the model files is appended.
-RELEASE = "4"
+RELEASE = "5"
 SEED = 0
 # Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
 # signal; more epochs help the close pairs, word bigrams did not.
@@ -58,12 +61,48 @@ FASTTEXT_PARAMS = {
 QUANTIZE_PARAMS = {"qnorm": True, "retrain": True, "cutoff": 100_000, "dsub": 2}
 
 
-def write_training_file(root: Path, codes: list[str], path: Path) -> int:
-    """fastText's `__label__code text` lines, shuffled with a fixed seed."""
+# Extra (UD) training sentences kept per language, so that languages with big treebanks do
+# not outweigh the 701 SIB-200 sentences every label has.
+EXTRA_CAP = 1_500
+
+
+def write_training_file(
+    root: Path, codes: list[str], path: Path, extra: list[tuple[str, str]] | None = None
+) -> dict[str, int]:
+    """fastText's `__label__code text` lines, shuffled with a fixed seed; counts by source."""
     lines = [f"__label__{code} {normalize(text)}" for code, text in training_pairs(root, codes)]
+    counts = {"sib200": len(lines), "extra": 0}
+    for code, text in extra or []:
+        words = normalize(text)
+        if words:
+            lines.append(f"__label__{code} {words}")
+            counts["extra"] += 1
     random.Random(SEED).shuffle(lines)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(lines)
+    return counts
+
+
+def extra_training_rows(
+    paths: list[Path], root: Path, codes: list[str], held_out: list[Path], cap: int = EXTRA_CAP
+) -> list[tuple[str, str]]:
+    """(code, text) of UD train rows: tunable licenses, labels SIB-200 has, at most `cap`
+    per language (spread over its treebanks by a hash of the sentence), and no sentence
+    that is also in SIB-200 dev or in a held-out file (UD dev/test), by normalized text."""
+    seen = {normalize(text) for code in codes for text in read_language(root, code, "dev")}
+    for path in held_out:
+        seen.update(normalize(text) for _, _, text in ud.load(path))
+    known = set(codes)
+    by_lang: dict[str, list[tuple[str, str]]] = {}
+    for path in paths:
+        for code, _, text in ud.load(path, tunable_only=True):
+            key = normalize(text)
+            if code in known and key and key not in seen:
+                seen.add(key)  # also drops repeats within the training rows
+                by_lang.setdefault(code, []).append((hashlib.sha256(key.encode()).hexdigest(), text))
+    out = []
+    for code in sorted(by_lang):
+        out += [(code, text) for _, text in sorted(by_lang[code])[:cap]]
+    return out
 
 
 def train_model(train_file: Path, out_file: Path, threads: int, params: dict) -> None:
@@ -99,6 +138,8 @@ def build(
     threads: int = 1,
     params: dict | None = None,
     ud_dir: Path | None = None,
+    extra_train: list[Path] | None = None,
+    extra_cap: int = EXTRA_CAP,
 ) -> dict:
     """Train, calibrate, evaluate and write the model files into `out`; returns the metadata.
 
@@ -114,7 +155,9 @@ def build(
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
-        n_sentences = write_training_file(root, codes, train_file)
+        held_out = [ud_dir / f"ud_{split}.jsonl" for split in ("dev", "test")] if ud_dir else []
+        extra = extra_training_rows(extra_train or [], root, codes, held_out, extra_cap)
+        n_sentences = write_training_file(root, codes, train_file, extra)
         model_tmp = out / ".lid.ftz.tmp"
         train_model(train_file, model_tmp, threads, params)
     data = model_tmp.read_bytes()
@@ -134,8 +177,12 @@ def build(
         "thresholds": thresholds,
         "pairs": pair_reports,
         "train": {
-            "data": "SIB-200 train split",
-            "sentences": n_sentences,
+            "data": "SIB-200 train split" + (" and our UD train split" if extra else ""),
+            "sentences": n_sentences["sib200"] + n_sentences["extra"],
+            "sib200_sentences": n_sentences["sib200"],
+            "extra_sentences": n_sentences["extra"],
+            "extra_languages": len({code for code, _ in extra}),
+            "extra_cap": extra_cap,
             "seed": SEED,
             "fasttext": params,
             "quantize": ", ".join(f"{k}={v}" for k, v in QUANTIZE_PARAMS.items()),
@@ -192,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ud", type=Path, default=None, help="folder with ud_dev.jsonl and ud_test.jsonl (training.ud)"
     )
+    parser.add_argument(
+        "--extra-train",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSONL rows of training.ud (ud_train.jsonl) to train on besides SIB-200 train",
+    )
+    parser.add_argument(
+        "--extra-cap", type=int, default=EXTRA_CAP, help="extra training sentences per language (default %(default)s)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="fastText threads; >1 is not reproducible")
     for key in ("dim", "epoch", "bucket", "lr"):
         kind = float if key == "lr" else int
@@ -202,7 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     qwen3_path = args.qwen3 or args.sib200.resolve().parent.parent / "qwen3_languages.tsv"
     params = {key: getattr(args, key) for key in ("dim", "epoch", "bucket", "lr")}
-    meta = build(args.sib200, args.out, qwen3_path, threads=args.threads, params=params, ud_dir=args.ud)
+    meta = build(
+        args.sib200,
+        args.out,
+        qwen3_path,
+        threads=args.threads,
+        params=params,
+        ud_dir=args.ud,
+        extra_train=args.extra_train,
+        extra_cap=args.extra_cap,
+    )
     print(f"wrote {args.out}/lid.ftz ({meta['size_bytes']:,} bytes), lid.json, lid.md: version {meta['version']}")
     return 0
 

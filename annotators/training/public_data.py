@@ -110,6 +110,12 @@ SOURCES: dict[str, Source] = {
             "ToLD-Br toxic tweets, Portuguese (Leite et al. 2020)",
         ),
         Source(
+            "openai/moderation-api-release",
+            "f4ab51b5edd3bfbcb349a56324274235b674e0e4",
+            "MIT",
+            "1,680 texts labeled sexual/hate/violence/harassment/self-harm (Markov et al. 2023)",
+        ),
+        Source(
             "Mohamed-Elsafty23/fineweb-edu-scorer",
             "d5e08528a97ef0397a324c6eb927bec271924595",
             "MIT (data ODC-By)",

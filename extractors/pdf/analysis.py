@@ -18,6 +18,8 @@ from typing import Any
 
 import regex
 
+from corpusmill.extractors.pdf.script_check import implausible_share
+
 # Scripts written without spaces between words: their "word-like" share is measured per
 # character, not per whitespace token.
 _UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
@@ -75,6 +77,7 @@ class TextSignals:
     wordlike_ratio: float
     script: str  # dominant script, "" when there are no letters
     score: float
+    implausible_ratio: float = 0.0  # words of a shaped script in glyph order (script_check)
 
     def as_meta(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class TextSignals:
             "wordlike_ratio": round(self.wordlike_ratio, 4),
             "script": self.script,
             "score": round(self.score, 4),
+            "implausible_ratio": round(self.implausible_ratio, 4),
         }
 
 
@@ -177,7 +181,7 @@ def text_signals(text: str) -> TextSignals:
     wordlike = _wordlike(text, tokens, script, nonspace)
     # Garbage marks weigh five times: a few percent of (cid:..) already means a broken font.
     score = max(0.0, min(1.0, wordlike * printable - 5.0 * garbage))
-    return TextSignals(nonspace, printable, garbage, wordlike, script, score)
+    return TextSignals(nonspace, printable, garbage, wordlike, script, score, implausible_share(text))
 
 
 def analyze_page(page: Any, text: str, paths: Sequence[dict[str, Any]] = ()) -> PageAnalysis:

@@ -2,7 +2,9 @@
 
 Lines at the top or bottom edge of a page whose text (digits ignored, so "Page 3" matches
 "Page 4") recurs on a good share of the pages are running heads, footers or page numbers;
-they are dropped from every page. Each page's place in the text is kept in the meta as
+they are dropped from every page. Blocks in the margin band that read like boilerplate by
+their own form (`boilerplate`: page numbers, DOIs, licences, watermarks) go too, on any
+page, so that a one-page document loses them as well. Each page's place in the text is kept in the meta as
 character offsets, so nothing about the page structure is lost by joining.
 """
 
@@ -12,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from corpusmill.extractors.pdf.boilerplate import page_boilerplate
 from corpusmill.extractors.pdf.layout import Block
 from corpusmill.extractors.pdf.textclean import join_blocks, normalize_whitespace
 
@@ -51,10 +54,17 @@ def repeated_edges(pages: list[PageText]) -> set[str]:
 
 
 def page_text(page: PageText, boilerplate: set[str]) -> tuple[str, int]:
-    """The page's text without boilerplate edge lines; also how many blocks were dropped."""
-    if not boilerplate:
-        return normalize_whitespace(join_blocks([b.text for b in page.blocks])), 0
-    kept = [b.text for b in page.blocks if _edge_key(b, page.height) not in boilerplate]
+    """The page's text without boilerplate edge lines; also how many blocks were dropped.
+
+    Repeated edge lines (`boilerplate`) and, on any page, margin blocks whose form is
+    boilerplate (`page_boilerplate`) are dropped.
+    """
+    own = page_boilerplate(page.blocks, page.height)
+    kept = [
+        b.text
+        for b, drop in zip(page.blocks, own, strict=True)
+        if not drop and not (boilerplate and _edge_key(b, page.height) in boilerplate)
+    ]
     return normalize_whitespace(join_blocks(kept)), len(page.blocks) - len(kept)
 
 

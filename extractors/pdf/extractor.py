@@ -41,7 +41,7 @@ from corpusmill.schema import DeadLetter, dead_letter, meta_json, stable_id
 log = logging.getLogger(__name__)
 
 NAME = "corpusmill.pdf"
-VERSION = "1"
+VERSION = "2"  # 2: page-quality routing, OCR per script, single-page boilerplate, text repairs, table headers
 SOURCE = "pdf"
 STAGE = "extract_pdf"
 PAGE_STAGE = "extract_pdf_page"
@@ -233,6 +233,8 @@ class PdfExtractor:
         self.counters.inc("pages", len(pages))
         for page in pages:
             self.counters.inc("pages_failed" if page.error else f"pages_{page.route}")
+            if page.why == "blank_scan":  # an OCR page with nothing printed: no text, no OCR run
+                self.counters.inc("pages_blank_scan")
         for outcome in rewrites.values():
             self.counters.inc(f"rewrite_{outcome.status}")
 

@@ -15,8 +15,9 @@ from typing import NamedTuple
 WIDE_SHARE = 0.55  # a block wider than this share of the text area spans columns
 ROW_TOLERANCE = 3.0  # points: blocks whose tops differ less than this sit on one row
 ROW_SHARE = 0.6  # when this share of blocks has a partner on its row, read by rows
-MAX_SPAN_CHECK = 150  # blocks; beyond this only width marks a block as spanning columns
+MAX_SPAN_CHECK = 150  # column blocks; beyond this only width marks a block as spanning columns
 MAX_ROW_LINES = 1.5  # ...and blocks average at most this many lines
+COLUMN_SHARE = 0.3  # a one-line block narrower than this share of the text area is no column
 
 
 class Block(NamedTuple):
@@ -38,8 +39,11 @@ def reading_order(blocks: list[Block]) -> list[Block]:
     wide = WIDE_SHARE * width
     ordered: list[Block] = []
     band: list[Block] = []
+    # Blocks that can be a column beside another: paragraphs, or lines of some width.
+    column_width = COLUMN_SHARE * width
+    columns = [b for b in blocks if b.lines > 1 or b.x1 - b.x0 >= column_width]
     for block in sorted(blocks, key=lambda b: (b.y0, b.x0)):
-        if block.x1 - block.x0 > wide or _spans(block, blocks):
+        if block.x1 - block.x0 > wide or _spans(block, columns):
             ordered.extend(_order_band(band))
             ordered.append(block)
             band = []
@@ -49,13 +53,22 @@ def reading_order(blocks: list[Block]) -> list[Block]:
     return ordered
 
 
-def _spans(block: Block, blocks: list[Block]) -> bool:
+def _spans(block: Block, columns: list[Block]) -> bool:
     """True when `block` overlaps, in x, two blocks that sit side by side (apart in x,
     overlapping in y): a title or figure above two columns. A running head and a page
-    number that merely stand apart do not count."""
-    if len(blocks) > MAX_SPAN_CHECK:
+    number that merely stand apart do not count, nor do two short labels side by side (a
+    heading and its number, form fields): `columns` holds only paragraphs and wide lines."""
+    if len(columns) > MAX_SPAN_CHECK:
         return False
-    under = sorted((o for o in blocks if o is not block and o.x0 < block.x1 and o.x1 > block.x0), key=lambda o: o.x0)
+    # For a paragraph (more than two lines) only blocks that reach below its top count: two
+    # blocks side by side in the title area above (an address and a label beside it) do not
+    # make the column under them span anything. A title or a page number may have its pair
+    # below or above.
+    top = block.y0 if block.lines > 2 else float("-inf")
+    under = sorted(
+        (o for o in columns if o.x0 < block.x1 and o.x1 > block.x0 and o.y1 > top and o is not block),
+        key=lambda o: o.x0,
+    )
     for i, a in enumerate(under):
         for b in under[i + 1 :]:
             if b.x0 >= a.x1 and b.y0 < a.y1 and a.y0 < b.y1:

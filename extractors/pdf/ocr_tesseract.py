@@ -1,30 +1,67 @@
-"""CPU OCR with Tesseract, through MuPDF's built-in Tesseract (no extra Python package).
+"""CPU OCR with Tesseract, with the model of the page's script and word confidences.
 
-The page is rendered upright (see `render`), recognized into a one-page PDF with an
-invisible text layer, and that layer goes through the same block ordering and line
-joining as born-digital text. Language packs are chosen from `--ocr-langs`, else from the
-script of the document's own text layer, else English.
+The model is the one of the page's script (`ocr_cpu` finds the script): `script/Latin`,
+`script/Bengali`, ... from the `tesseract-ocr-script-*` packages, the language packs `eng`
+and `chi_sim` when they are all there is, or `--ocr-langs` when given. The
+`tesseract` program answers in TSV: words with boxes and confidences, which become blocks
+for the same reading order and line joining as a text layer, and the confidences feed the
+acceptance check (`ocr_check`). Without the program, MuPDF's built-in Tesseract is used
+(no confidences).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 from typing import Any
 
 import pymupdf
 
 from corpusmill.errors import ConfigError
-from corpusmill.extractors.pdf.analysis import text_signals
 from corpusmill.extractors.pdf.layout import Block
-from corpusmill.extractors.pdf.render import render, render_upright
+from corpusmill.extractors.pdf.ocr_check import OcrWord
+from corpusmill.extractors.pdf.ocr_words import Word, to_ocr_words, words_to_blocks
+from corpusmill.extractors.pdf.render import tesseract_binary
 from corpusmill.extractors.pdf.text_layer import raw_blocks, to_blocks
 
 ENGINE = "tesseract"
 ENGINE_VERSION = f"mupdf-{pymupdf.VersionFitz}"
 
-FLIP_CHECK_SCORE = 0.5  # below this, a page turned a quarter is also read the other way
+TSV_TIMEOUT_S = 120.0  # the page's own limit (in the child) is the real bound; this frees a stuck program
 
-# Tesseract language pack for a dominant script (see analysis.dominant_script).
+# Script model (tessdata `script/<name>`) for a script, as `analysis.dominant_script` or
+# Tesseract's OSD name it. OSD says "Han" for Chinese and "Japanese"/"Korean" for pages of kana or hangul.
+SCRIPT_MODELS = {
+    "Latin": "Latin",
+    "Han": "HanS",
+    "Hiragana": "Japanese",
+    "Katakana": "Japanese",
+    "Japanese": "Japanese",
+    "Hangul": "Hangul",
+    "Korean": "Hangul",
+    "Cyrillic": "Cyrillic",
+    "Greek": "Greek",
+    "Arabic": "Arabic",
+    "Hebrew": "Hebrew",
+    "Armenian": "Armenian",
+    "Georgian": "Georgian",
+    "Devanagari": "Devanagari",
+    "Bengali": "Bengali",
+    "Gujarati": "Gujarati",
+    "Gurmukhi": "Gurmukhi",
+    "Oriya": "Oriya",
+    "Tamil": "Tamil",
+    "Telugu": "Telugu",
+    "Kannada": "Kannada",
+    "Malayalam": "Malayalam",
+    "Sinhala": "Sinhala",
+    "Thai": "Thai",
+    "Lao": "Lao",
+    "Khmer": "Khmer",
+    "Myanmar": "Myanmar",
+}
+# Language packs, used when the script model is not installed.
 SCRIPT_LANGS = {
     "Latin": "eng",
     "Han": "chi_sim",
@@ -52,10 +89,16 @@ def tessdata_dir() -> str | None:
 
 
 def available_langs(tessdata: str | None = None) -> set[str]:
+    """Installed models by the name `-l` takes: `eng`, `Latin` or `script/Latin`
+    (Debian's script packages install into `script/`, other builds beside the packs)."""
     folder = tessdata or tessdata_dir()
     if not folder:
         return set()
-    return {n[: -len(".traineddata")] for n in os.listdir(folder) if n.endswith(".traineddata")} - {"osd"}
+    found = {n[: -len(".traineddata")] for n in os.listdir(folder) if n.endswith(".traineddata")}
+    scripts = os.path.join(folder, "script")
+    if os.path.isdir(scripts):
+        found |= {"script/" + n[: -len(".traineddata")] for n in os.listdir(scripts) if n.endswith(".traineddata")}
+    return found - {"osd"}
 
 
 def check_langs(langs: str, available: set[str]) -> str:
@@ -70,34 +113,75 @@ def check_langs(langs: str, available: set[str]) -> str:
     return "+".join(wanted)
 
 
+def script_model(script: str, available: set[str]) -> str | None:
+    """The installed script model for `script`, or None."""
+    name = SCRIPT_MODELS.get(script)
+    if name is None:
+        return None
+    return next((m for m in (name, f"script/{name}") if m in available), None)
+
+
 def choose_langs(configured: str | None, script: str, available: set[str]) -> str:
-    """`configured` if given, else the pack for `script` plus English, limited to what is installed."""
+    """`configured` if given; else the script model of `script`; else its language pack
+    plus English; else the Latin script model; limited to what is installed."""
     if configured:
         return configured
+    model = script_model(script, available)
+    if model:
+        return model
     wanted = [SCRIPT_LANGS.get(script, "eng"), "eng"]
     chosen = [x for i, x in enumerate(wanted) if x in available and x not in wanted[:i]]
-    return "+".join(chosen) or sorted(available)[0]
+    return "+".join(chosen) or script_model("Latin", available) or sorted(available)[0]
 
 
-def _recognize(pix: Any, langs: str) -> tuple[list[Block], float, float]:
-    """Blocks, page height and text quality score of one rendered page."""
+@functools.cache
+def program_version() -> str:
+    binary = tesseract_binary()
+    if binary is None:
+        return ""
+    out = subprocess.run([binary, "--version"], capture_output=True, check=False, timeout=30).stdout
+    first = out.decode(errors="replace").split("\n", 1)[0].split()
+    return first[-1] if first else "?"
+
+
+def parse_tsv(tsv: str) -> list[Word]:
+    """Tesseract's TSV output: the words (level 5) that have text."""
+    words = []
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        left, top, width, height = (float(x) for x in cols[6:10])
+        block = int(cols[2]) * 1000 + int(cols[3])  # a paragraph of a block
+        words.append(
+            Word(left, top, left + width, top + height, cols[11].strip(), float(cols[10]), block, int(cols[4]))
+        )
+    return words
+
+
+def _tsv_words(pix: Any, langs: str) -> list[Word]:
+    binary = tesseract_binary()
+    assert binary is not None
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one core per page: workers give the parallelism
+    folder = tessdata_dir()
+    cmd = [binary, "stdin", "stdout", "-l", langs, "--psm", "3"] + (["--tessdata-dir", folder] if folder else [])
+    out = subprocess.run(
+        [*cmd, "tsv"], input=pix.tobytes("png"), capture_output=True, timeout=TSV_TIMEOUT_S, check=False, env=env
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"tesseract failed ({out.returncode}): {out.stderr.decode(errors='replace')[-300:]}")
+    return parse_tsv(out.stdout.decode("utf-8", errors="replace"))
+
+
+def recognize(pix: Any, langs: str, zoom: float) -> tuple[list[Block], float, list[OcrWord]]:
+    """Blocks, page height (points) and words of one rendered page."""
+    if tesseract_binary() is not None:
+        words = _tsv_words(pix, langs)
+        return words_to_blocks(words, zoom), pix.height / zoom, to_ocr_words(words)
     with pymupdf.open("pdf", pix.pdfocr_tobytes(language=langs, tessdata=tessdata_dir())) as ocr:
         recognized = ocr[0]
-        blocks = to_blocks(recognized, raw_blocks(recognized))
-        return blocks, recognized.rect.height, text_signals("\n".join(b.text for b in blocks)).score
+        return to_blocks(recognized, raw_blocks(recognized)), recognized.rect.height, []
 
 
-def ocr_blocks(page: Any, *, langs: str, dpi: int, detect_orientation: bool) -> tuple[list[Block], float, int]:
-    """Recognize `page`: its blocks in reading order, the height they are measured
-    against, and the rotation applied to make the page upright."""
-    zoom = dpi / 72.0
-    pix, rotation = render_upright(page, zoom, detect=detect_orientation)
-    blocks, height, score = _recognize(pix, langs)
-    if rotation in (90, 270) and score < FLIP_CHECK_SCORE:
-        # Orientation detection can mistake a quarter turn for its opposite; the
-        # recognized text shows which one was right.
-        flipped = (rotation + 180) % 360
-        other = _recognize(render(page, zoom, flipped), langs)
-        if other[2] > score:
-            return other[0], other[1], flipped
-    return blocks, height, rotation
+def version(langs: str) -> str:
+    return f"tesseract-{program_version()} {langs}" if tesseract_binary() else f"{ENGINE_VERSION} {langs}"

@@ -11,13 +11,37 @@ import unicodedata
 
 SOFT_HYPHEN = "\u00ad"
 _LIST_MARKER = re.compile(r"^(?:[•◦▪‣∙·*–—-]\s|\(?\d{1,3}[.)]\s|\(?[a-zA-Z][.)]\s)")
-_SPECIAL_ENDS = frozenset("-\u2010" + SOFT_HYPHEN)
+_SPECIAL_ENDS = frozenset("-\u2010\u2013" + SOFT_HYPHEN)
 _MARKER_STARTS = frozenset("•◦▪‣∙·*–—-(")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LINE_EDGES = re.compile(r" ?\n ?")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Spacing accents that TeX and some fonts draw as a glyph of their own over a letter, with the
+# combining mark each stands for. ` (U+0060) is left out: it is also a quote and code mark.
+SPACING_ACCENTS = {
+    "\u00b4": "\u0301",  # ´ acute
+    "\u02c7": "\u030c",  # ˇ caron
+    "\u00a8": "\u0308",  # ¨ diaeresis
+    "\u02c6": "\u0302",  # ˆ circumflex
+    "\u02dc": "\u0303",  # ˜ tilde
+    "\u00b8": "\u0327",  # ¸ cedilla
+    "\u02db": "\u0328",  # ˛ ogonek
+    "\u02da": "\u030a",  # ˚ ring
+    "\u02d8": "\u0306",  # ˘ breve
+    "\u02d9": "\u0307",  # ˙ dot above
+    "\u02dd": "\u030b",  # ˝ double acute
+    "\u00af": "\u0304",  # ¯ macron
+}
+_ACCENT = re.compile(
+    r"(?<=\w)[\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af`]|[\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af](?=\w)"
+)
+_LIGATURES = re.compile("[\ufb00-\ufb06]")
+# Any ligature or spacing accent at all: one character-class scan (fast) before the rest.
+_GLYPH_FIX = re.compile("[\ufb00-\ufb06\u00b4\u02c7\u00a8\u02c6\u02dc\u00b8\u02db\u02da\u02d8\u02d9\u02dd\u00af`]")
+_MOVED_MARK = re.compile("\x00([\u0300-\u036f])(.)", re.DOTALL)
+_DOTLESS_MARKED = re.compile("[\u0131\u0237](?=[\u0300-\u036f])")
 
 
 def is_cjk(ch: str) -> bool:
@@ -44,6 +68,10 @@ def join_pair(prev: str, nxt: str) -> str:
         return prev[:-1] + nxt
     if _hyphen_joins(prev, nxt):
         return prev[:-1] + nxt
+    if prev.endswith("\u2013") and len(prev) >= 2 and prev[-2].isdigit() and nxt[:1].isdigit():
+        return prev + nxt  # a number range or code broken at its en dash: "737–" + "9"
+    if prev.endswith((" -", "(-")) and nxt[:1].isdigit():
+        return prev + nxt  # a minus sign left at the line's end: "revenue: -" + "23%"
     if _LIST_MARKER.match(nxt):
         return prev + "\n" + nxt
     if prev and nxt and is_cjk(prev[-1]) and is_cjk(nxt[0]):
@@ -90,10 +118,56 @@ def join_blocks(blocks: list[str]) -> str:
     return "\n\n".join(parts)
 
 
+_DOTLESS = {"\u0131": "i", "\u0237": "j"}  # TeX sets í as ´ over a dotless ı
+
+
+def _composes(letter: str, mark: str) -> bool:
+    return len(unicodedata.normalize("NFC", _DOTLESS.get(letter, letter) + mark)) == 1
+
+
+def _join_accent(match: re.Match[str]) -> str:
+    """The accent at `match` as a combining mark on the letter it belongs to, or as it was.
+
+    TeX draws the accent before the letter it sits on ("J´an"), some fonts after it;
+    the letter it goes with is the neighbour with which it composes to one character
+    ("Min´aˇc": ´+a = á, ˇ+c = č; "Mu¨ller": ¨ does not compose with l, but with u).
+    """
+    text, i = match.string, match.start()
+    accent = text[i]
+    mark = SPACING_ACCENTS.get(accent, "\u0300")  # ` is the grave accent
+    after = text[i + 1] if i + 1 < len(text) else ""
+    before = text[i - 1] if i else ""
+    # ` is also a quote mark (``this''): joined forward only inside a word ("cr`eme").
+    forward = accent != "`" or before.isalpha()
+    if forward and after.isalpha() and _composes(after, mark):
+        return "\x00" + mark  # placeholder: the mark moves behind the next letter below
+    if before.isalpha() and _composes(before, mark):
+        return mark
+    return accent
+
+
+def fix_glyphs(text: str) -> str:
+    """Ligatures (ﬁ, ﬂ, ...) expanded; spacing accents joined to their letter, then NFC.
+
+    "J´an Min´aˇc" becomes "Ján Mináč". Only non-ASCII text can need it.
+    """
+    if not _GLYPH_FIX.search(text):
+        return unicodedata.normalize("NFC", text)
+    if _LIGATURES.search(text):
+        text = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    if _ACCENT.search(text):
+        text = _ACCENT.sub(_join_accent, text)
+        # "\x00" + mark + letter -> letter + mark
+        text = _MOVED_MARK.sub(r"\2\1", text)
+        text = _DOTLESS_MARKED.sub(lambda m: _DOTLESS[m.group()], text)
+    return unicodedata.normalize("NFC", text)
+
+
 def normalize_whitespace(text: str) -> str:
-    """NFC, no zero-width or control characters, single spaces, at most one blank line."""
+    """NFC (ligatures expanded, spacing accents joined: `fix_glyphs`), no zero-width or
+    control characters, single spaces, at most one blank line."""
     if not text.isascii():
-        text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
+        text = _ZERO_WIDTH.sub("", fix_glyphs(text))
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.isascii():

@@ -19,12 +19,13 @@ import pymupdf
 from corpusmill.errors import RecordError
 from corpusmill.extractors.pdf.analysis import analyze_page
 from corpusmill.extractors.pdf.config import NO_OCR, TESSERACT, VLM, PdfConfig
+from corpusmill.extractors.pdf.ink import look
 from corpusmill.extractors.pdf.isolate import Progress
 from corpusmill.extractors.pdf.layout import Block
-from corpusmill.extractors.pdf.ocr_tesseract import ENGINE as TESSERACT_ENGINE
-from corpusmill.extractors.pdf.ocr_tesseract import ENGINE_VERSION, available_langs, choose_langs, ocr_blocks
+from corpusmill.extractors.pdf.ocr_cpu import read_page
 from corpusmill.extractors.pdf.render import render_upright, zoom_for
 from corpusmill.extractors.pdf.route import OCR, route_page
+from corpusmill.extractors.pdf.script_check import shaped_script
 from corpusmill.extractors.pdf.tables import may_hold_table
 from corpusmill.extractors.pdf.text_layer import TEXT_FLAGS, raw_blocks, text_layer_blocks
 
@@ -55,6 +56,7 @@ class PageResult:
     image: bytes | None = None
     error: tuple[str, str] | None = None  # (reason, message): the page could not be read
     tokens: tuple[int, int] | None = None  # VLM prompt and completion tokens
+    script_hint: str = ""  # the script the page's own text layer shows (for the OCR model)
 
 
 def open_pdf(data: bytes, max_pages: int) -> tuple[Any, DocInfo]:
@@ -89,10 +91,24 @@ def _read_text_page(page: Any, config: PdfConfig) -> PageResult:
     result = PageResult(page.number, decision.route, decision.why, analysis.as_meta(), page.cropbox.height)
     if decision.route != OCR:
         result.blocks = text_layer_blocks(page, raw, paths)
+    elif analysis.text.implausible_ratio:
+        # A shaped script in glyph order: its letters still name the script, even where
+        # unmapped glyphs (read as Latin) outnumber them.
+        result.script_hint = shaped_script("\n".join(b[4] for b in raw))
+    elif analysis.text.chars >= config.route.min_chars and analysis.text.garbage_ratio < config.route.max_garbage:
+        result.script_hint = analysis.text.script
     return result
 
 
 def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str) -> None:
+    ink = look(page)
+    if ink.blank and ink.decode_error:
+        result.error = ("image_decode_error", f"page images cannot be decoded ({ink.decode_error})")
+        return
+    if ink.blank:
+        # Nothing printed: OCR would read patterns into paper grain and show-through.
+        result.why = "blank_scan"
+        return
     engine = config.ocr_engine
     if engine == NO_OCR:
         why = (
@@ -102,11 +118,22 @@ def _read_ocr_page(page: Any, result: PageResult, config: PdfConfig, script: str
         )
         result.error = ("ocr_unavailable", f"page needs OCR ({result.why}) but {why}")
     elif engine == TESSERACT:
-        langs = choose_langs(config.ocr_langs, script, available_langs())
-        result.blocks, result.height, result.rotation = ocr_blocks(
-            page, langs=langs, dpi=config.ocr_dpi, detect_orientation=config.detect_orientation
+        read = read_page(
+            page,
+            configured=config.ocr_langs,
+            page_script=result.script_hint,
+            doc_script=script,
+            dpi=config.ocr_dpi,
+            detect_orientation=config.detect_orientation,
         )
-        result.engine, result.engine_version = TESSERACT_ENGINE, f"{ENGINE_VERSION} {langs}"
+        result.height, result.rotation = read.height, read.rotation
+        result.engine, result.engine_version = read.engine, read.engine_version
+        verdict = read.verdict
+        result.signals["ocr_check"] = verdict.stats
+        if verdict.reason is None:
+            result.blocks = read.blocks
+        else:
+            result.error = (verdict.reason, f"OCR output rejected ({verdict.reason}): {verdict.stats}")
     elif engine == VLM:
         zoom = zoom_for(page, config.vlm_longest_side)
         pix, result.rotation = render_upright(page, zoom, detect=config.detect_orientation)

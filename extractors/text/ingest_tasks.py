@@ -91,25 +91,25 @@ def _collect(task: ReadTask, counters: CounterSink = NO_COUNTERS) -> tuple[dict[
             continue
         text = normalize(rec.text)
         if not text:
-            dead.append(
-                dead_letter(
-                    uri=rec.uri,
-                    id=rec.id,
-                    stage=STAGE,
-                    reason="empty_text",
-                    error="RecordError",
-                    message="text is empty or whitespace after normalization",
-                )
-            )
+            dead.append(_refused(rec, "empty_text", "text is empty or whitespace after normalization"))
+            continue
+        try:
+            meta = meta_json(rec.meta)
+        except RecursionError:  # decoded, but too deep to encode again from here
+            dead.append(_refused(rec, "invalid_json", "meta is JSON nested too deeply to store"))
             continue
         cols["id"].append(rec.id)
         cols["text"].append(text)
         cols["source"].append(rec.source)
         cols["uri"].append(rec.uri)
-        cols["meta"].append(meta_json(rec.meta))
+        cols["meta"].append(meta)
     # A file-level failure (a truncated .gz...) counts as one input unit: the dead letter
     # names the file, and whatever was read before the damage is kept.
     return cols, dead, seen
+
+
+def _refused(rec: Record, reason: str, message: str) -> DeadLetter:
+    return dead_letter(uri=rec.uri, id=rec.id, stage=STAGE, reason=reason, error="RecordError", message=message)
 
 
 def hashes_path(out_dir: str, index: int) -> str:

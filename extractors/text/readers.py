@@ -5,6 +5,8 @@ names or `charset-normalizer` detects (or the one the user gives); the choice an
 confidence go to `meta`. A record larger than `max_record_bytes` (a whole text file, or one
 JSONL line) becomes a `record_too_large` dead letter without being held in memory.
 
+Lines are read by `lines.py` and links in input folders sorted by `links.py`.
+
 Reading is planned as independent `ReadTask`s (a byte range of a plain JSONL file, one
 compressed file, a run of Parquet row groups, a batch of text files) so workers read in
 parallel without moving document text through the runner. `read_task` yields one
@@ -30,6 +32,8 @@ import zstandard
 from corpusmill import storage
 from corpusmill.errors import InputNotFoundError, RecordError
 from corpusmill.extractors.text.encoding import check_encoding, decode_bytes
+from corpusmill.extractors.text.lines import owned_lines, stream_lines
+from corpusmill.extractors.text.links import refused_links, through_links
 from corpusmill.schema import DeadLetter, dead_letter, stable_id
 from corpusmill.textnorm import decode_utf8
 
@@ -41,14 +45,18 @@ TEXT_FILES_PER_TASK = 256
 PARQUET_ROWS_PER_TASK = 50_000
 # One document this large is a mistake (a dump without newlines, a disk image): refuse it
 # before reading it, so a worker's memory stays bounded whatever the input.
-MAX_RECORD_BYTES = 256 * 1024 * 1024
-_SCAN_BYTES = 1 << 20
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 RESERVED_FIELDS = ("text", "id", "source")
+# Deeper JSON is refused whatever the stack: Python's decoder (and `str`, and the encoder that
+# writes `meta`) recurse, so how deep they get depends on how deep in the stack the reader
+# runs, which differs by runner; a fixed limit far below that keeps the outcome the same
+# everywhere. Real records nest a few levels.
+MAX_JSON_DEPTH = 100
 
 
 @dataclass(frozen=True)
 class ReadTask:
-    kind: str  # jsonl | jsonl.gz | jsonl.zst | parquet | text
+    kind: str  # jsonl | jsonl.gz | jsonl.zst | parquet | text | link (refused: outside the input)
     paths: tuple[str, ...]
     names: tuple[str, ...]  # stable names (relative to the source root) used for ids
     source: str
@@ -98,28 +106,36 @@ def plan(
     source: str | None = None,
     encoding: str | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    follow_links: bool = False,
 ) -> list[ReadTask]:
     """Read tasks for files, folders or globs, in a deterministic order.
+
+    A file found in a folder or glob that is a symbolic link to somewhere outside that
+    folder is not read unless `follow_links` (a link to /etc/shadow in a crawl folder): each
+    becomes a `link_outside_input` dead letter. A file named on its own is always read.
 
     Raises InputNotFoundError (before any work) for a source that matches nothing, and
     ConfigError for an unknown `encoding`.
     """
     if encoding:
         encoding = check_encoding(encoding)
-    tasks = _plan(sources, source)
+    tasks = _plan(sources, source, follow_links)
     if encoding or max_record_bytes != MAX_RECORD_BYTES:
         tasks = [dataclasses.replace(t, encoding=encoding, max_record_bytes=max_record_bytes) for t in tasks]
     return tasks
 
 
-def _plan(sources: list[str], source: str | None) -> list[ReadTask]:
+def _plan(sources: list[str], source: str | None, follow_links: bool) -> list[ReadTask]:
     tasks: list[ReadTask] = []
     for src in sources:
         files = storage.expand(src)
         if not files:
             raise InputNotFoundError(f"input not found: {src} (no file, folder or glob match)")
-        name_of = _stable_names(src, files)
+        files, refused = through_links(src, files, follow_links)
+        name_of = _stable_names(src, files + refused)
         src_name = source or _stem(src)
+        if refused:
+            tasks.append(ReadTask("link", tuple(refused), tuple(name_of[f] for f in refused), src_name))
         texts = [f for f in files if _kind(f) == "text"]
         for i in range(0, len(texts), TEXT_FILES_PER_TASK):
             chunk = texts[i : i + TEXT_FILES_PER_TASK]
@@ -172,6 +188,7 @@ def read_task(task: ReadTask) -> Iterator[Record | DeadLetter]:
         "jsonl.zst": _read_compressed,
         "parquet": _read_parquet,
         "text": _read_text_files,
+        "link": lambda task: refused_links(task.paths, STAGE),
     }[task.kind]
     try:
         yield from reader(task)
@@ -193,12 +210,7 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
         if len(line) > task.max_record_bytes:
             raise RecordError("record_too_large", f"line of {len(line):,} bytes > limit {task.max_record_bytes:,}")
         text_line, repaired = _decode_line(line, task.encoding)
-        try:
-            # strict=False: raw control characters inside strings are common in crawls;
-            # normalization removes them later.
-            obj = json.loads(text_line, strict=False)
-        except json.JSONDecodeError as exc:
-            raise RecordError("invalid_json", f"line is not JSON: {exc}") from None
+        obj = _parse_json(text_line)
         if not isinstance(obj, dict):
             raise RecordError("invalid_json", f"line is JSON {type(obj).__name__}, not an object")
         text = obj.get("text")
@@ -206,22 +218,57 @@ def _json_record(line: bytes, task: ReadTask, key: str) -> Record | DeadLetter:
             raise RecordError("missing_text", "JSON object has no 'text' field")
         if not isinstance(text, str):
             raise RecordError("missing_text", f"'text' is {type(text).__name__}, not a string")
+        doc_id = str(obj["id"]) if obj.get("id") is not None else _auto_id(task, key)
+        source = str(obj.get("source") or task.source)
     except RecordError as exc:
         return dead_letter(uri=uri, stage=STAGE, reason=exc.reason, error=type(exc).__name__, message=str(exc))
     meta = {k: v for k, v in obj.items() if k not in RESERVED_FIELDS}
     if repaired:
         meta["utf8_repaired_bytes"] = repaired
-    doc_id = str(obj["id"]) if obj.get("id") is not None else _auto_id(task, key)
-    return Record(text, doc_id, str(obj.get("source") or task.source), uri, meta)
+    return Record(text, doc_id, source, uri, meta)
+
+
+def _parse_json(text: str) -> Any:
+    """The JSON value of one line; any way a line can fail to decode is `invalid_json`."""
+    too_deep = RecordError("invalid_json", f"line is JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        # strict=False: raw control characters inside strings are common in crawls;
+        # normalization removes them later.
+        obj = json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        raise RecordError("invalid_json", f"line is not JSON: {exc}") from None
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise RecordError("invalid_json", f"line is not decodable JSON: {exc}") from None
+    if _nesting_exceeds(obj, MAX_JSON_DEPTH):
+        raise too_deep
+    return obj
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists or objects more than `limit` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def _decode_line(line: bytes, encoding: str | None) -> tuple[str, int]:
+    """The line as text, without a byte-order mark: one can open any line (files concatenated
+    from several editors' output), and JSON allows none."""
     if not encoding:
-        return decode_utf8(line)
-    try:
-        return line.decode(encoding), 0
-    except UnicodeDecodeError as exc:
-        raise RecordError("undecodable_text", f"line is not {encoding}: {exc}") from None
+        text, repaired = decode_utf8(line)
+    else:
+        try:
+            text, repaired = line.decode(encoding), 0
+        except UnicodeDecodeError as exc:
+            raise RecordError("undecodable_text", f"line is not {encoding}: {exc}") from None
+    return (text[1:] if text.startswith("\ufeff") else text), repaired
 
 
 def _auto_id(task: ReadTask, key: str) -> str:
@@ -232,38 +279,11 @@ def _auto_id(task: ReadTask, key: str) -> str:
 def _read_jsonl_range(task: ReadTask) -> Iterator[Record | DeadLetter]:
     fs, p = storage.filesystem(task.paths[0])
     with fs.open(p, "rb") as fh:
-        # A line belongs to the task holding its first byte: look one byte back to learn
-        # whether `start` begins a line.
-        origin = max(task.start - 1, 0)
-        fh.seek(origin)
-        buf = fh.read(task.end - origin)
-        overflow = 0  # bytes of the last line past the limit, skipped unread
-        while buf and not buf.endswith(b"\n"):
-            last = len(buf) - buf.rfind(b"\n") - 1
-            if last > task.max_record_bytes:
-                overflow = _skip_line(fh)
-                break
-            more = fh.read(_SCAN_BYTES)
-            if not more:
-                break
-            cut = more.find(b"\n")
-            buf += more if cut < 0 else more[: cut + 1]
-            if cut >= 0:
-                break
-    offset = origin
-    if task.start > 0:
-        first = buf.find(b"\n")
-        if first < 0:
-            return
-        offset += first + 1
-        buf = buf[first + 1 :]
-    lines = buf.split(b"\n")
-    for n, line in enumerate(lines):
-        here, offset = offset, offset + len(line) + 1
-        if overflow and n == len(lines) - 1:
-            yield _line_too_large(f"{task.paths[0]}#{here}", len(line) + overflow, task.max_record_bytes)
-        elif line.strip():
-            yield _json_record(line, task, str(here))
+        for here, line, size in owned_lines(fh, task.start, task.end, task.max_record_bytes):
+            if line is None:
+                yield _line_too_large(f"{task.paths[0]}#{here}", size, task.max_record_bytes)
+            elif line.strip():
+                yield _json_record(line, task, str(here))
 
 
 def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
@@ -273,28 +293,8 @@ def _line_too_large(uri: str, size: int, limit: int) -> DeadLetter:
         stage=STAGE,
         reason="record_too_large",
         error="RecordError",
-        message=f"line of {size:,}+ bytes > limit {limit:,}; skipped unread",
+        message=f"line of {size:,} bytes > limit {limit:,}; skipped unread",
     )
-
-
-def _skip_line(fh: Any) -> int:
-    """Read past the rest of the current line in bounded chunks; returns the bytes skipped."""
-    skipped = 0
-    while chunk := fh.read(_SCAN_BYTES):
-        cut = chunk.find(b"\n")
-        if cut >= 0:
-            return skipped + cut
-        skipped += len(chunk)
-    return skipped
-
-
-def _lines(stream: Any, limit: int) -> Iterator[tuple[bytes, int]]:
-    """Lines of a stream without their newline, and how many bytes past `limit` each had (skipped unread)."""
-    while line := stream.readline(limit + 1):
-        if len(line) > limit and not line.endswith(b"\n"):
-            yield line, 1 + _skip_line(stream)
-        else:
-            yield line.rstrip(b"\n"), 0
 
 
 def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
@@ -305,9 +305,9 @@ def _read_compressed(task: ReadTask) -> Iterator[Record | DeadLetter]:
         else:
             stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
         # Keys are line numbers: compressed streams cannot be addressed by byte offset.
-        for n, (line, overflow) in enumerate(_lines(stream, task.max_record_bytes)):
-            if overflow:
-                yield _line_too_large(f"{task.paths[0]}#L{n + 1}", len(line) + overflow, task.max_record_bytes)
+        for n, (line, size) in enumerate(stream_lines(stream, task.max_record_bytes)):
+            if line is None:
+                yield _line_too_large(f"{task.paths[0]}#L{n + 1}", size, task.max_record_bytes)
             elif line.strip():
                 yield _json_record(line, task, f"L{n + 1}")
 
@@ -342,7 +342,7 @@ def _row_record(row: dict[str, Any], task: ReadTask, key: str) -> Record | DeadL
     if isinstance(stored, str):
         try:
             parsed = json.loads(stored)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # kept as the string it is
             parsed = None
         meta = {**parsed, **meta} if isinstance(parsed, dict) else {**meta, "meta": stored}
     elif stored is not None:
