@@ -20,6 +20,7 @@ from corpusmill import storage
 from corpusmill.annotators.base import BatchHint
 from corpusmill.errors import InputNotFoundError
 from corpusmill.layout import DEAD_LETTERS_DIR
+from corpusmill.llm.types import is_transient
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DeadLetter
 
 INPUT_COLUMNS = ["id", "text", "uri"]
@@ -112,3 +113,41 @@ def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
         "dead_letters": dict(sorted(dead.items())),
         "dead_letters_total": sum(dead.values()),
     }
+
+
+# -- retrying transient LLM failures (teacher labels a server could not give) ------------------
+
+
+def _retryable_rows(path: str) -> int:
+    table = storage.read_parquet(path, columns=["stage", "reason"])
+    pairs = zip(table.column("stage").to_pylist(), table.column("reason").to_pylist(), strict=True)
+    return sum(is_transient(stage, reason) for stage, reason in pairs)
+
+
+def _dead_letter_files(ann_dir: str) -> list[tuple[str, str]]:
+    """(dead-letter file, the sidecar it belongs to) for every label dead-letter file."""
+    files = storage.expand(storage.join(ann_dir, DEAD_LETTERS_DIR, "annotate-*.parquet"))
+    return [(p, storage.join(ann_dir, posixpath.basename(p).removeprefix("annotate-"))) for p in files]
+
+
+def pending_retries(ann_dir: str) -> int:
+    """Documents of finished sidecars whose labels failed for a transient LLM reason."""
+    return sum(_retryable_rows(dead) for dead, sidecar in _dead_letter_files(ann_dir) if storage.exists(sidecar))
+
+
+def reopen_retryable(ann_dir: str) -> int:
+    """Remove each sidecar holding transient LLM failures, then its dead letters, so that the
+    file is labeled again (the teacher's cache answers what it answered); returns the documents
+    reopened. Dead letters without a sidecar belong to a file not finished: they go too, as
+    labeling the file writes them again."""
+    reopened = 0
+    for dead, sidecar in _dead_letter_files(ann_dir):
+        if not storage.exists(sidecar):
+            storage.remove_tree(dead)
+            continue
+        retryable = _retryable_rows(dead)
+        if retryable:
+            storage.remove_tree(sidecar)  # first: from here on the file is unfinished
+            storage.remove_tree(dead)
+            reopened += retryable
+    return reopened

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from corpusmill.annotators.base import Annotator, BatchHint, PartialLabelError, constant, model_columns, texts
 from corpusmill.annotators.domain import DOMAINS
 from corpusmill.errors import ConfigError, RecordError
+
+if TYPE_CHECKING:  # the client (aiohttp) loads only when a teacher is set up
+    from corpusmill.llm.client import LLMLimits
 
 TEACHER_VERSION = "2"
 SAMPLE_CHARS = 6000
@@ -135,24 +138,25 @@ def parse(result: Any) -> TeacherLabel:
 
 @dataclass(frozen=True)
 class TeacherConfig:
+    """The teacher's server and client settings; `limits` (the command line's `--llm-*`) win
+    over `retries` and `timeout`."""
+
     url: str
     model: str | None = None
     retries: int = 4
     timeout: float = 120.0
     concurrency: int = 32
     cache_dir: str | None = None
+    limits: LLMLimits | None = None
 
     def client(self) -> Any:
         from corpusmill.llm import ClientConfig, LLMClient
 
+        settings: dict[str, Any] = {"retries": self.retries, "timeout": self.timeout}
+        settings.update(self.limits.client_kwargs() if self.limits else {})
         return LLMClient(
             ClientConfig(
-                urls=(self.url,),
-                model=self.model,
-                retries=self.retries,
-                timeout=self.timeout,
-                concurrency=self.concurrency,
-                cache_dir=self.cache_dir,
+                urls=(self.url,), model=self.model, concurrency=self.concurrency, cache_dir=self.cache_dir, **settings
             )
         )
 
@@ -183,11 +187,15 @@ class Teacher(Annotator):
         teacher_model: str | None = None,
         teacher_retries: int = 4,
         teacher_cache_dir: str | None = None,
+        teacher_limits: LLMLimits | None = None,
     ) -> None:
         if not teacher_url:
             raise ConfigError("annotator 'teacher' needs --teacher-url (an OpenAI-compatible server)")
-        # With a cache (the CLI puts it under ANN_DIR/_llm_cache), a resumed run re-asks nothing.
-        self.config = TeacherConfig(teacher_url, teacher_model, teacher_retries, cache_dir=teacher_cache_dir)
+        # With a cache (the CLI puts it under ANN_DIR/_llm_cache), a resumed run re-asks nothing
+        # and a re-run after a server outage asks only what failed.
+        self.config = TeacherConfig(
+            teacher_url, teacher_model, teacher_retries, cache_dir=teacher_cache_dir, limits=teacher_limits
+        )
         self._client: Any = None
         self._usage: Any = None
         self._lock: Any = None

@@ -6,7 +6,14 @@ import argparse
 import math
 import os
 
-from corpusmill.commands.common import add_job_flags, add_serve_flags, print_counts, with_served_model
+from corpusmill.commands.common import (
+    add_job_flags,
+    add_llm_flags,
+    add_serve_flags,
+    llm_limits,
+    print_counts,
+    with_served_model,
+)
 from corpusmill.errors import ConfigError
 from corpusmill.layout import LLM_CACHE_DIR
 
@@ -29,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="comma-separated names (default: all built in; `teacher` is added when --teacher-url is given)",
     )
+    add_llm_flags(p)
     add_job_flags(p)
     p.set_defaults(func=with_served_model(_annotate, url="teacher_url", model="teacher_model"))
 
@@ -81,6 +89,7 @@ def _annotate(args: argparse.Namespace) -> int:
         teacher_url=args.teacher_url,
         teacher_model=args.teacher_model,
         teacher_cache_dir=os.path.join(args.out, LLM_CACHE_DIR, "teacher"),
+        teacher_limits=llm_limits(args),
     )
     s = run_annotate(
         args.docs,
@@ -90,6 +99,7 @@ def _annotate(args: argparse.Namespace) -> int:
         beam_args=args.beam_args,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        retry_failed=args.retry_failed,
     )
     print_counts("annotate", s, args.out)
     return 0

@@ -50,6 +50,54 @@ def with_served_model(
     return run
 
 
+def add_llm_flags(parser: argparse.ArgumentParser) -> None:
+    """Limits on the model calls of a job, and `--retry-failed` (see docs/reliability.md)."""
+    g = parser.add_argument_group("LLM limits and retries")
+    g.add_argument("--llm-timeout", type=float, default=None, metavar="S", help="seconds per HTTP attempt")
+    g.add_argument(
+        "--llm-deadline",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds per item over all its attempts and waits (default 1800; 0: none)",
+    )
+    g.add_argument("--llm-retries", type=int, default=None, metavar="N", help="retries of a transient failure")
+    g.add_argument(
+        "--llm-max-answer-mb", type=float, default=None, metavar="MB", help="largest answer body read (default 8)"
+    )
+    g.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="retry the items of the run in the output folder that failed for a transient reason "
+        "(server down, timeout, 5xx, 429); a plain re-run does the same",
+    )
+
+
+def llm_limits(args: argparse.Namespace) -> Any:
+    """The `LLMLimits` of `add_llm_flags`."""
+    from corpusmill.llm import LLMLimits
+
+    size = args.llm_max_answer_mb
+    return LLMLimits(
+        timeout=args.llm_timeout,
+        deadline=args.llm_deadline,
+        retries=args.llm_retries,
+        max_answer_bytes=None if size is None else int(size * 2**20),
+    )
+
+
+def print_retryable(summary: dict[str, Any]) -> None:
+    """Says how many items a re-run would retry, when some failed for a transient reason."""
+    if summary.get("retried") and not summary.get("skipped"):
+        print(f"  retried {summary['retried']:,} items that had failed for a transient reason")
+    if summary.get("retryable"):
+        print(
+            f"  {summary['retryable']:,} items failed for a transient reason (server down, timeout, 5xx, 429): "
+            "run the same command again to retry only those",
+            file=sys.stderr,
+        )
+
+
 def add_job_flags(parser: argparse.ArgumentParser) -> None:
     """Flags every Beam job takes; any unknown --flag is passed to Beam unchanged."""
     parser.add_argument(
@@ -84,4 +132,5 @@ def print_counts(job: str, summary: dict[str, Any], out: str) -> None:
     )
     for reason, n in dead.items():
         print(f"  dead letter {reason}: {n:,}")
+    print_retryable(summary)
     print(f"  output: {out}")

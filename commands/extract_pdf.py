@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from corpusmill.commands.common import add_job_flags, add_serve_flags, with_served_model
+from corpusmill.commands.common import (
+    add_job_flags,
+    add_llm_flags,
+    add_serve_flags,
+    llm_limits,
+    print_retryable,
+    with_served_model,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--page-time-limit", type=float, default=180.0, help="seconds per page (default: 180)")
     p.add_argument("--memory-limit-mb", type=int, default=3072, help="memory of the parsing process (default: 3072)")
     add_serve_flags(p, "--llm-url")
+    add_llm_flags(p)
     add_job_flags(p)
     p.set_defaults(func=with_served_model(_run, url="llm_url", model="vlm_model"))
 
@@ -76,6 +84,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         time_limit_s=args.time_limit,
         page_time_limit_s=args.page_time_limit,
         memory_limit_mb=args.memory_limit_mb,
+        llm=llm_limits(args),
     )
 
 
@@ -104,6 +113,7 @@ def print_pdf_counts(summary: dict[str, Any], out: str) -> None:
         print(f"  dead letter {reason}: {n:,}")
     for reason, n in summary.get("page_dead_letters", {}).items():
         print(f"  page dead letter {reason}: {n:,}")
+    print_retryable(summary)
     print(f"  output: {out}")
 
 
@@ -120,6 +130,7 @@ def _run(args: argparse.Namespace) -> int:
         beam_args=args.beam_args,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        retry_failed=args.retry_failed,
     )
     print_pdf_counts(summary, args.out)
     return 0

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from corpusmill.commands.common import add_job_flags, add_serve_flags, print_counts, with_served_model
+from corpusmill.commands.common import (
+    add_job_flags,
+    add_llm_flags,
+    add_serve_flags,
+    llm_limits,
+    print_counts,
+    with_served_model,
+)
 from corpusmill.errors import ConfigError, InputNotFoundError
 from corpusmill.layout import LLM_CACHE_DIR
 
@@ -76,6 +83,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-shipped-benchmarks", action="store_true", help="do not use the shipped GSM8K/HumanEval")
     p.add_argument("--ngram", type=int, default=13, help="decontamination n-gram length (default 13)")
     add_serve_flags(p, "--llm-url")
+    add_llm_flags(p)
     add_job_flags(p)
 
 
@@ -104,6 +112,7 @@ def _client(args: argparse.Namespace):
         model=args.model,
         api_key=args.api_key,
         cache_dir=args.cache_dir or str(Path(args.out) / LLM_CACHE_DIR),
+        **llm_limits(args).client_kwargs(),
     )
 
 
@@ -181,6 +190,7 @@ def _run(args: argparse.Namespace) -> int:
         beam_args=args.beam_args,
         progress=not args.quiet,
         overwrite=args.overwrite,
+        retry_failed=args.retry_failed,
     )
     print_counts(f"synth {args.kind}", {**summary, "docs_per_s": summary.get("items_per_s")}, args.out)
     print(

@@ -110,9 +110,26 @@ def write_parquet(table: pa.Table, path: str, *, row_group_rows: int = ROW_GROUP
 
 
 def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    """The table at `path` (any fsspec path).
+
+    Arrow's threads never touch a Python object here. Given a Python file object, Arrow reads
+    and decodes on its own thread pools, and those threads take the GIL to read and to free
+    the Python buffers; the last one can be freed just after this returns. When that happens
+    while the interpreter exits, the C++ thread is ended by `pthread_exit` inside a destructor
+    and the process aborts ("terminate called without an active exception", status 134) after
+    its output was complete. So local files are read by Arrow itself, by path, and other
+    stores through the file object on this thread only.
+    """
     fs, p = filesystem(path)
+    if _is_local(fs):
+        return pq.read_table(p, columns=columns)
     with fs.open(p, "rb") as fh:
-        return pq.read_table(fh, columns=columns)
+        return pq.read_table(fh, columns=columns, pre_buffer=False, use_threads=False)
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
 
 
 def parquet_rows(path: str) -> int:

@@ -26,11 +26,20 @@ from corpusmill import storage
 from corpusmill.annotators import registry
 from corpusmill.annotators.base import Annotator
 from corpusmill.annotators.labeling import batch_hint, label_batch, sidecar_schema
-from corpusmill.annotators.sidecar import FileTask, document_files, plan, read_batches, summarize, write_sidecar
+from corpusmill.annotators.sidecar import (
+    FileTask,
+    document_files,
+    pending_retries,
+    plan,
+    read_batches,
+    reopen_retryable,
+    summarize,
+    write_sidecar,
+)
 from corpusmill.errors import ModelNotFoundError
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters, WriteUsage
-from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
+from corpusmill.pipelines.job import Retry, Work, fingerprint, rate, run_job
 from corpusmill.progress import poll_ticks
 from corpusmill.schema import DeadLetter
 
@@ -129,8 +138,12 @@ def run_annotate(
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
-    """Label every document of `docs_dir` into `ann_dir`; returns the run summary."""
+    """Label every document of `docs_dir` into `ann_dir`; returns the run summary.
+
+    Files whose teacher labels failed for a transient reason are labeled again by a re-run
+    (or `retry_failed`)."""
     annotators = list(annotators) if annotators is not None else build_annotators()
     inputs = [(posixpath.basename(p), storage.parquet_rows(p)) for p in document_files(docs_dir)]
     planned: list[FileTask] = []  # filled once the folder is claimed: a resumed run labels only what is missing
@@ -169,4 +182,6 @@ def run_annotate(
         options=pipeline_options(beam_args, workers=workers),
         overwrite=overwrite,
         progress=progress,
+        retry=Retry(lambda: pending_retries(ann_dir), lambda: reopen_retryable(ann_dir)),
+        retry_failed=retry_failed,
     )

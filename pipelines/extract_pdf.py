@@ -16,11 +16,20 @@ import apache_beam as beam
 from corpusmill import storage
 from corpusmill.extractors.pdf.config import PdfConfig
 from corpusmill.extractors.pdf.extractor import NAME, VERSION, PdfExtractor
-from corpusmill.extractors.pdf.parts import PDFS_PER_PART, PdfInput, extract_part, plan_parts, plan_pdfs, summarize
+from corpusmill.extractors.pdf.parts import (
+    PDFS_PER_PART,
+    PdfInput,
+    extract_part,
+    pending_retries,
+    plan_parts,
+    plan_pdfs,
+    reopen_retryable,
+    summarize,
+)
 from corpusmill.layout import LLM_CACHE_DIR
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import BeamCounters
-from corpusmill.pipelines.job import Work, fingerprint, rate, run_job
+from corpusmill.pipelines.job import Retry, Work, fingerprint, rate, run_job
 from corpusmill.progress import progress_dir, read_ticks
 
 JOB = "extract_pdf"
@@ -66,6 +75,7 @@ class ExtractPdfs(beam.PTransform):
 def _job_config(config: PdfConfig, per_part: int) -> dict[str, Any]:
     """What decides the output bytes (server URLs do not: the same model elsewhere is fine)."""
     out = asdict(config)
+    del out["llm"]  # timeouts and retries bound the cost of a run, not its output
     for key in ("llm_url", "rewrite_url"):
         out[key] = bool(out[key])
     out.update(ocr_engine=config.ocr_engine, pdfs_per_part=per_part, extractor=f"{NAME}-{VERSION}")
@@ -88,8 +98,12 @@ def run_extract_pdf(
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
-    """Run the PDF job and return its summary (also written to `out_dir/_summary.json`)."""
+    """Run the PDF job and return its summary (also written to `out_dir/_summary.json`).
+
+    Parts holding pages or PDFs that failed for a transient LLM reason are extracted again
+    by a re-run (or `retry_failed`), their answered pages from the response cache."""
     config = config or PdfConfig()
     parts = plan_parts(plan_pdfs(sources), pdfs_per_part)
     job_config = _job_config(config, pdfs_per_part)
@@ -118,4 +132,6 @@ def run_extract_pdf(
         options=pipeline_options(beam_args, workers=workers),
         overwrite=overwrite,
         progress=progress,
+        retry=Retry(lambda: pending_retries(out_dir, len(parts)), lambda: reopen_retryable(out_dir, len(parts))),
+        retry_failed=retry_failed,
     )

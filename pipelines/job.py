@@ -6,6 +6,10 @@
 A job supplies what is its own: what identifies a run (`identity`), how to plan the work
 once the folder is claimed (so a resumed run plans only what is missing), and how to count
 the result. The summary is written last, so its presence means the folder is complete.
+
+A job that calls models also says how to find and reopen items that failed for a transient
+reason (`Retry`): a run that ended with such failures is not finished, so the same command
+run again retries exactly those (the response cache answers everything already answered).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpusmill import storage
-from corpusmill.layout import SUMMARY_FILE
+from corpusmill.errors import ConfigError
+from corpusmill.layout import RUN_FILE, SUMMARY_FILE
 from corpusmill.pipelines.common import prepare_output, run
 from corpusmill.progress import ProgressLine, progress_dir
 
@@ -47,6 +52,21 @@ class Work:
     follow_up: Callable[[Callable[[Callable[[beam.Pipeline], None]], None]], None] | None = None
 
 
+@dataclass(frozen=True)
+class Retry:
+    """How a job that calls models retries its transient failures (server down, timeout, 5xx,
+    rate limit), read from its own output files.
+
+    `pending()` counts the items of the folder that ended that way; `reopen()` removes the
+    output units holding them (a part, a sidecar; the unit first, so an interrupted reopen
+    leaves an unfinished folder, never a wrong one) so that `plan` does them again, and
+    returns how many items it reopened. Final failures are never reopened.
+    """
+
+    pending: Callable[[], int]
+    reopen: Callable[[], int]
+
+
 def fingerprint(*parts: Any) -> str:
     """A run's identity: the hash of its planned inputs and its config, as JSON."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -67,6 +87,8 @@ def run_job(
     overwrite: bool = False,
     progress: bool = True,
     key: str | None = None,
+    retry: Retry | None = None,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Run `job` into `out_dir` and return its summary (also written to `out_dir/_summary.json`).
 
@@ -75,13 +97,24 @@ def run_job(
     names, such as planned byte ranges). A folder holding this finished run is left as is and
     its summary returned with `skipped: True`. `plan(ticks)` gets the folder where the job's
     workers count their progress (None when progress is off); `count(elapsed)` gives the job's
-    own figures.
+    own figures. With `retry`, a folder whose run left transient failures (`retryable` in its
+    summary) is not finished: the run reopens and redoes them; `retry_failed` asks for that
+    explicitly and refuses a folder that holds no run.
     """
     run_info = {"job": job, **identity, "fingerprint": key or fingerprint(identity)}
+    if retry_failed and overwrite:
+        raise ConfigError("--retry-failed keeps what a run answered, --overwrite discards it: pass one of them")
+    if retry_failed and not storage.exists(storage.join(out_dir, RUN_FILE)):
+        raise ConfigError(f"--retry-failed: {out_dir} holds no run to retry; run the command without it first")
     finished = prepare_output(out_dir, run_info, overwrite=overwrite)
     if finished is not None:
-        log.info("%s already holds this finished run; nothing to do", out_dir)
-        return {**finished, "skipped": True}
+        if retry is None or not finished.get("retryable"):
+            log.info("%s already holds this finished run; nothing to do", out_dir)
+            return {**finished, "skipped": True}
+        # Unfinished again until the retry completes: an interrupted retry is resumed.
+        log.info("%s: retrying %d items that failed for a transient reason", out_dir, finished["retryable"])
+        storage.remove_tree(storage.join(out_dir, SUMMARY_FILE))
+    reopened = retry.reopen() if retry is not None else 0
     start = time.monotonic()
     ticks = progress_dir(out_dir)
     storage.remove_tree(ticks)  # counts of an interrupted earlier attempt
@@ -102,5 +135,7 @@ def run_job(
         "runner": all_options.get("runner"),
         "workers": all_options.get("direct_num_workers"),
     }
+    if retry is not None:
+        summary.update(retried=reopened, retryable=retry.pending())
     storage.write_json(summary, storage.join(out_dir, SUMMARY_FILE))
     return summary

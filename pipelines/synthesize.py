@@ -22,6 +22,7 @@ import pyarrow as pa
 from corpusmill import storage
 from corpusmill.errors import ConfigError
 from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE
+from corpusmill.llm.types import is_transient
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import (
     DEAD_LETTER_TAG,
@@ -29,7 +30,7 @@ from corpusmill.pipelines.common import (
     WriteDeadLetters,
     WriteUsage,
 )
-from corpusmill.pipelines.job import Work, rate, run_job
+from corpusmill.pipelines.job import Retry, Work, rate, run_job
 from corpusmill.progress import poll_ticks
 from corpusmill.schema import DOCUMENT_SCHEMA, dead_letter
 from corpusmill.synth.base import Generator
@@ -209,6 +210,26 @@ def _counts(out_dir: str) -> dict[str, Any]:
     return {"docs": docs, "by_language": by_language, "dead_letters": dict(sorted(dead.items()))}
 
 
+def _pending_retries(out_dir: str) -> int:
+    """Items whose model call failed for a transient reason (server down, timeout, 5xx, 429)."""
+    files = storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR, "*.parquet"))
+    if not files:
+        return 0
+    rows = duckdb.connect().execute("SELECT stage, reason FROM read_parquet(?)", [files]).fetchall()
+    return sum(is_transient(stage, reason) for stage, reason in rows)
+
+
+def _reopen(out_dir: str) -> int:
+    """Selection and dedup span all items, so a retry runs the whole job again: the response
+    cache answers every request answered before and only the failed ones are sent."""
+    pending = _pending_retries(out_dir)
+    if pending:
+        for path in storage.expand(storage.join(out_dir, "part-*.parquet")):
+            storage.remove_tree(path)
+        storage.remove_tree(storage.join(out_dir, DEAD_LETTERS_DIR))
+    return pending
+
+
 def run_synthesize(
     generator: Generator,
     out_dir: str,
@@ -223,12 +244,14 @@ def run_synthesize(
     beam_args: list[str] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Generate items `0..n-1` with `generator`, write the kept ones to `out_dir`, return the summary.
 
     `target` keeps at most that many documents (the first ones by index after dedup): pass
     `n` a little above `target` to make up for duplicates. `benchmarks` replaces the shipped
-    GSM8K/HumanEval files for decontamination; `decontaminate=False` turns it off.
+    GSM8K/HumanEval files for decontamination; `decontaminate=False` turns it off. Items whose
+    model call failed for a transient reason are retried by a re-run (or `retry_failed`).
     """
     if n < 1 or (target is not None and not 1 <= target <= n):
         raise ConfigError(f"need n >= 1 and 1 <= target <= n (got n={n}, target={target})")
@@ -273,6 +296,8 @@ def run_synthesize(
         options=pipeline_options(beam_args, workers=workers),
         overwrite=overwrite,
         progress=progress,
+        retry=Retry(lambda: _pending_retries(out_dir), lambda: _reopen(out_dir)),
+        retry_failed=retry_failed,
     )
 
 

@@ -32,10 +32,13 @@ Run a batch from plain code (results come back in order, one per request, never 
 
 Async code awaits `client.agenerate_many(requests)` instead. Failure reasons:
 transient (retried with backoff, then returned) `timeout`, `unreachable`, `connection_error`,
-`rate_limited`, `server_error`, `malformed_response`; permanent (returned at once and cached)
-`context_length_exceeded`, `bad_request`, `unauthorized`, `not_found`, `invalid_request`,
-`schema_mismatch` (answer is not JSON or does not match `json_schema`); `internal_error` (an
-unexpected error in the client, not cached).
+`rate_limited`, `server_error`, `malformed_response` (also a `content: null`); permanent
+(returned at once and cached) `context_length_exceeded`, `bad_request`, `unauthorized`,
+`not_found`, `invalid_request`, `schema_mismatch` (answer is not JSON or does not match
+`json_schema`), `answer_too_large` (over `max_answer_bytes`, checked while reading);
+`internal_error` (an unexpected error in the client, not cached). `timeout` bounds one attempt,
+`deadline` a request over all its attempts. Jobs treat transient dead letters
+(`types.is_transient`) as unfinished work: a re-run retries them.
 
 What an annotator, generator or extractor spent is taken with `take_ledger()` (a `Usage`:
 one `Ledger` per step) after each batch, and jobs add usages up with `fold_usage`.
@@ -46,7 +49,7 @@ starts and watches a `vllm serve` process for a job (`--serve MODEL` on the LLM 
 See docs/llm.md.
 """
 
-from corpusmill.llm.client import ClientConfig, LLMClient, run_batch
+from corpusmill.llm.client import ClientConfig, LLMClient, LLMLimits, run_batch
 from corpusmill.llm.types import (
     Failure,
     Image,
@@ -70,6 +73,7 @@ __all__ = [
     "Failure",
     "Image",
     "LLMClient",
+    "LLMLimits",
     "Ledger",
     "Message",
     "Request",

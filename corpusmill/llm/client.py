@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import logging
 import random
 import threading
@@ -33,6 +34,11 @@ from corpusmill.llm.types import Failure, Ledger, Request, Result
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# An answer of 32k tokens is well under 1 MiB even as escaped JSON; 8 MiB leaves room for `n`
+# choices while 64 requests in flight stay far from the memory of a worker.
+MAX_ANSWER_BYTES = 8 * 2**20
+_CHUNK = 64 * 1024
+
 
 @dataclass(frozen=True)
 class ClientConfig:
@@ -44,6 +50,11 @@ class ClientConfig:
     the cache key). `guided`: how guided JSON is asked for: "both" (vLLM), "response_format"
     (hosted OpenAI-style APIs) or "guided_json" (older vLLM). `cache_dir`: where the response
     cache lives (under the job's output), None for no cache.
+
+    Limits: `timeout` bounds one HTTP attempt (connect, wait, read); `deadline` bounds one
+    request over all its attempts and the waits between them (None: only `retries` bounds it);
+    `max_answer_bytes` bounds an answer's body, checked while it is read, so a server that
+    streams gigabytes costs this much memory and no more.
     """
 
     urls: tuple[str, ...]
@@ -58,6 +69,8 @@ class ClientConfig:
     set_aside_seconds: float = 30.0
     guided: str = "both"
     cache_dir: str | None = None
+    deadline: float | None = 1800.0
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     def __post_init__(self) -> None:
         urls = (self.urls,) if isinstance(self.urls, str) else tuple(self.urls)
@@ -66,8 +79,30 @@ class ClientConfig:
         object.__setattr__(self, "urls", tuple(normalize_url(u) for u in urls))
         if self.concurrency < 1 or self.timeout <= 0 or self.retries < 0:
             raise ConfigError("ClientConfig: concurrency >= 1, timeout > 0 and retries >= 0 are required")
+        if (self.deadline is not None and self.deadline <= 0) or self.max_answer_bytes < 1024:
+            raise ConfigError("ClientConfig: deadline > 0 (or None) and max_answer_bytes >= 1024 are required")
         if self.guided not in wire.GUIDED_MODES:
             raise ConfigError(f"ClientConfig: guided must be one of {', '.join(wire.GUIDED_MODES)}")
+
+
+@dataclass(frozen=True)
+class LLMLimits:
+    """The limits a command line puts on a job's clients (`--llm-timeout`, `--llm-deadline`,
+    `--llm-retries`, `--llm-max-answer-mb`); None keeps the client's default. They bound how
+    long and how much a run spends, never what it writes, so they are no part of a run's
+    identity: a re-run may change them."""
+
+    timeout: float | None = None
+    deadline: float | None = None  # 0: no deadline beyond the retries
+    retries: int | None = None
+    max_answer_bytes: int | None = None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """The `ClientConfig` fields these limits set."""
+        out = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        if out.get("deadline") == 0:
+            out["deadline"] = None
+        return out
 
 
 def normalize_url(url: str) -> str:
@@ -119,6 +154,7 @@ class _Attempt(NamedTuple):
     result: Result
     retry_after: float | None
     seconds: float  # on the wire, not waiting for a concurrency slot
+    deadline: float | None  # when the request as a whole gives up (monotonic clock)
 
 
 class LLMClient:
@@ -271,14 +307,19 @@ class LLMClient:
             del self._pending[key]
 
     async def _send(self, request: Request, model: str) -> Result:
-        """Try `request` up to 1 + retries times; transient failures back off, others return."""
+        """Try `request` up to 1 + retries times; transient failures back off, others return.
+
+        The deadline starts when the first attempt gets its concurrency slot (time queued
+        behind other requests of the batch does not count) and covers every attempt and wait.
+        """
         body = wire.build_body(request, model, self.config.guided)
         path = wire.endpoint(request)
         seconds = 0.0
         attempt = 0
+        deadline: float | None = None
         while True:
             attempt += 1
-            server, result, retry_after, spent = await self._post(path, body, request)
+            server, result, retry_after, spent, deadline = await self._post(path, body, request, deadline)
             seconds += spent
             if result.ok or not result.transient:
                 self._pool.succeeded(server)
@@ -286,8 +327,17 @@ class LLMClient:
                 self._pool.failed(server)
             if result.ok or not result.transient or attempt > self.config.retries:
                 return dataclasses.replace(result, attempts=attempt, seconds=seconds)
+            delay = self._backoff(attempt, retry_after)
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                return self._past_deadline(request, result, attempt, seconds)
             log.debug("llm %s on %s (attempt %d): %s", result.reason, server.url, attempt, result.message)
-            await asyncio.sleep(self._backoff(attempt, retry_after))
+            await asyncio.sleep(delay)
+
+    def _past_deadline(self, request: Request, last: Failure, attempts: int, seconds: float) -> Failure:
+        message = (
+            f"no answer within the deadline of {self.config.deadline}s ({attempts} attempts; last: {last.message})"
+        )
+        return Failure(request.tag, "timeout", "DeadlineExceeded", message, last.status, attempts, seconds)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with equal jitter, at least what the server's Retry-After asks."""
@@ -297,35 +347,48 @@ class LLMClient:
             delay = max(delay, min(retry_after, self.config.backoff_max))
         return delay
 
-    async def _post(self, path: str, body: bytes, request: Request) -> _Attempt:
-        """One HTTP attempt on the server picked once a concurrency slot is free."""
+    async def _post(self, path: str, body: bytes, request: Request, deadline: float | None) -> _Attempt:
+        """One HTTP attempt on the server picked once a concurrency slot is free; its timeout is
+        the per-attempt one, shortened to what is left of the request's deadline."""
         assert self._semaphore is not None
         async with self._semaphore:
             server = self._pool.pick()
             server.inflight += 1
             server.sent += 1
             start = time.monotonic()
+            if deadline is None and self.config.deadline is not None:
+                deadline = start + self.config.deadline
+            timeout = self.config.timeout if deadline is None else min(self.config.timeout, deadline - start)
             try:
-                outcome = await self._exchange(server.url + path, body, request)
+                outcome = await self._exchange(server.url + path, body, request, max(timeout, 0.001))
             finally:
                 server.inflight -= 1
             seconds = time.monotonic() - start
         if isinstance(outcome, Failure):
-            return _Attempt(server, outcome, None, seconds)
+            return _Attempt(server, outcome, None, seconds, deadline)
         status, raw, retry_header = outcome
         if status == 200:
-            return _Attempt(server, wire.parse_response(request, raw), None, seconds)
-        return _Attempt(server, wire.http_failure(request.tag, status, raw), _seconds(retry_header), seconds)
+            return _Attempt(server, wire.parse_response(request, raw), None, seconds, deadline)
+        failure = wire.http_failure(request.tag, status, raw)
+        return _Attempt(server, failure, _seconds(retry_header), seconds, deadline)
 
-    async def _exchange(self, url: str, body: bytes, request: Request) -> tuple[int, bytes, str | None] | Failure:
+    async def _exchange(
+        self, url: str, body: bytes, request: Request, timeout: float
+    ) -> tuple[int, bytes, str | None] | Failure:
         """(status, body, Retry-After) of one POST, or the failure of the connection itself."""
         assert self._session is not None
+        limit = self.config.max_answer_bytes
         try:
-            timeout = aiohttp.ClientTimeout(total=self.config.timeout)
-            async with self._session.post(url, data=body, timeout=timeout) as resp:
-                return resp.status, await resp.read(), resp.headers.get("Retry-After")
+            async with self._session.post(url, data=body, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                raw = await _read_bounded(resp, limit)
+                if raw is None:
+                    resp.close()  # drop the connection: the rest of the body is never read
+                    return _failure(
+                        request, "answer_too_large", "AnswerTooLarge", f"the answer exceeds {limit:,} bytes"
+                    )
+                return resp.status, raw, resp.headers.get("Retry-After")
         except TimeoutError:
-            return _failure(request, "timeout", "TimeoutError", f"no answer within {self.config.timeout}s")
+            return _failure(request, "timeout", "TimeoutError", f"no answer within {timeout:.1f}s")
         except aiohttp.ClientConnectorError as exc:
             return _failure(request, "unreachable", type(exc).__name__, str(exc))
         except (aiohttp.ClientError, OSError) as exc:
@@ -358,7 +421,11 @@ class LLMClient:
         try:
             timeout = aiohttp.ClientTimeout(total=min(self.config.timeout, 30.0))
             async with self._session.get(url + "/models", timeout=timeout) as resp:
-                data = await resp.json(content_type=None)
+                raw = await _read_bounded(resp, self.config.max_answer_bytes)
+                if raw is None:
+                    resp.close()
+                    raise ValueError(f"the model list exceeds {self.config.max_answer_bytes:,} bytes")
+            data = json.loads(raw)
             return str(data["data"][0]["id"])
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("llm server %s: cannot list models (%s)", url, exc)
@@ -375,6 +442,20 @@ def _shutdown(loop: asyncio.AbstractEventLoop, thread: threading.Thread, session
     loop.call_soon_threadsafe(loop.stop)
     thread.join()
     loop.close()
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, read in chunks and given up on (None) as soon as it passes `limit` bytes,
+    so memory is bounded by the limit whatever the server sends or declares."""
+    declared = resp.content_length
+    if declared is not None and declared > limit:
+        return None
+    buf = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        buf += chunk
+        if len(buf) > limit:
+            return None
+    return bytes(buf)
 
 
 def _failure(request: Request, reason: str, error: str, message: str) -> Failure:

@@ -9,7 +9,12 @@ than the context window get vLLM's 400. Faults can be injected two ways:
 * `inject("429", count=5)`: the next 5 completion requests fail that way.
 
 Kinds: "429", "500", "malformed" (200 with a cut-off body), "drop" (connection closed without
-an answer), "hang" (no answer for `hang_seconds`), "off_schema" (JSON that breaks the schema).
+an answer), "hang" (no answer for `hang_seconds`), "off_schema" (JSON that breaks the schema),
+"null_content" (200 whose message content is null), "huge" (200 whose body streams on for
+`huge_bytes`, in chunks, without a Content-Length).
+
+A whole outage: `outage(after=40)` answers 40 more completion requests, then the server goes
+away (connections in use are cut, new ones refused) until `restore()` reopens the same port.
 
     with LLMTestServer(latency=0.05) as server:
         client = LLMClient(ClientConfig(urls=(server.url,)))
@@ -35,7 +40,8 @@ from aiohttp import web
 from corpusmill.errors import ConfigError
 from corpusmill.llm import fake_answers as rules
 
-FAULT_KINDS = ("429", "500", "malformed", "drop", "hang", "off_schema")
+FAULT_KINDS = ("429", "500", "malformed", "drop", "hang", "off_schema", "null_content", "huge")
+_HUGE_CHUNK = b"x" * 2**20
 
 
 class LLMTestServer:
@@ -52,6 +58,7 @@ class LLMTestServer:
         rates: Mapping[str, float] | None = None,
         fault_repeats: int = 1,
         hang_seconds: float = 300.0,
+        huge_bytes: int = 100 * 2**20,
         seed: int = 0,
     ) -> None:
         rates = dict(rates or {})
@@ -61,8 +68,10 @@ class LLMTestServer:
         self.host, self.port, self.models = host, port, tuple(models)
         self.latency, self.context_window = latency, context_window
         self.rates, self.fault_repeats, self.hang_seconds, self.seed = rates, fault_repeats, hang_seconds, seed
+        self.huge_bytes = huge_bytes
         self.stats: Counter[str] = Counter()
         self.last_body = b""  # the body of the last completion request, as sent
+        self.answered: Counter[str] = Counter()  # completion bodies (by hash) answered with a 200
         self._inflight = 0
         self._scripted: list[str] = []
         self._attempts: Counter[bytes] = Counter()
@@ -70,6 +79,9 @@ class LLMTestServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._answers_left: int | None = None  # completions before an outage; None: no outage planned
+        self._down = False
 
     @property
     def url(self) -> str:
@@ -85,6 +97,23 @@ class LLMTestServer:
             raise ConfigError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
         with self._lock:
             self._scripted.extend([kind] * count)
+
+    def outage(self, *, after: int = 0) -> None:
+        """Answer `after` more completion requests, then go away until `restore()`."""
+        with self._lock:
+            self._answers_left = after
+        if after <= 0:
+            self._call(self._go_down())
+
+    def restore(self) -> None:
+        """End an outage: listen on the same port again and answer as before."""
+        with self._lock:
+            self._answers_left = None
+        self._call(self._come_back())
+
+    def _call(self, coro: Any) -> Any:
+        assert self._loop is not None, "start the server first"
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def __enter__(self) -> LLMTestServer:
         return self.start()
@@ -118,8 +147,23 @@ class LLMTestServer:
         app.router.add_post("/v1/completions", self._completion)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        self._site = web.TCPSite(self._runner, self.host, self.port)
+        await self._site.start()
         self.port = self._runner.addresses[0][1]  # the real port when 0 asked for any free one
+
+    async def _go_down(self) -> None:
+        """Stop listening: a client now finds the port closed, as when a server process dies."""
+        if not self._down and self._site is not None:
+            self._down = True
+            self.stats["outages"] += 1
+            await self._site.stop()
+
+    async def _come_back(self) -> None:
+        if self._down:
+            assert self._runner is not None
+            self._site = web.TCPSite(self._runner, self.host, self.port)
+            await self._site.start()
+            self._down = False
 
     async def _shutdown(self) -> None:
         if self._runner is not None:
@@ -143,10 +187,24 @@ class LLMTestServer:
         finally:
             self._inflight -= 1
 
+    def _out_of_service(self) -> bool:
+        """True when this request falls into an outage (and starts it, when it is the first)."""
+        with self._lock:
+            if self._answers_left is None:
+                return False
+            self._answers_left -= 1
+            return self._answers_left < 0
+
     async def _complete(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         self.stats["completion_requests"] += 1
         self.last_body = raw
+        if self._out_of_service():
+            self.stats["outage_requests"] += 1
+            await self._go_down()
+            assert request.transport is not None
+            request.transport.abort()  # a connection kept alive from before the outage is cut too
+            return web.Response()
         fault = self._fault_for(raw)
         if fault:
             self.stats[f"fault_{fault}"] += 1
@@ -165,11 +223,39 @@ class LLMTestServer:
             return web.Response(
                 body=b'{"id": "cmpl-x", "choices": [{"index": 0, "mess', content_type="application/json"
             )
+        if fault == "huge":
+            return await self._stream_huge(request)
         try:
             body = json.loads(raw)
         except ValueError:
             return _error(400, "BadRequestError", "request body is not JSON")
-        return self._answer(body, request.path.endswith("/chat/completions"), off_schema=fault == "off_schema")
+        chat = request.path.endswith("/chat/completions")
+        if fault == "null_content":
+            return web.json_response({"id": "cmpl-null", "model": body.get("model"), "choices": [
+                {"index": 0, "finish_reason": "stop",
+                 **({"message": {"role": "assistant", "content": None}} if chat else {"text": None})}]})  # fmt: skip
+        response = self._answer(body, chat, off_schema=fault == "off_schema")
+        if response.status == 200:
+            self.answered[hashlib.blake2b(raw, digest_size=16).hexdigest()] += 1
+        return response
+
+    async def _stream_huge(self, request: web.Request) -> web.StreamResponse:
+        """A 200 answer whose text goes on for `huge_bytes` (chunked: no length to check up front).
+        It stops early when the client hangs up; `stats["huge_bytes_sent"]` says how far it got."""
+        resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        try:
+            await resp.write(b'{"id": "cmpl-huge", "choices": [{"index": 0, "message": {"content": "')
+            sent = 0
+            while sent < self.huge_bytes:
+                await resp.write(_HUGE_CHUNK)
+                sent += len(_HUGE_CHUNK)
+                self.stats["huge_bytes_sent"] += len(_HUGE_CHUNK)
+            await resp.write(b'"}, "finish_reason": "length"}]}')
+            await resp.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client gave up reading, as it should
+        return resp
 
     def _fault_for(self, raw: bytes) -> str | None:
         with self._lock:

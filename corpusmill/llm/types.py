@@ -19,12 +19,27 @@ from corpusmill.errors import ConfigError
 
 # Reasons a failure can carry that are retried with backoff; a request still failing after the
 # last retry ends with its last one. Every other reason (context_length_exceeded, bad_request,
-# invalid_request, unauthorized, not_found, schema_mismatch) is final at once and is cached like
-# a response, because the same request would fail the same way again; internal_error is final
-# and not cached.
+# invalid_request, unauthorized, not_found, schema_mismatch, answer_too_large) is final at once
+# and is cached like a response, because the same request would fail the same way again;
+# internal_error is final and not cached.
 TRANSIENT_REASONS = frozenset(
     {"timeout", "unreachable", "connection_error", "rate_limited", "server_error", "malformed_response"}
 )
+# How the steps that call models name a client failure in their dead letters: PDF pages (and
+# a PDF none of whose pages could be read) `vlm_<reason>`, annotate `teacher_<reason>`; the
+# synth generators keep the bare reason under their stage `llm`.
+LLM_REASON_PREFIXES = ("vlm_", "teacher_")
+LLM_STAGE = "llm"
+
+
+def is_transient(stage: str, reason: str) -> bool:
+    """Whether a dead letter stands for a transient LLM failure (a server down or overloaded,
+    a timeout, a garbled answer), which a re-run of the job retries; every other dead letter
+    is final. A PDF child's own `timeout` (stage extract_pdf) is final: it is not an LLM's."""
+    if stage == LLM_STAGE and reason in TRANSIENT_REASONS:
+        return True
+    return any(reason.startswith(p) and reason[len(p) :] in TRANSIENT_REASONS for p in LLM_REASON_PREFIXES)
+
 
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 

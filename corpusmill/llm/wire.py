@@ -89,11 +89,15 @@ def parse_response(request: Request, raw: bytes) -> Response | Failure:
         data = json.loads(raw)
         choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
         if request.is_chat:
-            texts = tuple(c["message"].get("content") or "" for c in choices)
+            texts = tuple(c["message"]["content"] for c in choices)
         else:
             texts = tuple(c["text"] for c in choices)
         if not texts:
             raise ValueError("no choices")
+        if not all(isinstance(t, str) for t in texts):
+            # `content: null` (a refusal, a tool call, a reasoning model that ran out of
+            # tokens) is no transcription or label: an empty string would pass for one.
+            raise ValueError("an answer's content is null or not text")
         usage = data.get("usage") or {}
         response = Response(
             tag=request.tag, text=texts[0], texts=texts, finish_reason=choices[0].get("finish_reason") or "",

@@ -8,6 +8,7 @@ from typing import Any
 from corpusmill.errors import ConfigError
 from corpusmill.extractors.pdf.ocr_tesseract import available_langs, check_langs
 from corpusmill.extractors.pdf.route import RoutePolicy
+from corpusmill.llm.client import LLMLimits
 
 OCR_MODES = ("auto", "vlm", "tesseract", "off")
 REWRITE_SCOPES = ("ocr", "all")
@@ -36,6 +37,9 @@ class PdfConfig:
     time_limit_s: float = 3600.0
     page_time_limit_s: float = 180.0  # per page
     memory_limit_mb: int = 3072  # address-space limit of the child process
+    # Timeouts, deadline, retries and answer size of the VLM and rewrite requests: they bound
+    # the run's cost, not its output, so the job leaves them out of its fingerprint.
+    llm: LLMLimits = field(default_factory=LLMLimits)
 
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:

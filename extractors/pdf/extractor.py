@@ -34,6 +34,7 @@ from corpusmill.extractors.pdf.rewrite import RewriteOutcome, rewrite_pages
 from corpusmill.extractors.pdf.route import OCR, TEXT
 from corpusmill.extractors.pdf.worker import DocInfo, PageResult, extract_pages
 from corpusmill.llm import ClientConfig, Ledger, LLMClient, Usage
+from corpusmill.llm.types import is_transient
 from corpusmill.progress import NO_COUNTERS, CounterSink
 from corpusmill.schema import DeadLetter, dead_letter, meta_json, stable_id
 
@@ -80,7 +81,8 @@ class PdfExtractor:
 
     def _client(self, url: str, model: str | None, name: str) -> LLMClient:
         cache = storage.join(self.cache_dir, name) if self.cache_dir else None
-        return LLMClient(ClientConfig(urls=(url,), model=model, cache_dir=cache)).open()
+        limits = self.config.llm.client_kwargs()
+        return LLMClient(ClientConfig(urls=(url,), model=model, cache_dir=cache, **limits)).open()
 
     def setup(self) -> PdfExtractor:
         self._runner = IsolatedRunner(memory_limit_mb=self.config.memory_limit_mb, preload=(self.worker.__module__,))
@@ -150,7 +152,10 @@ class PdfExtractor:
         dead = [self._page_dead_letter(uri, doc_id, p) for p in pages if p.error]
         if not text.strip():
             reasons = sorted({p.error[0] for p in pages if p.error}) or ["blank_pages"]
-            raise RecordError("no_text", f"no page yielded text ({', '.join(reasons)})")
+            # Pages the VLM could not read for a transient reason may yet have text: the PDF
+            # fails with that reason, so a re-run retries it instead of taking it as empty.
+            transient = [r for r in reasons if is_transient(PAGE_STAGE, r)]
+            raise RecordError(transient[0] if transient else "no_text", f"no page yielded text ({', '.join(reasons)})")
         page_meta = [_page_meta(p, s, d, rewrites.get(p.number)) for p, s, d in zip(pages, spans, dropped, strict=True)]
         meta = _doc_meta(info, page_meta)
         self._count(pages, rewrites)

@@ -3,7 +3,9 @@
 Inputs are planned into parts of a few PDFs each, in a fixed order. A part reads its PDFs,
 extracts them and writes `part-NNNNN.parquet` (documents, with the part's counts in the
 footer metadata, as the ingest job does) plus `_dead_letters/extract_pdf-NNNNN.parquet`.
-A part file that exists is finished: a re-run skips it.
+A part file that exists is finished: a re-run skips it, unless it holds transient LLM
+failures (its footer counts them as `retryable`): then a re-run reopens it (`reopen_retryable`)
+and extracts it again, the response cache answering every page already answered.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from corpusmill import storage
 from corpusmill.errors import InputNotFoundError
 from corpusmill.extractors.pdf.extractor import STAGE, PdfExtractor, document_id
 from corpusmill.layout import DEAD_LETTERS_DIR, file_stats, part_path, with_stats
-from corpusmill.llm.types import fold_usage, usage_as_dict, usage_from_dict
+from corpusmill.llm.types import TRANSIENT_REASONS, fold_usage, is_transient, usage_as_dict, usage_from_dict
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, DeadLetter, dead_letter
 
 PDFS_PER_PART = 8  # OCR-heavy PDFs take minutes: small parts keep workers evenly loaded
@@ -89,15 +91,19 @@ def _read(pdf: PdfInput) -> bytes | DeadLetter:
 
 
 def _page_counts(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
-    """Pages by route and by engine, rewrites by outcome: from the documents' meta."""
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites")}
+    """Pages by route and by engine, rewrites by outcome (and failed rewrites by whether a
+    re-run would retry them): from the documents' meta."""
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("routes", "engines", "rewrites", "retry")}
     for row in rows:
         for page in json.loads(row["meta"])["pages"]:
             counts["routes"]["failed" if page.get("error") else page["route"]] += 1
             if page.get("engine") and not page.get("error"):
                 counts["engines"][page["engine"]] += 1
             if "rewrite" in page:
-                counts["rewrites"][page["rewrite"]["status"]] += 1
+                rewrite = page["rewrite"]
+                counts["rewrites"][rewrite["status"]] += 1
+                if rewrite["status"] == "failed" and rewrite["reason"] in TRANSIENT_REASONS:
+                    counts["retry"]["rewrite"] += 1
     return counts
 
 
@@ -120,11 +126,13 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
     counts = _page_counts(rows)
     counts["dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] == STAGE)
     counts["page_dead_letters"] = Counter(d["reason"] for d in dead if d["stage"] != STAGE)
+    retryable = counts.pop("retry")["rewrite"] + sum(is_transient(d["stage"], d["reason"]) for d in dead)
     stats: dict[str, Any] = {
         "records_in": len(pdfs),
         "docs": len(rows),
         "chars": sum(len(r["text"]) for r in rows),
         "pages": sum(counts["routes"].values()),
+        "retryable": retryable,
     }
     stats.update({key: dict(sorted(c.items())) for key, c in counts.items()})
     usage = usage_as_dict(extractor.take_ledger())
@@ -133,6 +141,8 @@ def extract_part(index: int, pdfs: tuple[PdfInput, ...], out_dir: str, extractor
     if dead:
         table = pa.Table.from_pylist(dead, schema=DEAD_LETTER_SCHEMA)
         storage.write_parquet(table, dead_letters_path(out_dir, index))
+    else:  # an earlier attempt's, left by a retry that was interrupted while reopening the part
+        storage.remove_tree(dead_letters_path(out_dir, index))
     table = pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
     table = with_stats(table, stats)
     storage.write_parquet(table, final)  # last: its existence marks the part finished
@@ -163,3 +173,24 @@ def summarize(out_dir: str, n_parts: int) -> dict[str, Any]:
     if llm:
         total["llm"] = usage_as_dict(llm)
     return total
+
+
+def pending_retries(out_dir: str, n_parts: int) -> int:
+    """Pages and PDFs of the finished parts that failed for a transient LLM reason."""
+    parts = (part_path(out_dir, i) for i in range(n_parts))
+    return sum(file_stats(p).get("retryable", 0) for p in parts if storage.exists(p))
+
+
+def reopen_retryable(out_dir: str, n_parts: int) -> int:
+    """Remove the parts holding transient LLM failures (the part file first: from then on the
+    part is unfinished) with their dead letters and ledgers; returns the failures reopened."""
+    reopened = 0
+    for i in range(n_parts):
+        final = part_path(out_dir, i)
+        retryable = file_stats(final).get("retryable", 0) if storage.exists(final) else 0
+        if retryable:
+            storage.remove_tree(final)
+            storage.remove_tree(dead_letters_path(out_dir, i))
+            storage.remove_tree(ledger_path(out_dir, i))
+            reopened += retryable
+    return reopened
