@@ -52,44 +52,94 @@ def _word_arrays(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return ids, lens
 
 
-def _gram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
-    """One 64-bit hash per word n-gram (polynomial hash; overflow wraps, collisions negligible)."""
-    m = len(ids) - n + 1
-    h = np.zeros(m, dtype=np.uint64)
-    for k in range(n):
-        h = h * _HASH_BASE + ids[k : m + k]
-    return h
+_HASH_BASE_5 = np.uint64(pow(int(_HASH_BASE), 5, 1 << 64))  # B^5 modulo 2^64, as the array products wrap
 
 
-def _top_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
-    """Characters covered by the most frequent word n-gram (Gopher `top_n_gram`).
+def _gram_hashes(ids: np.ndarray) -> dict[int, np.ndarray]:
+    """One 64-bit hash per word n-gram for n = 2, 3, 4, 5, 10 (polynomial hash; overflow wraps,
+    collisions negligible). Each order extends the one before it, and a 10-gram is two 5-grams
+    (h10 = h5 * B^5 + h5 shifted by 5): five array passes instead of 24, same numbers."""
+    out: dict[int, np.ndarray] = {}
+    h = ids
+    for n in range(2, 6):
+        if len(ids) < n:
+            return out
+        h = h[:-1] * _HASH_BASE + ids[n - 1 :]
+        out[n] = h
+    if len(ids) >= 10:
+        out[10] = h[:-5] * _HASH_BASE_5 + h[5:]
+    return out
+
+
+def _groups(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in hash order (stable: equal hashes keep their text order) and, for each
+    sorted position after the first, whether it repeats the hash before it.
+
+    A stable argsort is the one sort per n-gram order; it is 1.5-2x quicker than
+    `np.unique(..., return_index=True)`, which sorts the same way and adds work on top."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    return order, ordered[1:] == ordered[:-1]
+
+
+def _top_ngram_frac(hashes: np.ndarray, cumulative: np.ndarray, n: int, total_chars: int) -> tuple[float, bool]:
+    """Characters covered by the most frequent word n-gram (Gopher `top_n_gram`), and whether
+    any n-gram repeats.
 
     Among equally frequent n-grams the longest counts, so the result does not depend on
-    the (per-process) order of word ids.
+    the (per-process) order of word ids. `cumulative` holds the running word lengths.
     """
-    if len(ids) < n:
-        return 0.0
-    _, first, counts = np.unique(_gram_hashes(ids, n), return_index=True, return_counts=True)
-    cumulative = np.concatenate(([0], np.cumsum(lens)))
-    gram_chars = cumulative[first + n] - cumulative[first]
-    top = counts == counts.max()
-    return min(1.0, int(counts.max()) * int(gram_chars[top].max()) / max(total_chars, 1))
+    order, same = _groups(hashes)
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    counts = np.diff(starts, append=len(hashes))
+    top = int(counts.max())
+    first = order[starts[counts == top]]  # each top n-gram's first occurrence
+    gram_chars = int((cumulative[first + n] - cumulative[first]).max())
+    return min(1.0, top * gram_chars / max(total_chars, 1)), top > 1
 
 
-def _dup_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
-    """Characters inside word n-grams that occurred before (Gopher `duplicated_n_grams`)."""
-    if len(ids) < n:
-        return 0.0
-    _, first = np.unique(_gram_hashes(ids, n), return_index=True)
-    repeat = np.ones(len(ids) - n + 1, dtype=bool)
-    repeat[first] = False
-    # Mark the n words of every repeated n-gram with a difference array (no Python loop).
-    starts = np.nonzero(repeat)[0]
-    delta = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, starts + n, -1)
+def _dup_ngram_frac(hashes: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> tuple[float, bool]:
+    """Characters inside word n-grams that occurred before (Gopher `duplicated_n_grams`), and
+    whether any n-gram repeats."""
+    order, same = _groups(hashes)
+    starts = order[1:][same]  # every occurrence but the first of each n-gram
+    if not len(starts):
+        return 0.0, False
+    # Mark the n words of every repeated n-gram with a difference array (no Python loop);
+    # `starts` holds distinct positions, so plain fancy-index updates add once each.
+    delta = np.zeros(len(lens) + 1, dtype=np.int64)
+    delta[starts] += 1
+    delta[starts + n] -= 1
     covered = np.cumsum(delta[:-1]) > 0
-    return min(1.0, int(lens[covered].sum()) / max(total_chars, 1))
+    return min(1.0, int(lens[covered].sum()) / max(total_chars, 1)), True
+
+
+_NGRAM_COLUMNS = {
+    2: "q_top_2gram_frac",
+    3: "q_top_3gram_frac",
+    4: "q_top_4gram_frac",
+    5: "q_dup_5gram_frac",
+    10: "q_dup_10gram_frac",
+}
+
+
+def _ngram_signals(ids: np.ndarray, lens: np.ndarray, total_chars: int) -> dict[str, float]:
+    """The five n-gram signals. A repeated longer n-gram contains a repeated shorter one, so
+    once an order has no repeat, every longer order is 0 without sorting (exact, not a guess)."""
+    hashes = _gram_hashes(ids)
+    cumulative = np.concatenate(([0], np.cumsum(lens)))
+    out = dict.fromkeys(_NGRAM_COLUMNS.values(), 0.0)
+    repeats = True
+    for n, column in _NGRAM_COLUMNS.items():
+        if n not in hashes:
+            break
+        if n <= 4 and not repeats:  # every n-gram occurs once: the top one is the longest
+            out[column] = min(1.0, int((cumulative[n:] - cumulative[:-n]).max()) / max(total_chars, 1))
+        elif n <= 4:
+            out[column], repeats = _top_ngram_frac(hashes[n], cumulative, n, total_chars)
+        elif repeats:
+            out[column], repeats = _dup_ngram_frac(hashes[n], lens, n, total_chars)
+    return out
 
 
 def _line_signals(text: str) -> dict[str, float]:
@@ -122,11 +172,7 @@ def _word_signals(text: str) -> dict[str, float | int]:
         "q_alpha_word_frac": 1 - sum(map(str.isdigit, words)) / n_words if n_words else 0.0,
         "q_symbol_word_ratio": symbols / max(n_words, 1),
         "q_newline_word_ratio": text.count("\n") / max(n_words, 1),
-        "q_top_2gram_frac": _top_ngram_frac(ids, lens, 2, chars),
-        "q_top_3gram_frac": _top_ngram_frac(ids, lens, 3, chars),
-        "q_top_4gram_frac": _top_ngram_frac(ids, lens, 4, chars),
-        "q_dup_5gram_frac": _dup_ngram_frac(ids, lens, 5, chars),
-        "q_dup_10gram_frac": _dup_ngram_frac(ids, lens, 10, chars),
+        **_ngram_signals(ids, lens, chars),
     }
 
 
