@@ -47,12 +47,12 @@ _MATH = re.compile(
     rf"|(?:[=+*/^]\s*|\d){_LETTER}(?!\w)"
 )
 # Every `_MATH` match holds one of these characters, except a digit followed by a one-letter
-# word (`2x`), which starts where `_DIGIT_LETTER` matches. Matches do not overlap, so these
+# word (`2x`), which is a `_DIGIT_LETTER` match. Matches do not overlap, so these
 # counts bound the number of markers from above; below `MIN_MATH_MARKERS` the full scan
 # (the costliest regex of a labeling pass) cannot reach it and is skipped: same scores, and
 # most prose stops at ~30 C-speed `str.count` calls.
 _MATH_CHARS = "\\$∑∫√≤≥≠±×÷∞∂∇∈∉⊂∀∃≈∝+*^=<>/"
-_DIGIT_LETTER = re.compile(rf"\d(?={_LETTER})")
+_DIGIT_LETTER = re.compile(rf"\d{_LETTER}(?!\w)")
 
 
 def code_score(text: str) -> float:
