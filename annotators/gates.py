@@ -31,7 +31,10 @@ BOILERPLATE_MAX_CHARS = 60_000
 ERROR_PAGE_MAX_CHARS = 5_000
 
 _NOT_LETTERS = r"[^\pL]+"
-_SPACES = r"\s+"
+# What RE2's `\s` (the whitespace these columns have always counted) matches: these five
+# ASCII characters, no others (checked in tests/test_label_fast_paths.py). Counting them
+# with `str.count` is 20x quicker than a regex pass over the batch.
+RE2_SPACES = "\t\n\f\r "
 # U+FFFD, C0/C1 controls other than TAB and LF, and private-use code points.
 _BAD = r"[\x{FFFD}\x{0}-\x{8}\x{B}-\x{1F}\x{7F}-\x{9F}\p{Co}]"
 
@@ -66,6 +69,11 @@ _ERROR_PAGE = re.compile(
 def _frac(part: pa.Array, whole: pa.Array) -> pa.Array:
     whole = pc.max_element_wise(whole, 1)
     return pc.cast(pc.divide(pc.cast(part, pa.float64()), pc.cast(whole, pa.float64())), pa.float32())
+
+
+def space_count(text: str) -> int:
+    """Characters of `text` that RE2's whitespace class matches."""
+    return sum(text.count(c) for c in RE2_SPACES)
 
 
 def _file_name(uri: str | None) -> str:
@@ -116,13 +124,14 @@ class QualityGates(Annotator):
         # Counted as the length left after deleting runs of the other characters: one regex match
         # per run instead of one per character (3-4x faster on prose; same counts).
         letters = pc.utf8_length(pc.replace_substring_regex(sample, _NOT_LETTERS, ""))
-        visible = pc.utf8_length(pc.replace_substring_regex(sample, _SPACES, ""))
+        lengths = pc.utf8_length(sample)
+        visible = pc.subtract(lengths, pa.array([space_count(t) for t in sample.to_pylist()], lengths.type))
         n_chars = pc.utf8_length(text).to_pylist()
         heads = pc.utf8_slice_codeunits(text, 0, HEAD_CHARS).to_pylist()
         uris = batch.column("uri").to_pylist() if "uri" in batch.column_names else [None] * n
         arrays = [
             pc.cast(visible, pa.int64()),
-            _frac(pc.count_substring_regex(sample, _BAD), pc.utf8_length(sample)),
+            _frac(pc.count_substring_regex(sample, _BAD), lengths),
             _frac(letters, visible),
             pa.array([is_boilerplate_file(u, h, c) for u, h, c in zip(uris, heads, n_chars)], pa.bool_()),
             pa.array([is_error_page(h, c) for h, c in zip(heads, n_chars)], pa.bool_()),

@@ -178,3 +178,14 @@ def test_edu_floor_counts_letters_and_long_tokens_as_defined() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300)))
         assert edu.below_floor(text) == reference(text), text
+
+
+def test_re2_whitespace_is_the_five_ascii_spaces() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chars = [chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF]
+    matched = pc.match_substring_regex(pa.array(chars), r"\s").to_pylist()
+    assert {c for c, m in zip(chars, matched) if m} == set(gates.RE2_SPACES)
+    text = "a\tb\nc\x0bd\x0ce\rf g\u00a0h\u3000"
+    assert gates.space_count(text) == pc.count_substring_regex(pa.array([text]), r"\s")[0].as_py() == 5
