@@ -189,3 +189,9 @@ def test_re2_whitespace_is_the_five_ascii_spaces() -> None:
     assert {c for c, m in zip(chars, matched) if m} == set(gates.RE2_SPACES)
     text = "a\tb\nc\x0bd\x0ce\rf g\u00a0h\u3000"
     assert gates.space_count(text) == pc.count_substring_regex(pa.array([text]), r"\s")[0].as_py() == 5
+
+
+def test_astral_check_equals_max() -> None:
+    for text in ("a", "\ud800", "a\udfff", "😀", "字😀b", "\U0010ffff", "\uffff", "é" * 10, "𝔘"):
+        assert core_words._has_astral(text) == (max(text) > "\uffff"), repr(text)
+    assert not core_words._has_astral("")
