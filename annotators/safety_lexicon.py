@@ -100,10 +100,12 @@ def lexicon_score(text: str, index: Index) -> float:
         return 0.0  # no term starts anywhere: most documents stop here, at one C-speed set scan
     covered, end, found = 0, 0, set()
     lengths: dict[str, list[int]] = {}  # first word -> its terms' lengths, longest first
-    for i, word in enumerate(words):
-        terms = index.get(word)
-        if terms is None or i < end:  # no term starts here, or inside a term already counted
-            continue
+    # Only positions whose word starts some term are visited.
+    for i in [i for i, w in enumerate(words) if w in index]:
+        if i < end:
+            continue  # inside a term already counted
+        word = words[i]
+        terms = index[word]
         if word not in lengths:
             lengths[word] = sorted({len(t) for t in terms}, reverse=True)
         # The longest term that starts here: one set lookup per distinct term length, not a
