@@ -3,7 +3,8 @@
 Numbers, not verdicts: the mixer picks thresholds (per language if it wants) in SQL.
 A document longer than `SAMPLE_CHARS` is measured on its first `SAMPLE_CHARS` characters,
 so a 50 MB document costs what a 100 KB one does. Character-class fractions run over the
-whole batch in Arrow's C++ regex engine; the rest is per text (see `quality_signals`).
+whole batch in Arrow's C++ regex engine (whitespace: `str.count` of RE2's five whitespace characters);
+the rest is per text (see `quality_signals`).
 """
 
 from __future__ import annotations
