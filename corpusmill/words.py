@@ -76,8 +76,9 @@ def _bmp_word() -> re.Pattern[str]:
     """`_WORD` for text without astral code points, in the stdlib engine: 2x faster there.
 
     BMP-only classes compile to lookup tables; the sets are enumerated from `_WORD`'s own
-    classes, so for such text the words are exactly `_WORD`'s (the classes are disjoint, and
-    `findall` picks the same alternative at every position). Built on first use (~30 ms).
+    classes, so for such text the words are exactly `_WORD`'s (the two alternatives start with
+    disjoint classes, so `findall` takes the same one at every position). Built on first use
+    (~30 ms).
     """
     unspaced = _bmp_class(rf"[{_UNSPACED_SCRIPTS}]", regex.V1)
     marks = _bmp_class(r"\p{M}", regex.V1)
