@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpusmill.annotators.base import Annotator, BatchHint, constant, model_columns
+from corpusmill.annotators.base import texts as base_texts
 from corpusmill.annotators.gates import space_count
 from corpusmill.annotators.quality_signals import signals
 
@@ -66,7 +67,7 @@ class QualitySignals(Annotator):
     def label(self, batch: pa.Table) -> pa.Table:
         n = batch.num_rows
         sample = pc.utf8_slice_codeunits(batch.column("text"), 0, SAMPLE_CHARS)
-        texts = sample.to_pylist()
+        texts = [t[:SAMPLE_CHARS] for t in base_texts(batch)]  # the same strings as `sample`
         rows = [signals(t) for t in texts]
         arrays: dict[str, pa.Array] = {c: pa.array([r[c] for r in rows], pa.int32()) for c in _INT}
         arrays.update({c: pa.array([r[c] for r in rows], pa.float32()) for c in _FLOAT})
