@@ -195,3 +195,19 @@ def test_astral_check_equals_max() -> None:
     for text in ("a", "\ud800", "a\udfff", "😀", "字😀b", "\U0010ffff", "\uffff", "é" * 10, "𝔘"):
         assert core_words._has_astral(text) == (max(text) > "\uffff"), repr(text)
     assert not core_words._has_astral("")
+
+
+def test_labelers_of_a_batch_share_its_strings_and_never_another_batchs() -> None:
+    import pyarrow as pa
+
+    from corpusmill.annotators.base import texts
+
+    a = pa.table({"id": ["1", "2"], "text": ["first text", "second"]})
+    first = texts(a)
+    again = texts(a.append_column("lang", pa.array(["eng_Latn", "eng_Latn"])))  # later labelers' view
+    assert again == first == ["first text", "second"] and all(x is y for x, y in zip(first, again))
+    again.append("mutated")  # each caller gets its own list
+    assert texts(a) == ["first text", "second"]
+    for rows in (["other text", "second"], ["first text", "second", "third"]):
+        assert texts(pa.table({"id": [str(i) for i in range(len(rows))], "text": rows})) == rows
+    assert texts(a.slice(1, 1)) == ["second"]
