@@ -92,8 +92,29 @@ def constant(value: str | None, n: int) -> pa.Array:
     return pa.array([value] * n, pa.string())
 
 
+# The last batch's text column and its strings (see `texts`); holding the column keeps its
+# buffers alive, so their addresses cannot be reused by another batch while the entry stands.
+_last_texts: tuple[tuple[int, ...], pa.ChunkedArray, list[str]] | None = None
+
+
 def texts(batch: pa.Table) -> list[str]:
-    return batch.column("text").to_pylist()
+    """The `text` column as Python strings (a fresh list; the strings are shared).
+
+    Every labeler of a batch asks for the same column, so it is converted once: the labelers
+    then also share string objects, whose cached hashes make the per-document memos
+    (`words.sample_words`, `features`) a lookup instead of a rehash of each text.
+    """
+    global _last_texts
+    column = batch.column("text")
+    key = tuple(
+        x
+        for chunk in column.chunks
+        for x in (chunk.offset, len(chunk), *(b.address if b is not None else 0 for b in chunk.buffers()))
+    )
+    last = _last_texts
+    if last is None or last[0] != key:
+        last = _last_texts = (key, column, column.to_pylist())
+    return list(last[2])
 
 
 def file_version(path: str) -> str:

@@ -78,8 +78,10 @@ def edu_heuristic(text: str) -> float:
 
 MIN_WORDS = 30
 MIN_LETTER_SHARE = 0.5
-_LETTERS = re.compile(r"[^\W\d_]")
-_LONG_TOKEN = re.compile(r"\S{60,}")
+# Runs of what is not a letter (`[^\W\d_]`, a word character but no digit or underscore): the
+# letters are what deleting them leaves, one regex match per run instead of one per letter.
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+LONG_TOKEN_CHARS = 60
 
 
 def below_floor(text: str) -> bool:
@@ -88,8 +90,12 @@ def below_floor(text: str) -> bool:
     if not sample.strip() or len(sample_words(text)) < MIN_WORDS:
         return True
     # base64 and hex are letters and digits without spaces: count long unbroken runs as non-text.
-    junk = sum(len(m) for m in _LONG_TOKEN.findall(sample))
-    letters = len(_LETTERS.findall(sample))
+    # `str.split()` cuts at exactly the characters `\s` matches (both use `str.isspace`).
+    tokens = sample.split()
+    junk = 0
+    if max(map(len, tokens)) >= LONG_TOKEN_CHARS:  # rare: prose stops at one C-speed pass
+        junk = sum(len(t) for t in tokens if len(t) >= LONG_TOKEN_CHARS)
+    letters = len(_NOT_LETTERS.sub("", sample))
     return letters / len(sample) < MIN_LETTER_SHARE or junk / len(sample) > 0.5
 
 

@@ -52,42 +52,100 @@ def _word_arrays(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return ids, lens
 
 
-def _gram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
-    """One 64-bit hash per word n-gram (polynomial hash; overflow wraps, collisions negligible)."""
-    m = len(ids) - n + 1
-    h = np.zeros(m, dtype=np.uint64)
-    for k in range(n):
-        h = h * _HASH_BASE + ids[k : m + k]
-    return h
+_HASH_BASE_5 = np.uint64(pow(int(_HASH_BASE), 5, 1 << 64))  # B^5 modulo 2^64, as the array products wrap
 
 
-def _top_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
-    """Characters covered by the most frequent word n-gram (Gopher `top_n_gram`).
+def _gram_hashes(ids: np.ndarray) -> dict[int, np.ndarray]:
+    """One 64-bit hash per word n-gram for n = 2, 3, 4, 5, 10 (polynomial hash; overflow wraps,
+    collisions negligible). Each order extends the one before it, and a 10-gram is two 5-grams
+    (h10 = h5 * B^5 + h5 shifted by 5): five array passes instead of 24, same numbers."""
+    out: dict[int, np.ndarray] = {}
+    h = ids
+    for n in range(2, 6):
+        if len(ids) < n:
+            return out
+        h = h[:-1] * _HASH_BASE + ids[n - 1 :]
+        out[n] = h
+    if len(ids) >= 10:
+        out[10] = h[:-5] * _HASH_BASE_5 + h[5:]
+    return out
 
-    Among equally frequent n-grams the longest counts, so the result does not depend on
-    the (per-process) order of word ids.
+
+_NGRAM_COLUMNS = {
+    2: "q_top_2gram_frac",
+    3: "q_top_3gram_frac",
+    4: "q_top_4gram_frac",
+    5: "q_dup_5gram_frac",
+    10: "q_dup_10gram_frac",
+}
+
+
+def _groups(hashes: np.ndarray, positions: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The n-grams at `positions` (ascending; None: all) grouped by hash: positions in hash
+    order, where each group starts in that order, and the group sizes.
+
+    The sort is stable, so a group's start is its n-gram's first occurrence; one stable argsort
+    is 1.5-2x quicker than `np.unique(..., return_index=True)`, which sorts the same way."""
+    if positions is None:
+        order = np.argsort(hashes, kind="stable")
+    else:
+        order = positions[np.argsort(hashes[positions], kind="stable")]
+    ordered = hashes[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return order, starts, np.diff(starts, append=len(order))
+
+
+def _ngram_signals(ids: np.ndarray, lens: np.ndarray, total_chars: int) -> dict[str, float]:
+    """The five n-gram signals: the top 2-, 3- and 4-gram's character share (Gopher `top_n_gram`:
+    among equally frequent n-grams the longest counts, so the result does not depend on the
+    per-process word ids) and the characters inside repeated 5- and 10-grams (Gopher
+    `duplicated_n_grams`).
+
+    Only the 2-grams are sorted in full. An n-gram that repeats is made of shorter grams that
+    repeat (the one at its start and the one at its end), so each longer order sorts only
+    those positions: in prose 13 % for 3-grams, 4 % for 4-grams, and none once an order has no
+    repeat. Every other n-gram occurs once, so the numbers are those of a full sort.
     """
-    if len(ids) < n:
-        return 0.0
-    _, first, counts = np.unique(_gram_hashes(ids, n), return_index=True, return_counts=True)
+    hashes = _gram_hashes(ids)
     cumulative = np.concatenate(([0], np.cumsum(lens)))
-    gram_chars = cumulative[first + n] - cumulative[first]
-    top = counts == counts.max()
-    return min(1.0, int(counts.max()) * int(gram_chars[top].max()) / max(total_chars, 1))
+    out = dict.fromkeys(_NGRAM_COLUMNS.values(), 0.0)
+    repeated: np.ndarray | None = None  # per position of the previous order: does its gram repeat?
+    previous = 1
+    for n, column in _NGRAM_COLUMNS.items():
+        if n not in hashes:
+            break
+        m = len(hashes[n])
+        positions = None
+        if repeated is not None:
+            step = n - previous  # the shorter gram that ends this n-gram starts `step` words on
+            positions = np.flatnonzero(repeated[:m] & repeated[step : step + m])
+        if positions is not None and not len(positions):
+            order = starts = sizes = np.zeros(0, dtype=np.int64)
+        else:
+            order, starts, sizes = _groups(hashes[n], positions)
+        top = int(sizes.max()) if len(sizes) else 1
+        if n <= 4:
+            # each top n-gram's first occurrence; with no repeat, every n-gram ties at one
+            first = order[starts[sizes == top]] if top > 1 else np.arange(m)
+            gram_chars = int((cumulative[first + n] - cumulative[first]).max())
+            out[column] = min(1.0, top * gram_chars / max(total_chars, 1))
+        elif top > 1:
+            later = np.ones(len(order), dtype=bool)
+            later[starts] = False
+            out[column] = _covered_frac(order[later], lens, n, total_chars)
+        repeated = np.zeros(m, dtype=bool)
+        repeated[order[np.repeat(sizes > 1, sizes)]] = True
+        previous = n
+    return out
 
 
-def _dup_ngram_frac(ids: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
-    """Characters inside word n-grams that occurred before (Gopher `duplicated_n_grams`)."""
-    if len(ids) < n:
-        return 0.0
-    _, first = np.unique(_gram_hashes(ids, n), return_index=True)
-    repeat = np.ones(len(ids) - n + 1, dtype=bool)
-    repeat[first] = False
-    # Mark the n words of every repeated n-gram with a difference array (no Python loop).
-    starts = np.nonzero(repeat)[0]
-    delta = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, starts + n, -1)
+def _covered_frac(starts: np.ndarray, lens: np.ndarray, n: int, total_chars: int) -> float:
+    """Share of characters in words covered by the n-grams starting at `starts` (distinct)."""
+    # A difference array marks the n words of each (no Python loop); `starts` holds distinct
+    # positions, so plain fancy-index updates add once each.
+    delta = np.zeros(len(lens) + 1, dtype=np.int64)
+    delta[starts] += 1
+    delta[starts + n] -= 1
     covered = np.cumsum(delta[:-1]) > 0
     return min(1.0, int(lens[covered].sum()) / max(total_chars, 1))
 
@@ -122,11 +180,7 @@ def _word_signals(text: str) -> dict[str, float | int]:
         "q_alpha_word_frac": 1 - sum(map(str.isdigit, words)) / n_words if n_words else 0.0,
         "q_symbol_word_ratio": symbols / max(n_words, 1),
         "q_newline_word_ratio": text.count("\n") / max(n_words, 1),
-        "q_top_2gram_frac": _top_ngram_frac(ids, lens, 2, chars),
-        "q_top_3gram_frac": _top_ngram_frac(ids, lens, 3, chars),
-        "q_top_4gram_frac": _top_ngram_frac(ids, lens, 4, chars),
-        "q_dup_5gram_frac": _dup_ngram_frac(ids, lens, 5, chars),
-        "q_dup_10gram_frac": _dup_ngram_frac(ids, lens, 10, chars),
+        **_ngram_signals(ids, lens, chars),
     }
 
 

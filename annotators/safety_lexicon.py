@@ -20,7 +20,7 @@ import hashlib
 import os
 from collections import defaultdict
 
-from corpusmill.annotators.words import sample_words, split_words
+from corpusmill.annotators.words import lower_words, split_words
 
 LEXICON_DIR = os.path.join(os.path.dirname(__file__), "lexicons")
 NEUTRAL_FILE = "neutral_terms.txt"
@@ -95,19 +95,28 @@ def load_lexicons(folder: str = LEXICON_DIR, *, exclude: bool = True) -> dict[st
 
 def lexicon_score(text: str, index: Index) -> float:
     """0 with fewer than `MIN_DISTINCT` distinct terms, else min(1, 20 x covered share)."""
-    words = [w.lower() for w in sample_words(text)]
-    if not words:
-        return 0.0
+    words = lower_words(text)
+    if not words or index.keys().isdisjoint(words):
+        return 0.0  # no term starts anywhere: most documents stop here, at one C-speed set scan
     covered, end, found = 0, 0, set()
-    # Only positions whose word starts some term are checked (a set lookup per word).
-    for i in (i for i, w in enumerate(words) if w in index):
+    lengths: dict[str, list[int]] = {}  # first word -> its terms' lengths, longest first
+    # Only positions whose word starts some term are visited.
+    for i in [i for i, w in enumerate(words) if w in index]:
         if i < end:
             continue  # inside a term already counted
-        best = max((t for t in index[words[i]] if tuple(words[i : i + len(t)]) == t), key=len, default=())
-        if best:
-            found.add(best)
-            covered += len(best)
-            end = i + len(best)
+        word = words[i]
+        terms = index[word]
+        if word not in lengths:
+            lengths[word] = sorted({len(t) for t in terms}, reverse=True)
+        # The longest term that starts here: one set lookup per distinct term length, not a
+        # comparison per term (a Thai or Japanese grapheme starts up to dozens of terms).
+        for n in lengths[word]:
+            gram = words[i : i + n]
+            if len(gram) == n and gram in terms:
+                found.add(gram)
+                covered += n
+                end = i + n
+                break
     if len(found) < MIN_DISTINCT:
         return 0.0
     return min(1.0, 20 * covered / len(words))

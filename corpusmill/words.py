@@ -12,6 +12,7 @@ letters, combining marks and digits; punctuation and apostrophes separate words.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -51,25 +52,60 @@ _UNSPACED_BMP = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 )
 _NEEDS_FULL = re.compile("[" + _bmp_mark_ranges() + _UNSPACED_BMP + "\ud800-\udfff]")
-_UNSPACED_CHAR = re.compile("[" + _UNSPACED_BMP + "]")
+_UNSPACED_RUN = re.compile("[" + _UNSPACED_BMP + "]+")
 _SIMPLE_WORD = re.compile(r"\w+")
 
 
-def _needs_full(text: str) -> bool:
-    if text.isascii():
-        return False
-    return _NEEDS_FULL.search(text) is not None or max(text) > "\uffff"
+def _bmp_class(pattern: str, flags: int = 0) -> str:
+    """A stdlib-`re` class body of the BMP code points that `regex` pattern `pattern` (one
+    character class) matches: the same set, enumerated once with the `regex` module itself."""
+    bmp = "".join(map(chr, range(0x10000)))
+    points = [m.start() for m in regex.finditer(pattern, bmp, flags=flags)]
+    ranges, start = [], None
+    for i, cp in enumerate(points):
+        if start is None:
+            start = cp
+        if i + 1 == len(points) or points[i + 1] != cp + 1:
+            ranges.append(f"\\u{start:04x}-\\u{cp:04x}")
+            start = None
+    return "".join(ranges)
+
+
+@functools.cache
+def _bmp_word() -> re.Pattern[str]:
+    """`_WORD` for text without astral code points, in the stdlib engine: 2x faster there.
+
+    BMP-only classes compile to lookup tables; the sets are enumerated from `_WORD`'s own
+    classes, so for such text the words are exactly `_WORD`'s (the two alternatives start with
+    disjoint classes, so `findall` takes the same one at every position). Built on first use
+    (~30 ms).
+    """
+    unspaced = _bmp_class(rf"[{_UNSPACED_SCRIPTS}]", regex.V1)
+    marks = _bmp_class(r"\p{M}", regex.V1)
+    spaced = _bmp_class(rf"[[\w\p{{M}}]--[{_UNSPACED_SCRIPTS}]]", regex.V1)
+    return re.compile(f"[{unspaced}][{marks}]*|[{spaced}]+")
+
+
+def _has_astral(text: str) -> bool:
+    """Whether `text` has a code point above U+FFFF: each takes two UTF-16 units. The encoder
+    runs in C, 40x quicker than `max(text)`, which makes a string per character."""
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 def split_words(text: str) -> list[str]:
     """Words of `text` in order (see the module docstring for unspaced scripts)."""
-    if not _needs_full(text):
+    if text.isascii():
         return _SIMPLE_WORD.findall(text)
-    return _WORD.findall(text)
+    if _has_astral(text):  # astral code points: the full Unicode splitter
+        return _WORD.findall(text)
+    if _NEEDS_FULL.search(text) is None:
+        return _SIMPLE_WORD.findall(text)
+    return _bmp_word().findall(text)
 
 
 def unspaced_fraction(text: str) -> float:
     """Share of characters that belong to scripts written without spaces."""
-    if not text:
+    if not text or text.isascii():
         return 0.0
-    return len(_UNSPACED_CHAR.findall(text)) / len(text)
+    # Runs, not characters: one match object per run of Chinese or Thai instead of one per character.
+    return sum(map(len, _UNSPACED_RUN.findall(text))) / len(text)
