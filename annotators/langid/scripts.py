@@ -115,6 +115,15 @@ _MIN_KANA_SHARE = 0.05
 
 def char_script(char: str) -> str | None:
     """The script of one letter, or None for digits, punctuation and marks."""
+    try:
+        return _SCRIPT_OF[char]
+    except KeyError:
+        script = _lookup(char)
+        _SCRIPT_OF[char] = script  # at most one entry per distinct character seen
+        return script
+
+
+def _lookup(char: str) -> str | None:
     if not char.isalpha():
         return None
     point = ord(char)
@@ -122,6 +131,9 @@ def char_script(char: str) -> str | None:
     if i >= 0 and point <= _RANGES[i][1]:
         return _RANGES[i][2]
     return None
+
+
+_SCRIPT_OF: dict[str, str | None] = {}
 
 
 @dataclass(frozen=True)
@@ -140,8 +152,9 @@ def detect_script(text: str) -> ScriptCount:
     few hundred range lookups, not one per character.
     """
     counts: Counter[str] = Counter()
+    known = _SCRIPT_OF
     for char, n in Counter(text).items():
-        script = char_script(char)
+        script = known[char] if char in known else char_script(char)
         if script is not None:
             counts[script] += n
     letters = sum(counts.values())
