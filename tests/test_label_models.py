@@ -255,22 +255,11 @@ def test_eval_prints_a_per_language_table(tmp_path, capsys) -> None:
     assert "lang\tn\taccuracy" in out and "deu_Latn\t1\t1.0000" in out and "eng_Latn\t2\t" in out
 
 
-def test_a_missing_second_level_domain_model_fails_before_the_job(tmp_path, monkeypatch) -> None:
-    from corpusmill.annotators import domain as domain_module
-
-    models = os.path.join(os.path.dirname(domain_module.__file__), "models")
-    for name in ("domain.ftz", "checksums.json"):
-        shutil.copy(os.path.join(models, name), tmp_path / name)
-    monkeypatch.setattr(domain_module, "PACKAGE_MODELS", str(tmp_path))
-    with pytest.raises(ModelNotFoundError, match="domain_topics.ftz"):
-        registry.create("domain")
-
-
 def test_shipped_models_are_checked_by_their_recorded_hash(tmp_path, monkeypatch) -> None:
     from corpusmill.annotators import domain as domain_module
 
     models = os.path.join(os.path.dirname(domain_module.__file__), "models")
-    for name in ("domain.ftz", "domain_topics.ftz", "checksums.json"):
+    for name in ("domain.ftz", "checksums.json"):
         shutil.copy(os.path.join(models, name), tmp_path / name)
     monkeypatch.setattr(domain_module, "PACKAGE_MODELS", str(tmp_path))
     assert registry.create("domain").topic_path == str(tmp_path / "domain.ftz")  # intact: accepted

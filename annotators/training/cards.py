@@ -37,9 +37,8 @@ def _precision(v: dict[str, Any]) -> str:
 
 def write_domain_card(
     path: str,
-    best: tuple[tuple[float, Any], tuple[float, Any]],
+    best: tuple[float, Any],
     sib: dict[str, float],
-    sib_first: dict[str, float],
     by_class: dict[str, float],
     by_lang: Mapping[tuple[str, str], tuple[float, int]],
     languages: list[tuple[str, str]],
@@ -53,7 +52,7 @@ def write_domain_card(
         q3 = [acc[code] for code, _ in languages if code in acc]
         return sum(q3) / len(q3)
 
-    q3 = [(code, name, sib[code], sib_first[code]) for code, name in languages if code in sib]
+    q3 = [(code, name, sib[code]) for code, name in languages if code in sib]
     gap = (
         ""
         if mean(sib) >= DOMAIN_TARGET
@@ -63,13 +62,10 @@ def write_domain_card(
     for (label, lang), (acc, n) in by_lang.items():
         extra_langs.setdefault(label, []).append(f"{lang} {acc:.2f} (n={n})")
     lines = [
-        "# domain.ftz + domain_topics.ftz: domain classifier (fastText, two levels)",
+        "# domain.ftz: domain classifier (fastText)",
         "",
         f"Predicts one of {len(counts)} topic classes; `domain.py` adds `code` and `math` (notation rules) and `other` "
-        "(low confidence). Taxonomy: `docs/annotate.md`. Level 1 (`domain.ftz`) knows all classes and decides the "
-        "extra ones (literature/fiction, religion, law, finance/business, education/reference); a text it sends "
-        "to one of SIB-200's seven topics is decided again by level 2 (`domain_topics.ftz`), trained on those "
-        "seven only (`domain.topic_predictions`).",
+        "(low confidence). Taxonomy: `docs/annotate.md`.",
         "",
         "## Data and licenses",
         "",
@@ -84,17 +80,16 @@ def write_domain_card(
         "",
         "Training rows per class: " + ", ".join(f"`{k}` {v}" for k, v in sorted(counts.items())) + ".",
         "",
-        f"Params: level 1 `{best[0][1]}` (tune accuracy, all classes, {best[0][0]:.3f}); level 2 `{best[1][1]}` "
-        f"(tune accuracy, seven topics, {best[1][0]:.3f}). Input: the words of the first {feature_chars} characters, "
-        "lowercased.",
+        f"Params: `{best[1]}` (best of the candidates in `training/domain.py` on our tuning split, accuracy "
+        f"{best[0]:.3f}). Input: the words of the first {feature_chars} characters, lowercased.",
         "",
         "## Figures",
         "",
-        f"SIB-200 dev accuracy (sentences, the 7 topics, both levels choosing among all classes): **{mean(sib):.3f}** "
-        f"mean over {len(q3)} Qwen3 languages ({sum(sib.values()) / len(sib):.3f} over all {len(sib)}); level 1 "
-        f"alone {mean(sib_first):.3f}.{gap}",
+        f"SIB-200 dev accuracy (sentences, the 7 topics, the model choosing among all its classes): "
+        f"**{mean(sib):.3f}** mean over {len(q3)} Qwen3 languages ({sum(sib.values()) / len(sib):.3f} over all "
+        f"{len(sib)}).{gap}",
         "",
-        "Extra classes, accuracy on our test groups (both levels): "
+        "Extra classes and news topics, accuracy on our test groups: "
         + ", ".join(f"`{k}` {v:.3f}" for k, v in by_class.items())
         + ".",
         "",
@@ -106,9 +101,9 @@ def write_domain_card(
         "",
         *attempts,
         "",
-        "| code | language | SIB-200 dev accuracy | level 1 alone |",
-        "| --- | --- | --- | --- |",
-        *[f"| {code} | {name} | {a:.3f} | {b:.3f} |" for code, name, a, b in q3],
+        "| code | language | SIB-200 dev accuracy |",
+        "| --- | --- | --- |",
+        *[f"| {code} | {name} | {a:.3f} |" for code, name, a in q3],
     ]
     _write(path, lines)
 
