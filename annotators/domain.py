@@ -32,7 +32,7 @@ USER_STUDENT = "domain_student.ftz"  # what `corpusmill annotators train domain`
 FIELD_MODEL = "field_student.ftz"
 CODE_THRESHOLD = 0.4
 MATH_THRESHOLD = 0.5
-# Below this the topic model is close to guessing among its 10 classes (chance 0.1).
+# Below this the topic model is close to guessing among its 12 classes (chance 0.08).
 MIN_TOPIC_PROB = 0.3
 
 

@@ -39,6 +39,28 @@ NOVEL = (
     "the church bell was ringing for the first service of the day."
 )
 
+# Written for this test (not from any training text): novel passages in other languages.
+NOVELS = {
+    "fra": (
+        "Il était tard lorsque Madeleine descendit l'escalier, sa bougie tremblant dans sa main. Elle n'avait pas "
+        "dormi ; toute la nuit le vent avait gémi autour de la vieille maison. « Tu es bien matinale, mon enfant », "
+        "dit sa tante sans lever les yeux du feu. Madeleine sourit, mais ses yeux étaient humides, et elle se tourna "
+        "vers la fenêtre pour que la vieille femme ne la vît pas pleurer."
+    ),
+    "deu": (
+        "Es war schon spät am Abend, als Klara leise die Treppe hinunterging, die Kerze zitterte in ihrer Hand. Sie "
+        "hatte nicht geschlafen; die ganze Nacht hatte der Wind um das alte Haus geheult. „Du bist früh auf, Kind“, "
+        "sagte die Tante, ohne vom Feuer aufzusehen. Klara lächelte, aber ihre Augen waren feucht, und sie wandte "
+        "sich zum Fenster, damit die alte Frau ihre Tränen nicht sähe."
+    ),
+    "ita": (
+        "Era già sera quando Lucia scese piano le scale, con la candela che le tremava nella mano. Non aveva dormito; "
+        "tutta la notte il vento aveva gemuto intorno alla vecchia casa. «Sei mattiniera, figliola», disse la zia "
+        "senza alzare gli occhi dal fuoco. Lucia sorrise, ma aveva gli occhi lucidi, e si voltò verso la finestra "
+        "perché la vecchia non la vedesse piangere."
+    ),
+}
+
 
 def _table(texts: list[str], langs: list[str] | None = None, uris: list[str] | None = None) -> pa.Table:
     cols = {"id": [str(i) for i in range(len(texts))], "text": pa.array(texts, pa.large_string())}
@@ -155,6 +177,26 @@ def test_a_novel_is_literature() -> None:
     out = Domain().label(_table([NOVEL])).to_pydict()
     assert out["domain"] == ["literature/fiction"]
     assert set(DOMAINS) >= {"literature/fiction", "religion", "law", "finance/business", "education/reference"}
+
+
+@pytest.mark.parametrize("lang", sorted(NOVELS))
+def test_a_novel_in_another_language_is_literature(lang: str) -> None:
+    assert Domain().label(_table([NOVELS[lang]])).column("domain").to_pylist() == ["literature/fiction"]
+
+
+def test_the_shipped_model_predicts_finance_and_education() -> None:
+    business = (
+        "The company reported quarterly revenue of 4.2 billion dollars, up 8 percent from a year earlier, and raised "
+        "its profit forecast. Its shares rose 5 percent as investors welcomed the lower operating costs and the "
+        "higher dividend paid to shareholders."
+    )
+    lesson = (
+        "In this chapter you will learn how to take notes during a lecture and how to review them before an exam. "
+        "Students who plan their study time and test themselves on the key terms of each section remember more "
+        "of the course material."
+    )
+    out = Domain().label(_table([business, lesson])).column("domain").to_pylist()
+    assert out == ["finance/business", "education/reference"]
 
 
 def test_bad_inputs_get_labels_not_crashes() -> None:
