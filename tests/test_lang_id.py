@@ -200,3 +200,16 @@ def test_the_alphabet_separates_macedonian_from_serbian(lang_id: LangId) -> None
         south_slavic_alphabet("Ќ и ћ заедно.", "srp_Cyrl") == "srp_Cyrl"
     )  # both alphabets' letters: the model decides
     assert south_slavic_alphabet("Кућа је велика.", "bul_Cyrl") == "bul_Cyrl"
+
+
+def test_pointed_yiddish_reads_as_the_plain_letters(lang_id: LangId) -> None:
+    from corpusmill.annotators.langid.text import normalize
+
+    # Written for this test in YIVO spelling (points, ligatures); SIB-200's Yiddish has neither.
+    pointed = "דער ייִדישער שרײַבער האָט געשריבן װעגן זײַן שטעטל, און די קינדער האָבן געלייענט זײַנע ביכער אין דער שול."
+    plain = "דער יידישער שרייבער האט געשריבן וועגן זיין שטעטל, און די קינדער האבן געלייענט זיינע ביכער אין דער שול."
+    assert normalize(pointed) == normalize(plain)
+    assert normalize("\ufb2e") == "\u05d0"  # a presentation form: alef with patah
+    rows = _label(lang_id, [pointed, plain])
+    assert rows[0]["lang"] == rows[1]["lang"] == "ydd_Hebr"
+    assert rows[0]["lang_score"] == rows[1]["lang_score"]

@@ -7,6 +7,8 @@ no language and would only teach the model the topics of SIB-200.
 
 from __future__ import annotations
 
+import unicodedata
+
 import regex
 
 # Letters and combining marks (Indic vowel signs are marks, not letters), plus the
@@ -16,6 +18,24 @@ _NOT_WORD = regex.compile(r"[^\p{L}\p{M}'’‘ʼʻ]+")
 # fastText learn character and (with word n-grams) character-pair features.
 _CJK_CHAR = regex.compile(r"([\p{Han}\p{Hiragana}\p{Katakana}])")
 _EDGE_APOSTROPHES = regex.compile(r"(?<!\S)['’‘]+|['’‘]+(?!\S)")
+# Pointed Hebrew-script text (YIVO Yiddish, vocalized Hebrew) and its ligatures and
+# presentation forms are read as the plain letters SIB-200 is written in: points are
+# dropped, ligatures spelled out (װ -> וו), presentation forms decomposed.
+_HEBREW_POINTS = "".join(chr(c) for c in range(0x0591, 0x05C8) if unicodedata.category(chr(c)) == "Mn")
+_HEBREW_PLAIN = str.maketrans(
+    {
+        **{point: None for point in _HEBREW_POINTS},
+        "\u05f0": "\u05d5\u05d5",
+        "\u05f1": "\u05d5\u05d9",
+        "\u05f2": "\u05d9\u05d9",
+        **{
+            chr(c): "".join(ch for ch in unicodedata.normalize("NFKD", chr(c)) if ch not in _HEBREW_POINTS)
+            for c in range(0xFB1D, 0xFB50)
+            if unicodedata.category(chr(c)).startswith("L")
+        },
+    }
+)
+_HEBREW_MARKED = regex.compile(f"[{_HEBREW_POINTS}\u05f0-\u05f2\ufb1d-\ufb4f]")
 # Characters that do not occur in text: C0/C1 controls other than whitespace, the
 # replacement character (bad UTF-8 decoded leniently) and private-use code points.
 _NOT_TEXT = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\p{Co}]")
@@ -31,6 +51,8 @@ MAX_CHUNK = 2_000
 
 def normalize(text: str) -> str:
     """Lowercase letters and marks separated by single spaces, as the model is trained."""
+    if _HEBREW_MARKED.search(text):
+        text = text.translate(_HEBREW_PLAIN)
     words = _EDGE_APOSTROPHES.sub(" ", _NOT_WORD.sub(" ", text))
     words = _CJK_CHAR.sub(r" \1 ", words)
     return " ".join(words.lower().split())

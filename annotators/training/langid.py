@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "corpusmill-lid-sib200"
 # Bump when training data, rules or parameters change; a hash of the model files is appended.
-RELEASE = "6"  # 6: the Macedonian/Serbian alphabet rule (same model files as 5)
+RELEASE = "6"  # 6: the Macedonian/Serbian alphabet rule and plain Hebrew letters (same model files as 5)
 SEED = 0
 # Chosen on SIB-200 dev (see docs/lang_id.md): character 2-5-grams carry most of the
 # signal; more epochs help the close pairs, word bigrams did not.
