@@ -20,7 +20,7 @@ from corpusmill import storage
 from corpusmill.annotators.base import BatchHint
 from corpusmill.errors import InputNotFoundError
 from corpusmill.layout import DEAD_LETTERS_DIR
-from corpusmill.llm.types import is_transient
+from corpusmill.llm.types import transient_dead_letters
 from corpusmill.schema import DEAD_LETTER_SCHEMA, DeadLetter
 
 INPUT_COLUMNS = ["id", "text", "uri"]
@@ -118,12 +118,6 @@ def summarize(docs_dir: str, ann_dir: str) -> dict[str, Any]:
 # -- retrying transient LLM failures (teacher labels a server could not give) ------------------
 
 
-def _retryable_rows(path: str) -> int:
-    table = storage.read_parquet(path, columns=["stage", "reason"])
-    pairs = zip(table.column("stage").to_pylist(), table.column("reason").to_pylist(), strict=True)
-    return sum(is_transient(stage, reason) for stage, reason in pairs)
-
-
 def _dead_letter_files(ann_dir: str) -> list[tuple[str, str]]:
     """(dead-letter file, the sidecar it belongs to) for every label dead-letter file."""
     files = storage.expand(storage.join(ann_dir, DEAD_LETTERS_DIR, "annotate-*.parquet"))
@@ -132,7 +126,7 @@ def _dead_letter_files(ann_dir: str) -> list[tuple[str, str]]:
 
 def pending_retries(ann_dir: str) -> int:
     """Documents of finished sidecars whose labels failed for a transient LLM reason."""
-    return sum(_retryable_rows(dead) for dead, sidecar in _dead_letter_files(ann_dir) if storage.exists(sidecar))
+    return transient_dead_letters(dead for dead, sidecar in _dead_letter_files(ann_dir) if storage.exists(sidecar))
 
 
 def reopen_retryable(ann_dir: str) -> int:
@@ -145,7 +139,7 @@ def reopen_retryable(ann_dir: str) -> int:
         if not storage.exists(sidecar):
             storage.remove_tree(dead)
             continue
-        retryable = _retryable_rows(dead)
+        retryable = transient_dead_letters([dead])
         if retryable:
             storage.remove_tree(sidecar)  # first: from here on the file is unfinished
             storage.remove_tree(dead)

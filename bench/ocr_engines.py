@@ -50,27 +50,24 @@ def cer(script: str, truth: str, text: str) -> float:
     return char_error_rate(truth, text)
 
 
-def tesseract(script: str, dpi: int) -> Callable[[Any], str]:
-    langs = choose_langs(None, script, available_langs())
+def _tesseract(script: str, dpi: int, available: set[str], name: str) -> Callable[[Any], str]:
+    langs = choose_langs(None, script, available)
     zoom = dpi / 72.0
 
     def read(pix: Any) -> str:
         return "\n".join(b.text for b in recognize(pix, langs, zoom)[0])
 
-    read.__name__ = f"tesseract {langs}"
+    read.__name__ = name.format(langs=langs)
     return read
+
+
+def tesseract(script: str, dpi: int) -> Callable[[Any], str]:
+    return _tesseract(script, dpi, available_langs(), "tesseract {langs}")
 
 
 def tesseract_before(script: str, dpi: int) -> Callable[[Any], str]:
     """The previous default: language packs eng (+ chi_sim for Han) whatever the script."""
-    langs = choose_langs(None, script, {"eng", "chi_sim"})
-    zoom = dpi / 72.0
-
-    def read(pix: Any) -> str:
-        return "\n".join(b.text for b in recognize(pix, langs, zoom)[0])
-
-    read.__name__ = f"tesseract {langs} (before)"
-    return read
+    return _tesseract(script, dpi, {"eng", "chi_sim"}, "tesseract {langs} (before)")
 
 
 def rapidocr(script: str, dpi: int) -> Callable[[Any], str]:

@@ -44,7 +44,7 @@ class Prepared:
 
 def check(space: Space, corpus: Corpus) -> dict[str, tuple[list[str], list[str]]]:
     """Every check that needs no token counts; returns the file targets' (texts, ids)."""
-    recipe = space.recipe([1 / len(space.buckets)] * len(space.buckets), space.proxy_tokens)
+    recipe = space.training_recipe([1 / len(space.buckets)] * len(space.buckets), space.proxy_tokens)
     validate_sql(corpus, recipe)
     for t in space.targets:
         if t.where is not None:
@@ -190,7 +190,7 @@ def finish(prepared: Prepared, out: str, *, failed: list[dict[str, Any]]) -> dic
         concentration=space.concentration,
     )
     shares = _shares_for_recipe(c.weights)
-    recipe = space.written_recipe(shares)
+    recipe = space.recipe(shares)
     names = space.bucket_names
     oof = dict(zip((r["key"] for r in ok), c.observed_predicted))
     doc = {

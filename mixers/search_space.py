@@ -45,7 +45,6 @@ from corpusmill.mixers.recipe import (
     DEDUP_OFF,
     DEDUP_REQUIRED,
     DEDUP_WHEN_PRESENT,
-    DEDUP_WHERE,
     Bucket,
     Recipe,
     Stage,
@@ -180,42 +179,28 @@ class Space:
                 )
 
     def with_dedup_sidecar(self, present: bool) -> Space:
-        """The space as it runs with (or without) a `corpusmill dedup` sidecar joined to the corpus."""
-        if self.dedup == DEDUP_REQUIRED and not present:
-            raise ConfigError("the space requires near-duplicate clusters: run `corpusmill dedup` and pass --dedup")
+        """The space as it runs with (or without) a `corpusmill dedup` sidecar joined to the corpus;
+        a space that requires the sidecar stops here without one (the recipe's own check)."""
+        self.recipe([1 / len(self.buckets)] * len(self.buckets)).with_dedup(present)
         return dataclasses.replace(self, dedup_sidecar=present)
 
-    @property
-    def removes_duplicates(self) -> bool:
-        return self.dedup_sidecar and self.dedup != DEDUP_OFF
-
-    def training_stage(self, shares: list[float], budget_tokens: int, *, for_recipe: bool = False) -> Stage:
-        """The stage with these shares; targets given as SQL are excluded from it by condition.
-        The proxies' stage also keeps one document per near-duplicate cluster; the written
-        recipe leaves that to `mix` (its `dedup:` key), which adds the same condition."""
+    def recipe(self, shares: list[float], budget_tokens: int | None = None) -> Recipe:
+        """recipe.yaml: one stage with these shares (targets given as SQL excluded by condition),
+        the space's gates and its `dedup:` key, which `mix --dedup` applies."""
         held = [f"coalesce(({t.where}), FALSE)" for t in self.targets if t.where is not None]
         where = self.stage.where if not held else f"({self.stage.where}) AND NOT ({' OR '.join(held)})"
-        if self.removes_duplicates and not for_recipe:
-            where = f"({where}) AND {DEDUP_WHERE}"
         buckets = tuple(dataclasses.replace(b.bucket, share=float(s)) for b, s in zip(self.buckets, shares))
-        return dataclasses.replace(self.stage, where=where, buckets=buckets, budget_tokens=budget_tokens)
-
-    def recipe(self, shares: list[float], budget_tokens: int | None = None) -> Recipe:
-        """The one-stage recipe the proxies sample from (gates and near-duplicate removal applied)."""
-        return Recipe(
-            stages=(self.training_stage(shares, budget_tokens or self.stage.budget_tokens),),
-            name=self.name,
-            gates=self.gates,
+        stage = dataclasses.replace(
+            self.stage, where=where, buckets=buckets, budget_tokens=budget_tokens or self.stage.budget_tokens
         )
+        return Recipe(stages=(stage,), name=self.name, gates=self.gates, dedup=self.dedup)
 
-    def written_recipe(self, shares: list[float]) -> Recipe:
-        """recipe.yaml: the real stage budget, the same gates, and `dedup:` for `mix` to apply."""
-        return Recipe(
-            stages=(self.training_stage(shares, self.stage.budget_tokens, for_recipe=True),),
-            name=self.name,
-            gates=self.gates,
-            dedup=self.dedup,
-        )
+    def training_recipe(self, shares: list[float], budget_tokens: int | None = None) -> Recipe:
+        """The recipe as `mix` would run it on this corpus: what the proxies sample from."""
+        return self.recipe(shares, budget_tokens).with_dedup(self.dedup_sidecar)[0]
+
+    def training_stage(self, shares: list[float], budget_tokens: int) -> Stage:
+        return self.training_recipe(shares, budget_tokens).stages[0]
 
 
 _SPACE_KEYS = {

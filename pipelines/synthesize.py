@@ -22,7 +22,7 @@ import pyarrow as pa
 from corpusmill import storage
 from corpusmill.errors import ConfigError
 from corpusmill.layout import DEAD_LETTERS_DIR, LEDGER_FILE
-from corpusmill.llm.types import is_transient
+from corpusmill.llm.types import transient_dead_letters
 from corpusmill.pipelines.beam_options import pipeline_options
 from corpusmill.pipelines.common import (
     DEAD_LETTER_TAG,
@@ -212,11 +212,7 @@ def _counts(out_dir: str) -> dict[str, Any]:
 
 def _pending_retries(out_dir: str) -> int:
     """Items whose model call failed for a transient reason (server down, timeout, 5xx, 429)."""
-    files = storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR, "*.parquet"))
-    if not files:
-        return 0
-    rows = duckdb.connect().execute("SELECT stage, reason FROM read_parquet(?)", [files]).fetchall()
-    return sum(is_transient(stage, reason) for stage, reason in rows)
+    return transient_dead_letters(storage.expand(storage.join(out_dir, DEAD_LETTERS_DIR, "*.parquet")))
 
 
 def _reopen(out_dir: str) -> int:

@@ -59,14 +59,14 @@ def baseline(corpus, tmp_path_factory):
     return out, result
 
 
-def search(space: dict, docs: str, ann: str, out, **kw):
-    """A search with the unigram test trainer, in process: what most tests here need."""
+def search(space: dict, docs: str, ann: str, out, trainer_cmd: str = TRAINER, **kw):
+    """A search with the unigram test trainer (or a variant of it), in process."""
     return run_search(
         space_from_dict(space),
         docs,
         ann,
         str(out),
-        trainer_cmd=TRAINER,
+        trainer_cmd=trainer_cmd,
         progress=False,
         **runner_kwargs("in_process"),
         **kw,
@@ -158,15 +158,7 @@ def test_trainer_cmd_contract(corpus, tmp_path):
 
 def test_diverged_proxies_are_recorded_and_the_fit_goes_on(corpus, tmp_path):
     docs, ann, target = corpus
-    result = run_search(
-        space_from_dict(space_dict(target, proxies=8)),
-        docs,
-        ann,
-        str(tmp_path / "o"),
-        trainer_cmd=TRAINER + " nan",
-        progress=False,
-        **runner_kwargs("in_process"),
-    )
+    result = search(space_dict(target, proxies=8), docs, ann, tmp_path / "o", trainer_cmd=TRAINER + " nan")
     proxies = result.doc["proxies"]
     diverged = [p for p in proxies if p["status"] == "diverged"]
     assert diverged and all(p["loss"] is None and p["tokens"] % 3 == 0 for p in diverged)
@@ -179,15 +171,8 @@ def test_diverged_proxies_are_recorded_and_the_fit_goes_on(corpus, tmp_path):
 )
 def test_failing_trainer_is_dead_lettered_with_its_stderr(corpus, tmp_path, mode, reason):
     docs, ann, target = corpus
-    result = run_search(
-        space_from_dict(space_dict(target, proxies=8)),
-        docs,
-        ann,
-        str(tmp_path / "o"),
-        trainer_cmd=f"{TRAINER} {mode}",
-        trainer_timeout_s=4,
-        progress=False,
-        **runner_kwargs("in_process"),
+    result = search(
+        space_dict(target, proxies=8), docs, ann, tmp_path / "o", trainer_cmd=f"{TRAINER} {mode}", trainer_timeout_s=4
     )
     failed = result.doc["failed"]
     assert failed and all(f["reason"] == reason for f in failed)

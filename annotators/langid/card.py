@@ -47,7 +47,7 @@ def _header(meta: dict) -> list[str]:
         f"- file: `lid.ftz`, {meta['size_bytes']:,} bytes, sha256 `{meta['sha256']}`",
         _training_line(train),
         "- text normalization (training and prediction): letters and combining marks only, "
-        "lowercased, one token per Han/kana character",
+        "lowercased, one token per Han/kana character; Hebrew points dropped, Yiddish ligatures spelled out",
         f"- fastText: {params}; quantized with {train['quantize']}",
         "- script rules: the Unicode script of each chunk restricts the candidate labels; "
         "a script written by one known language is answered directly; unknown scripts give `und`",

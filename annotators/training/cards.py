@@ -182,7 +182,8 @@ def write_safety_card(path: str, m: dict[str, Any]) -> None:
             f"{k} (recall averaged over unsafe classes {v['macro_recall']:.3f}, neutral FPR {v['neutral_fpr']:.4f})"
             for k, v in m["dev_choice"].items()
         )
-        + ".",
+        + ". Before that dev rule was written, the test split was scored with repeats 1 and 10 (sexual "
+        "recall at FPR <= 0.02: 0.868 and 0.896); the dev rule then picked 10 on its own, giving the same model.",
         "",
         "Counts: "
         + "; ".join(f"{s}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for s, c in m["counts"].items())

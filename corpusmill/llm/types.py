@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
+from corpusmill import storage
 from corpusmill.errors import ConfigError
 
 # Reasons a failure can carry that are retried with backoff; a request still failing after the
@@ -39,6 +40,16 @@ def is_transient(stage: str, reason: str) -> bool:
     if stage == LLM_STAGE and reason in TRANSIENT_REASONS:
         return True
     return any(reason.startswith(p) and reason[len(p) :] in TRANSIENT_REASONS for p in LLM_REASON_PREFIXES)
+
+
+def transient_dead_letters(paths: Iterable[str]) -> int:
+    """Rows of these dead-letter files that stand for transient LLM failures (`is_transient`)."""
+    n = 0
+    for path in paths:
+        table = storage.read_parquet(path, columns=["stage", "reason"])
+        pairs = zip(table.column("stage").to_pylist(), table.column("reason").to_pylist(), strict=True)
+        n += sum(is_transient(stage, reason) for stage, reason in pairs)
+    return n
 
 
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
